@@ -1,0 +1,5 @@
+"""`python -m sensoryprofile` runs the command-line interface."""
+
+from sensoryprofile.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,254 @@
+"""Command-line interface: ``sensoryprofile`` (or ``python -m sensoryprofile``).
+
+Exit codes: 0 success, 1 data problems found, 2 usage errors. Nothing a user
+can cause ends in a Python traceback: package errors are printed as one clear
+message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from sensoryprofile import __version__
+from sensoryprofile import columns as C
+from sensoryprofile.errors import (
+    DataProblemsError,
+    InstrumentError,
+    SensoryProfileError,
+    UsageError,
+)
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors name the command and exit 2 without a traceback."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _out(text: str = "") -> None:
+    print(text)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------
+# instruments
+# ---------------------------------------------------------------------------
+def cmd_instruments_list(args) -> int:
+    from sensoryprofile.instruments import list_instruments
+
+    rows = []
+    for inst in list_instruments():
+        rows.append({"id": inst.id, "version": inst.version, "respondent": inst.respondent,
+                     "ages (months)": f"{inst.age_min}-{inst.age_max}",
+                     "items": len(inst.items), "scores": len(inst.scores),
+                     "clinical use": "yes" if inst.clinical_use else "NO (demonstration)"})
+    _out(pd.DataFrame(rows).to_string(index=False))
+    _out("\nClinics load their licensed instruments from their own definition files: "
+         "see docs/instrument-format.md and `sensoryprofile instruments check FILE`.")
+    return EXIT_OK
+
+
+def cmd_instruments_show(args) -> int:
+    from sensoryprofile.instruments import MeanSD, load_instrument
+
+    inst = load_instrument(args.instrument)
+    _out(f"{inst.name}")
+    _out(f"  id {inst.id}, version {inst.version}, respondent {inst.respondent}, "
+         f"ages {inst.age_min}-{inst.age_max} months, direction {inst.direction}")
+    if not inst.clinical_use:
+        _out("  DEMONSTRATION FORM: not validated, not for clinical use.")
+    _out(f"  licence: {inst.licence}")
+    scale = ", ".join(f"{k} = {v:g}" for k, v in inst.response_scale.values.items())
+    _out(f"  response scale: {scale}")
+    if inst.response_scale.na_codes:
+        counts = ("excluded (like a blank)" if inst.response_scale.na_counts_as is None
+                  else f"counted as {inst.response_scale.na_counts_as:g}")
+        _out(f"  does not apply: {', '.join(f'{c:g}' for c in inst.response_scale.na_codes)}, "
+             f"{counts}")
+    _out("\nScores:")
+    rows = []
+    for score in inst.scores:
+        rel = inst.reliability.get(score.id)
+        rows.append({"score": score.id, "name": score.name, "kind": score.kind,
+                     "items": len(score.items), "direction": score.direction,
+                     "max missing": score.max_missing,
+                     "prorate": "yes" if score.prorate else "no",
+                     "reliability": f"r={rel.r:.2f} ({rel.kind}), SD {rel.sd:g}" if rel else "-"})
+    _out(pd.DataFrame(rows).to_string(index=False))
+    _out("\nNorm bands:")
+    for band in inst.norms:
+        if not band.scores:
+            _out(f"  {band.label}: no norms" + (f" ({band.note})" if band.note else ""))
+            continue
+        kinds = {"mean/SD" if isinstance(v, MeanSD) else "cut table" for v in band.scores.values()}
+        _out(f"  {band.label}: {len(band.scores)} score(s), {', '.join(sorted(kinds))}")
+    if args.items:
+        _out("\nItems:")
+        rows = [{"item": i.id, "section": i.section or "-", "quadrant": i.quadrant or "-",
+                 "text": i.text or ""} for i in inst.items]
+        _out(pd.DataFrame(rows).to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_instruments_check(args) -> int:
+    from sensoryprofile.instruments import check_instrument
+
+    result = check_instrument(args.file)
+    for message in result.errors:
+        _out(f"error: {message}")
+    for message in result.warnings:
+        _out(f"warning: {message}")
+    if result.ok:
+        inst = result.instrument
+        _out(f"{Path(args.file).name}: valid ({len(inst.items)} items, {len(inst.scores)} "
+             f"scores, {len(inst.norms)} norm bands)"
+             + (f", {len(result.warnings)} warning(s)" if result.warnings else ""))
+        return EXIT_OK
+    _out(f"{Path(args.file).name}: invalid, {len(result.errors)} problem(s)")
+    return EXIT_PROBLEMS
+
+
+# ---------------------------------------------------------------------------
+# score
+# ---------------------------------------------------------------------------
+def format_scores(scores: pd.DataFrame) -> str:
+    """A readable table of scores for a terminal (rounded only here)."""
+    if scores.empty:
+        return "(no assessments)"
+    view = pd.DataFrame({
+        "assessment": scores[C.ASSESSMENT_ID].astype(str),
+        "instrument": scores[C.INSTRUMENT].astype(str),
+        "score": scores[C.SCORE].astype(str),
+        "raw": scores[C.RAW].map(lambda v: "" if pd.isna(v) else f"{v:.1f}"),
+        "age (m)": scores[C.AGE_MONTHS].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
+        "z": scores[C.Z].map(lambda v: "" if pd.isna(v) else f"{v:+.2f}"),
+        "pct": scores[C.PERCENTILE].map(lambda v: "" if pd.isna(v) else f"{v:.0f}"),
+        "classification": scores[C.CLASSIFICATION].astype(object).where(
+            scores[C.CLASSIFICATION].notna(), "-"),
+        "note": scores[C.INVALID_REASON].astype(object).where(
+            scores[C.INVALID_REASON].notna(),
+            scores[C.UNCLASSIFIED_REASON].astype(object)).fillna("")
+        + scores[C.PRORATED].map({True: " (prorated)", False: ""}),
+    })
+    view["note"] = view["note"].str.strip()
+    return view.to_string(index=False)
+
+
+def cmd_score(args) -> int:
+    from sensoryprofile.scoring import score_assessments
+    from sensoryprofile.tables import read_table
+    from sensoryprofile.validation import ValidationReport
+
+    report = ValidationReport()
+    assessments = read_table(args.assessments)
+    children = read_table(args.children) if args.children else None
+    scores = score_assessments(assessments, args.instrument, children=children, report=report,
+                               source=Path(args.assessments).name,
+                               search_dirs=(Path(args.assessments).parent / "instruments",))
+    if args.out:
+        from sensoryprofile.tables import write_csv_atomic
+
+        write_csv_atomic(scores, args.out)
+        _out(f"wrote {len(scores)} score rows for {scores[C.ASSESSMENT_ID].nunique()} "
+             f"assessment(s) to {args.out}")
+    else:
+        _out(format_scores(scores))
+    if report.problems:
+        _err(f"\n{len(report.problems)} problem(s) in the input:")
+        for problem in report.problems:
+            _err(f"  {problem}")
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------
+def cmd_demo(args) -> int:
+    from sensoryprofile.instruments import list_instruments
+    from sensoryprofile.sample import example_assessments
+    from sensoryprofile.scoring import score_assessments
+
+    for inst in list_instruments():
+        frame = example_assessments(inst)
+        scores = score_assessments(frame, inst)
+        _out(f"== {inst.name} ==")
+        _out(format_scores(scores))
+        _out("")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sensoryprofile", description=(
+        "Score sensory-processing questionnaires into Dunn's quadrants, track goal "
+        "attainment, and render reports."))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("instruments", help="list, show or check instrument definitions")
+    isub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    isub.required = True
+    q = isub.add_parser("list", help="the shipped instruments")
+    q.set_defaults(func=cmd_instruments_list)
+    q = isub.add_parser("show", help="one instrument: scale, scores, norms")
+    q.add_argument("instrument", help="shipped id or path to a definition file")
+    q.add_argument("--items", action="store_true", help="also list every item")
+    q.set_defaults(func=cmd_instruments_show)
+    q = isub.add_parser("check", help="validate a definition file (exit 0 valid, 1 invalid)")
+    q.add_argument("file")
+    q.set_defaults(func=cmd_instruments_check)
+
+    p = sub.add_parser("score", help="score a CSV/XLSX of assessments")
+    p.add_argument("assessments", help="assessments file: one row per assessment, one "
+                   "column per item id")
+    p.add_argument("--children", help="children file (child_id, date_of_birth) for age at "
+                   "assessment")
+    p.add_argument("--instrument", help="shipped id or definition file; default: each row's "
+                   "`instrument` column")
+    p.add_argument("--out", help="write the tidy score table to this CSV instead of printing")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("demo", help="score an example assessment for each shipped instrument")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        _err(f"sensoryprofile: error: {exc}")
+        return EXIT_USAGE
+    except DataProblemsError as exc:
+        _err(f"sensoryprofile: {exc}")
+        return EXIT_PROBLEMS
+    except InstrumentError as exc:
+        _err(f"sensoryprofile: {exc}")
+        return EXIT_PROBLEMS
+    except SensoryProfileError as exc:
+        _err(f"sensoryprofile: {exc}")
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        _err("sensoryprofile: interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Every exception a user can cause, in one place.
+
+Each subclasses the builtin it refines, so ``except ValueError`` still works.
+Messages say where the problem is and what to do; they never carry a child's
+name or date of birth.
+"""
+
+from __future__ import annotations
+
+
+class SensoryProfileError(Exception):
+    """Base class of the package's own errors."""
+
+
+class UsageError(SensoryProfileError, ValueError):
+    """A function or command was called with arguments it cannot accept."""
+
+
+class InstrumentError(SensoryProfileError, ValueError):
+    """An instrument definition file is invalid, or an instrument is unknown.
+
+    ``problems`` holds every problem found (not just the first), each already
+    formatted as ``file: field.path: message``.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        self.problems = list(problems or [])
+        if self.problems:
+            message = message + "\n" + "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(message)
+
+
+class DatasetError(SensoryProfileError, ValueError):
+    """A structural problem with a clinic dataset: a missing file or column,
+    an unreadable workbook. Row-level problems are not raised; they are
+    collected in a :class:`~sensoryprofile.validation.ValidationReport`."""
+
+
+class DataProblemsError(DatasetError):
+    """Raised in strict mode when any row-level problem was found."""
+
+    def __init__(self, message: str, report=None):
+        self.report = report
+        super().__init__(message)
+
+
+class ReportError(SensoryProfileError, RuntimeError):
+    """Rendering a report failed. ``cell_index`` and ``ename``/``evalue`` say
+    where in the notebook, when known."""
+
+    def __init__(self, message: str, *, cell_index: int | None = None,
+                 ename: str | None = None, evalue: str | None = None):
+        self.cell_index = cell_index
+        self.ename = ename
+        self.evalue = evalue
+        super().__init__(message)

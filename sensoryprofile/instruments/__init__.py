@@ -1,0 +1,54 @@
+"""Instrument definitions: the shipped demonstration forms and the loader
+that validates a clinic's own definition files. See docs/instrument-format.md."""
+
+from sensoryprofile.instruments.loader import (
+    CheckResult,
+    InstrumentWarning,
+    check_definition,
+    check_instrument,
+    instrument_from_dict,
+    list_instruments,
+    load_instrument,
+    load_instrument_file,
+    shipped_instrument_ids,
+)
+from sensoryprofile.instruments.model import (
+    DEFAULT_LABELS,
+    LEVELS,
+    CutTable,
+    Instrument,
+    Item,
+    MeanSD,
+    NormBand,
+    Reliability,
+    ResponseScale,
+    Score,
+    Section,
+)
+from sensoryprofile.instruments.schema import INSTRUMENT_SCHEMA, LEVEL_KEYS, QUADRANTS
+
+__all__ = [
+    "DEFAULT_LABELS",
+    "INSTRUMENT_SCHEMA",
+    "LEVELS",
+    "LEVEL_KEYS",
+    "QUADRANTS",
+    "CheckResult",
+    "CutTable",
+    "Instrument",
+    "InstrumentWarning",
+    "Item",
+    "MeanSD",
+    "NormBand",
+    "Reliability",
+    "ResponseScale",
+    "Score",
+    "Section",
+    "check_definition",
+    "check_instrument",
+    "instrument_from_dict",
+    "list_instruments",
+    "load_instrument",
+    "load_instrument_file",
+    "shipped_instrument_ids",
+]

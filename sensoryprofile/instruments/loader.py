@@ -1,0 +1,553 @@
+"""Read and validate instrument definition files.
+
+Every problem is reported, not just the first, each as
+``file: field.path: message``, e.g.::
+
+    demo-child.yaml: items[12].quadrant: 'seekng' is not one of seeking, avoiding, sensitivity, registration
+
+Structure is checked with JSON Schema (:mod:`.schema`); cross-references
+(unknown items, sections and scores; age bands with gaps or overlaps; cut
+tables that are not monotone) are checked here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from sensoryprofile.errors import InstrumentError
+from sensoryprofile.instruments.model import (
+    DEFAULT_LABELS,
+    DEFAULT_Z_CUTS,
+    CutTable,
+    Instrument,
+    Item,
+    MeanSD,
+    NormBand,
+    Reliability,
+    ResponseScale,
+    Score,
+    Section,
+)
+from sensoryprofile.instruments.schema import INSTRUMENT_SCHEMA, LEVEL_KEYS, QUADRANTS
+
+PACKAGE = "sensoryprofile.instruments"
+
+
+class InstrumentWarning(UserWarning):
+    """A definition loads but has something worth a look (an unused item)."""
+
+
+@dataclass
+class CheckResult:
+    """What :func:`check_instrument` found: errors stop loading, warnings do not."""
+
+    source: str
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    instrument: Instrument | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# ---------------------------------------------------------------------------
+# YAML with duplicate-key detection
+# ---------------------------------------------------------------------------
+class _DuplicateKey(Exception):
+    def __init__(self, key, mark):
+        self.key, self.mark = key, mark
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a mapping key given twice (PyYAML keeps the last)."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise _DuplicateKey(key, key_node.start_mark)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _read_yaml(text: str, source: str) -> object:
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
+    except _DuplicateKey as exc:
+        raise InstrumentError(
+            f"{source}: line {exc.mark.line + 1}: key {exc.key!r} is given twice",
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InstrumentError(f"{source}: not valid YAML: {where}{problem}") from None
+
+
+# ---------------------------------------------------------------------------
+# messages
+# ---------------------------------------------------------------------------
+def format_path(parts) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+_TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number",
+               "boolean": "true or false", "array": "a list", "object": "a mapping"}
+
+
+def _schema_message(error: jsonschema.ValidationError) -> tuple[list, str]:
+    """(field path parts, message) for one JSON Schema error."""
+    path = list(error.absolute_path)
+    v, inst, expected = error.validator, error.instance, error.validator_value
+    if v == "enum":
+        return path, f"{inst!r} is not one of {', '.join(map(str, expected))}"
+    if v == "const":
+        return path, f"must be {expected!r}, got {inst!r}"
+    if v == "required":
+        missing = [k for k in expected if isinstance(inst, dict) and k not in inst]
+        return path, "missing required field " + ", ".join(repr(k) for k in missing)
+    if v == "additionalProperties" and expected is False:
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(str(k) for k in inst if k not in allowed)
+        known = ", ".join(sorted(allowed))
+        return path, f"unknown field {', '.join(map(repr, extra))} (known fields: {known})"
+    if v == "type":
+        names = expected if isinstance(expected, list) else [expected]
+        want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        return path, f"expected {want}, got {inst!r}"
+    if v == "pattern":
+        return path, f"{inst!r} is not a valid id: use 1 to 64 letters, digits, '_' or '-'"
+    if v in ("minItems", "maxItems") and error.schema.get("minItems") == 2 == error.schema.get(
+            "maxItems"):
+        return path, f"expected [low, high], got {inst!r}"
+    if v == "minItems":
+        return path, f"needs at least {expected} entr{'y' if expected == 1 else 'ies'}"
+    if v == "minProperties":
+        return path, f"needs at least {expected} entries"
+    if v == "minLength":
+        return path, "must not be empty"
+    if v == "minimum":
+        return path, f"{inst!r} must be at least {expected}"
+    if v == "exclusiveMinimum":
+        return path, f"{inst!r} must be greater than {expected}"
+    if v == "exclusiveMaximum":
+        return path, f"{inst!r} must be less than {expected}"
+    if v == "anyOf" and path and path[-1] == "counts_as":
+        return path, f"must be a number or 'exclude', got {inst!r}"
+    return path, error.message
+
+
+# ---------------------------------------------------------------------------
+# cross-reference checks on the raw data (defensive: the schema may have failed)
+# ---------------------------------------------------------------------------
+def _is_range(value) -> bool:
+    return (isinstance(value, list) and len(value) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in value))
+
+
+def _semantic_checks(data: dict, err, warn) -> None:  # noqa: C901 - a list of rules
+    def dicts(key):
+        value = data.get(key)
+        return [(i, x) for i, x in enumerate(value) if isinstance(x, dict)] if isinstance(
+            value, list) else []
+
+    age = data.get("age_range_months")
+    if _is_range(age) and age[0] > age[1]:
+        err(["age_range_months"], f"low end {age[0]} is above high end {age[1]}")
+
+    # response scale
+    scale = data.get("response_scale") if isinstance(data.get("response_scale"), dict) else {}
+    values = scale.get("values") if isinstance(scale.get("values"), dict) else {}
+    for label in values:
+        if not isinstance(label, str):
+            err(["response_scale", "values"],
+                f"label {label!r} is not text: put it in quotes (YAML reads yes/no/on/off "
+                "as true/false)")
+    numbers = [v for v in values.values() if isinstance(v, (int, float))
+               and not isinstance(v, bool)]
+    seen_numbers = set()
+    for label, number in values.items():
+        if number in seen_numbers and isinstance(number, (int, float)):
+            err(["response_scale", "values", str(label)],
+                f"value {number} is used by more than one label")
+        seen_numbers.add(number)
+    na = scale.get("not_applicable") if isinstance(scale.get("not_applicable"), dict) else {}
+    na_codes = na.get("codes") if isinstance(na.get("codes"), list) else []
+    for k, code in enumerate(na_codes):
+        if numbers and code not in numbers:
+            err(["response_scale", "not_applicable", "codes", k],
+                f"{code!r} is not one of the scale's values {sorted(set(numbers))}")
+    if numbers and len({n for n in numbers if n not in na_codes}) < 2:
+        err(["response_scale", "values"], "needs at least two answer values besides "
+            "'does not apply'")
+
+    # sections and items
+    section_ids: set[str] = set()
+    for i, section in dicts("sections"):
+        sid = section.get("id")
+        if sid in section_ids:
+            err(["sections", i, "id"], f"section id {sid!r} is used twice")
+        section_ids.add(sid)
+    item_ids: list[str] = []
+    items_by_id: dict[str, dict] = {}
+    for i, item in dicts("items"):
+        iid = item.get("id")
+        if iid in items_by_id:
+            err(["items", i, "id"], f"item id {iid!r} is used twice")
+        item_ids.append(iid)
+        items_by_id[iid] = item
+        section = item.get("section")
+        if section is not None and section not in section_ids:
+            err(["items", i, "section"],
+                f"{section!r} is not one of {', '.join(sorted(map(str, section_ids)))}")
+
+    # scores
+    score_ids: dict[str, dict] = {}
+    used_items: set[str] = set()
+    score_directions: dict[str, str] = {}
+    default_direction = data.get("direction", "higher_more")
+    for j, score in dicts("scores"):
+        sid = score.get("id")
+        if sid in score_ids:
+            err(["scores", j, "id"], f"score id {sid!r} is used twice")
+        score_ids[sid] = score
+        score_directions[sid] = score.get("direction", default_direction)
+        given = [k for k in ("items", "quadrant", "section") if k in score]
+        if len(given) != 1:
+            err(["scores", j], "give exactly one of 'items', 'quadrant' or 'section' "
+                f"(got {', '.join(given) if given else 'none'})")
+        members: list[str] = []
+        if isinstance(score.get("items"), list):
+            for k, iid in enumerate(score["items"]):
+                if iid not in items_by_id:
+                    err(["scores", j, "items", k], f"unknown item {iid!r}")
+                elif iid in members:
+                    err(["scores", j, "items", k], f"item {iid!r} is listed twice")
+                else:
+                    members.append(iid)
+        if isinstance(score.get("quadrant"), str):
+            members = [iid for iid, it in items_by_id.items()
+                       if it.get("quadrant") == score["quadrant"]]
+            if not members and score["quadrant"] in QUADRANTS:
+                err(["scores", j, "quadrant"], f"no item is keyed to quadrant "
+                    f"{score['quadrant']!r}")
+        if isinstance(score.get("section"), str):
+            if score["section"] not in section_ids:
+                err(["scores", j, "section"], f"{score['section']!r} is not one of "
+                    f"{', '.join(sorted(map(str, section_ids)))}")
+            members = [iid for iid, it in items_by_id.items()
+                       if it.get("section") == score["section"]]
+            if not members and score["section"] in section_ids:
+                err(["scores", j, "section"], f"no item is in section {score['section']!r}")
+        if score.get("kind") == "quadrant" and sid not in QUADRANTS:
+            err(["scores", j, "id"], f"a quadrant score's id must be its quadrant: {sid!r} "
+                f"is not one of {', '.join(QUADRANTS)}")
+        if (score.get("kind") == "quadrant" and isinstance(score.get("quadrant"), str)
+                and score["quadrant"] != sid):
+            err(["scores", j, "quadrant"], f"quadrant score {sid!r} selects the items of "
+                f"quadrant {score['quadrant']!r}")
+        missing = score.get("missing") if isinstance(score.get("missing"), dict) else {}
+        max_missing = missing.get("max_missing")
+        if isinstance(max_missing, int) and members and max_missing >= len(members):
+            err(["scores", j, "missing", "max_missing"], f"{max_missing} would allow every one "
+                f"of the score's {len(members)} items to be missing")
+        used_items.update(members)
+
+    for i, item in dicts("items"):
+        iid = item.get("id")
+        if iid not in used_items and item.get("section") is None:
+            warn(["items", i], f"item {iid!r} is in no score and no section: it is collected "
+                 "but never used")
+
+    # classification
+    classification = data.get("classification") if isinstance(
+        data.get("classification"), dict) else {}
+    z_cuts = classification.get("z_cuts")
+    if (isinstance(z_cuts, list) and len(z_cuts) == 2
+            and all(isinstance(z, (int, float)) for z in z_cuts) and not z_cuts[0] < z_cuts[1]):
+        err(["classification", "z_cuts"], f"the first cut must be below the second, got {z_cuts}")
+
+    # norms
+    previous = None
+    bands = dicts("norms")
+    for b, band in bands:
+        ages = band.get("ages")
+        if not _is_range(ages):
+            previous = None
+            continue
+        if ages[0] > ages[1]:
+            err(["norms", b, "ages"], f"low end {ages[0]} is above high end {ages[1]}")
+        if previous is not None:
+            if ages[0] <= previous[1]:
+                err(["norms", b, "ages"], f"band {ages} overlaps the previous band {previous}")
+            elif ages[0] > previous[1] + 1:
+                err(["norms", b, "ages"], f"gap between the previous band {previous} and "
+                    f"{ages}: ages {previous[1] + 1}..{ages[0] - 1} months have no band")
+        previous = ages
+        scores = band.get("scores") if isinstance(band.get("scores"), dict) else {}
+        for score_id, norm in scores.items():
+            where = ["norms", b, "scores", score_id]
+            if score_id not in score_ids:
+                err(where, f"unknown score {score_id!r}")
+                continue
+            if not isinstance(norm, dict):
+                continue
+            has_meansd = "mean" in norm or "sd" in norm
+            if has_meansd and "cuts" in norm:
+                err(where, "give either mean and sd, or cuts, not both")
+            elif has_meansd and not ("mean" in norm and "sd" in norm):
+                err(where, "mean/SD norms need both 'mean' and 'sd'")
+            elif not has_meansd and "cuts" not in norm:
+                err(where, "give mean and sd, or cuts (or leave the score out of the band)")
+            if isinstance(norm.get("cuts"), dict):
+                _check_cuts(norm["cuts"], where + ["cuts"],
+                            score_directions.get(score_id, default_direction), err)
+    if bands and _is_range(age):
+        first, last = bands[0][1].get("ages"), bands[-1][1].get("ages")
+        if _is_range(first) and first[0] != age[0]:
+            err(["norms", 0, "ages"], f"the first band starts at {first[0]} months but the "
+                f"instrument's age range starts at {age[0]}")
+        if _is_range(last) and last[1] != age[1]:
+            err(["norms", bands[-1][0], "ages"], f"the last band ends at {last[1]} months but "
+                f"the instrument's age range ends at {age[1]}")
+
+    # reliability
+    reliability = data.get("reliability") if isinstance(data.get("reliability"), dict) else {}
+    for score_id in reliability:
+        if score_id not in score_ids:
+            err(["reliability", score_id], f"unknown score {score_id!r}")
+
+
+def _check_cuts(cuts: dict, where: list, direction: str, err) -> None:
+    unknown = [k for k in cuts if k not in LEVEL_KEYS]
+    for k in unknown:
+        err(where + [k], f"{k!r} is not one of {', '.join(LEVEL_KEYS)}")
+    missing = [k for k in LEVEL_KEYS if k not in cuts]
+    if missing:
+        err(where, f"has {len(LEVEL_KEYS) - len(missing)} of the five ranges; missing: "
+            f"{', '.join(missing)}")
+        return
+    if not all(_is_range(cuts[k]) for k in LEVEL_KEYS):
+        return  # the schema reports the malformed range
+    for k in LEVEL_KEYS:
+        if cuts[k][0] > cuts[k][1]:
+            err(where + [k], f"low end {cuts[k][0]} is above high end {cuts[k][1]}")
+            return
+    # In raw-score order: higher_more runs much_less (lowest) -> much_more (highest).
+    order = list(LEVEL_KEYS) if direction == "higher_more" else list(reversed(LEVEL_KEYS))
+    for below, above in zip(order, order[1:], strict=False):
+        lo_range, hi_range = cuts[below], cuts[above]
+        if hi_range[0] <= lo_range[1]:
+            if hi_range[1] < lo_range[0]:
+                err(where, f"ranges are not monotone for a {direction} score: {above!r} "
+                    f"{hi_range} must lie above {below!r} {lo_range}")
+            else:
+                err(where, f"ranges {below!r} {lo_range} and {above!r} {hi_range} overlap")
+            return
+        if hi_range[0] != lo_range[1] + 1:
+            err(where, f"gap between {below!r} {lo_range} and {above!r} {hi_range}: raw "
+                f"scores {lo_range[1] + 1}..{hi_range[0] - 1} have no classification")
+            return
+
+
+# ---------------------------------------------------------------------------
+# building the model
+# ---------------------------------------------------------------------------
+def _build(data: dict, source: str | None) -> Instrument:
+    default_direction = data.get("direction", "higher_more")
+    scale_data = data["response_scale"]
+    na = scale_data.get("not_applicable") or {}
+    counts_as = na.get("counts_as", "exclude")
+    scale = ResponseScale(
+        values={str(k): v for k, v in scale_data["values"].items()},
+        na_codes=tuple(na.get("codes", ())),
+        na_counts_as=None if counts_as == "exclude" else counts_as,
+    )
+    items = tuple(Item(id=i["id"], text=i.get("text"), section=i.get("section"),
+                       quadrant=i.get("quadrant")) for i in data["items"])
+    scores = []
+    for s in data["scores"]:
+        if "items" in s:
+            members, selector = tuple(s["items"]), None
+        elif "quadrant" in s:
+            members = tuple(i.id for i in items if i.quadrant == s["quadrant"])
+            selector = ("quadrant", s["quadrant"])
+        else:
+            members = tuple(i.id for i in items if i.section == s["section"])
+            selector = ("section", s["section"])
+        missing = s.get("missing") or {}
+        scores.append(Score(
+            id=s["id"], name=s["name"], kind=s["kind"], items=members,
+            direction=s.get("direction", default_direction),
+            max_missing=missing.get("max_missing", 0), prorate=missing.get("prorate", True),
+            selector=selector,
+        ))
+    norms = []
+    for band in data["norms"]:
+        entries: dict = {}
+        for score_id, norm in band["scores"].items():
+            if "cuts" in norm:
+                entries[score_id] = CutTable({k: tuple(norm["cuts"][k]) for k in LEVEL_KEYS})
+            else:
+                entries[score_id] = MeanSD(mean=float(norm["mean"]), sd=float(norm["sd"]))
+        norms.append(NormBand(low=band["ages"][0], high=band["ages"][1], scores=entries,
+                              note=band.get("note")))
+    classification = data.get("classification") or {}
+    reliability = {k: Reliability(r=float(v["r"]), kind=v["kind"], sd=float(v["sd"]))
+                   for k, v in (data.get("reliability") or {}).items()}
+    return Instrument(
+        id=data["id"], name=data["name"], version=str(data["version"]),
+        respondent=data["respondent"], age_min=data["age_range_months"][0],
+        age_max=data["age_range_months"][1], licence=data["licence"],
+        clinical_use=data["clinical_use"], response_scale=scale,
+        sections=tuple(Section(id=s["id"], name=s["name"], kind=s["kind"])
+                       for s in data["sections"]),
+        items=items, scores=tuple(scores), norms=tuple(norms),
+        labels=dict(classification.get("labels") or DEFAULT_LABELS),
+        z_cuts=tuple(classification.get("z_cuts") or DEFAULT_Z_CUTS),
+        reliability=reliability, direction=default_direction,
+        description=data.get("description"), source=source,
+    )
+
+
+def check_definition(data: object, source: str = "<definition>") -> CheckResult:
+    """Validate already-parsed definition data; build the instrument if valid."""
+    result = CheckResult(source=source)
+    name = Path(source).name
+
+    def err(path, message):
+        result.errors.append(f"{name}: {format_path(path)}: {message}")
+
+    def warn(path, message):
+        result.warnings.append(f"{name}: {format_path(path)}: {message}")
+
+    if not isinstance(data, dict):
+        result.errors.append(f"{name}: the file must hold a mapping of fields "
+                             f"(id, name, items, ...), got {type(data).__name__}")
+        return result
+    validator = jsonschema.Draft202012Validator(INSTRUMENT_SCHEMA)
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        path, message = _schema_message(error)
+        err(path, message)
+    _semantic_checks(data, err, warn)
+    if result.ok:
+        result.instrument = _build(data, source)
+    return result
+
+
+def check_instrument(path: str | Path) -> CheckResult:
+    """Validate a definition file, collecting every problem.
+
+    Returns a :class:`CheckResult`; raises :class:`InstrumentError` only when
+    the file cannot be read or parsed at all.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InstrumentError(f"{path}: no such instrument definition file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InstrumentError(f"{path}: cannot read the file ({exc})") from None
+    data = _read_yaml(text, path.name)
+    return check_definition(data, str(path))
+
+
+def load_instrument_file(path: str | Path) -> Instrument:
+    """Load one definition file; :class:`InstrumentError` lists every problem."""
+    result = check_instrument(path)
+    if not result.ok:
+        raise InstrumentError(f"{Path(path).name}: invalid instrument definition "
+                              f"({len(result.errors)} problem(s))", result.errors)
+    for message in result.warnings:
+        warnings.warn(message, InstrumentWarning, stacklevel=2)
+    return result.instrument
+
+
+def instrument_from_dict(data: dict, source: str = "<definition>") -> Instrument:
+    """Build an instrument from plain data (e.g. ``Instrument.to_dict()``)."""
+    result = check_definition(data, source)
+    if not result.ok:
+        raise InstrumentError(f"{source}: invalid instrument definition", result.errors)
+    return result.instrument
+
+
+# ---------------------------------------------------------------------------
+# shipped instruments and look-up by id or path
+# ---------------------------------------------------------------------------
+def _shipped_files() -> dict[str, resources.abc.Traversable]:
+    files = {}
+    for entry in resources.files(PACKAGE).iterdir():
+        if entry.name.endswith((".yaml", ".yml")):
+            files[entry.name.rsplit(".", 1)[0]] = entry
+    return files
+
+
+def shipped_instrument_ids() -> list[str]:
+    return sorted(_shipped_files())
+
+
+@cache
+def _load_shipped(instrument_id: str) -> Instrument:
+    entry = _shipped_files()[instrument_id]
+    data = _read_yaml(entry.read_text(encoding="utf-8"), entry.name)
+    result = check_definition(data, entry.name)
+    if not result.ok:  # a packaging bug, not a user error, but say it plainly
+        raise InstrumentError(f"shipped instrument {entry.name} is invalid", result.errors)
+    return result.instrument
+
+
+def list_instruments() -> list[Instrument]:
+    """The instruments shipped with the package (demonstration forms)."""
+    return [_load_shipped(i) for i in shipped_instrument_ids()]
+
+
+def looks_like_path(value: str | Path) -> bool:
+    text = str(value)
+    return isinstance(value, Path) or text.endswith((".yaml", ".yml")) or "/" in text or (
+        "\\" in text)
+
+
+def load_instrument(id_or_path: str | Path | Instrument, *,
+                    search_dirs: tuple[str | Path, ...] = ()) -> Instrument:
+    """An instrument by shipped id, by id among definition files in
+    ``search_dirs`` (a dataset's ``instruments/`` folder), or by file path."""
+    if isinstance(id_or_path, Instrument):
+        return id_or_path
+    if looks_like_path(id_or_path) or Path(str(id_or_path)).is_file():
+        return load_instrument_file(id_or_path)
+    wanted = str(id_or_path)
+    for folder in search_dirs:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.y*ml")):
+            if path.stem == wanted:
+                return load_instrument_file(path)
+        for path in sorted(folder.glob("*.y*ml")):
+            instrument = load_instrument_file(path)
+            if instrument.id == wanted:
+                return instrument
+    if wanted in _shipped_files():
+        return _load_shipped(wanted)
+    known = ", ".join(shipped_instrument_ids())
+    raise InstrumentError(f"unknown instrument {wanted!r}: the shipped instruments are {known}; "
+                          "for a clinic's own form give the path to its definition file")

@@ -1,0 +1,187 @@
+"""JSON Schema for instrument definition files (format 1).
+
+Structure only: cross-references (a score naming an unknown item, age bands
+that overlap, cut tables that are not monotone) are checked in
+:mod:`sensoryprofile.instruments.loader`, which also turns every error into a
+message naming the file and the field path. docs/instrument-format.md is the
+human description of the same format.
+"""
+
+from __future__ import annotations
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+QUADRANTS = ("seeking", "avoiding", "sensitivity", "registration")
+SCORE_KINDS = ("quadrant", "section", "composite")
+SECTION_KINDS = ("sensory", "behavioural")
+DIRECTIONS = ("higher_more", "higher_less")
+RESPONDENTS = ("caregiver", "teacher", "self", "clinician")
+LEVEL_KEYS = ("much_less", "less", "typical", "more", "much_more")
+
+_ident = {"type": "string", "pattern": ID_PATTERN}
+_range = {
+    "type": "array",
+    "items": {"type": "integer", "minimum": 0},
+    "minItems": 2,
+    "maxItems": 2,
+}
+_missing = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "max_missing": {"type": "integer", "minimum": 0},
+        "prorate": {"type": "boolean"},
+    },
+}
+
+INSTRUMENT_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "sensoryprofile instrument definition, format 1",
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "format", "id", "name", "version", "respondent", "age_range_months", "licence",
+        "clinical_use", "response_scale", "sections", "items", "scores", "norms",
+    ],
+    "properties": {
+        "format": {"const": 1},
+        "id": _ident,
+        "name": {"type": "string", "minLength": 1},
+        "version": {"type": "string", "minLength": 1},
+        "respondent": {"enum": list(RESPONDENTS)},
+        "age_range_months": _range,
+        "licence": {"type": "string", "minLength": 1},
+        "clinical_use": {"type": "boolean"},
+        "description": {"type": "string"},
+        "direction": {"enum": list(DIRECTIONS)},
+        "response_scale": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["values"],
+            "properties": {
+                "values": {
+                    "type": "object",
+                    "minProperties": 2,
+                    "additionalProperties": {"type": "number"},
+                },
+                "not_applicable": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["codes", "counts_as"],
+                    "properties": {
+                        "codes": {"type": "array", "items": {"type": "number"}},
+                        "counts_as": {
+                            "anyOf": [{"type": "number"}, {"const": "exclude"}],
+                        },
+                    },
+                },
+            },
+        },
+        "sections": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "name", "kind"],
+                "properties": {
+                    "id": _ident,
+                    "name": {"type": "string", "minLength": 1},
+                    "kind": {"enum": list(SECTION_KINDS)},
+                },
+            },
+        },
+        "items": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id"],
+                "properties": {
+                    "id": _ident,
+                    "text": {"type": "string"},
+                    "section": {"type": "string"},
+                    "quadrant": {"enum": list(QUADRANTS)},
+                },
+            },
+        },
+        "scores": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "name", "kind"],
+                "properties": {
+                    "id": _ident,
+                    "name": {"type": "string", "minLength": 1},
+                    "kind": {"enum": list(SCORE_KINDS)},
+                    "items": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                    "quadrant": {"enum": list(QUADRANTS)},
+                    "section": {"type": "string"},
+                    "direction": {"enum": list(DIRECTIONS)},
+                    "missing": _missing,
+                },
+            },
+        },
+        "classification": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "labels": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": list(LEVEL_KEYS),
+                    "properties": {k: {"type": "string", "minLength": 1} for k in LEVEL_KEYS},
+                },
+                "z_cuts": {
+                    "type": "array",
+                    "items": {"type": "number", "exclusiveMinimum": 0},
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+            },
+        },
+        "norms": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["ages", "scores"],
+                "properties": {
+                    "ages": _range,
+                    "note": {"type": "string"},
+                    "scores": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "mean": {"type": "number"},
+                                "sd": {"type": "number", "exclusiveMinimum": 0},
+                                "cuts": {
+                                    "type": "object",
+                                    "additionalProperties": _range | {
+                                        "items": {"type": "integer"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "reliability": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["r", "kind", "sd"],
+                "properties": {
+                    "r": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+                    "kind": {"type": "string", "minLength": 1},
+                    "sd": {"type": "number", "exclusiveMinimum": 0},
+                },
+            },
+        },
+    },
+}
