@@ -8,6 +8,7 @@ message.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -173,6 +174,59 @@ def cmd_score(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# datasets: validate, init, sample
+# ---------------------------------------------------------------------------
+def cmd_validate(args) -> int:
+    from sensoryprofile.dataset import load_dataset
+    from sensoryprofile.tables import write_csv_atomic, write_text_atomic
+
+    dataset = load_dataset(args.data, strict=False, today=args.today)
+    report = dataset.report
+    if args.format == "csv":
+        frame = report.to_frame()
+        if args.out:
+            write_csv_atomic(frame, args.out)
+        else:
+            sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    else:
+        text = report.format_text()
+        if args.out:
+            write_text_atomic(text + "\n", args.out)
+        else:
+            _out(text)
+    if args.out:
+        _out(f"{len(report.problems)} problem(s); report written to {args.out}")
+        _out(report.format_text().split("\n\n")[0])
+    if report.problems:
+        if args.strict:
+            _err(f"sensoryprofile: strict mode: {len(report.problems)} problem(s) found")
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def cmd_init(args) -> int:
+    from sensoryprofile.template import write_template
+
+    written = write_template(args.dir, xlsx=args.xlsx, instruments=args.instrument or [
+        "demo-child"], six_level=args.six_level)
+    for path in written:
+        _out(f"wrote {path}")
+    _out(f"Fill in the tables, then check them with: sensoryprofile validate {args.dir}")
+    return EXIT_OK
+
+
+def cmd_sample(args) -> int:
+    from sensoryprofile.sample import write_clinic
+
+    if args.children < 1:
+        raise UsageError(f"--children must be at least 1, but {args.children} was passed")
+    written = write_clinic(args.out, n_children=args.children, seed=args.seed)
+    for path in written.values() if isinstance(written, dict) else written:
+        _out(f"wrote {path}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
 # demo
 # ---------------------------------------------------------------------------
 def cmd_demo(args) -> int:
@@ -190,6 +244,15 @@ def cmd_demo(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+def _date_arg(text: str):
+    from sensoryprofile.dates import to_date
+
+    try:
+        return to_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sensoryprofile", description=(
         "Score sensory-processing questionnaires into Dunn's quadrants, track goal "
@@ -221,6 +284,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write the tidy score table to this CSV instead of printing")
     p.set_defaults(func=cmd_score)
 
+    p = sub.add_parser("validate", help="check a dataset; every problem listed, rows "
+                       "accounted for (exit 0 clean, 1 problems)")
+    p.add_argument("data", help="dataset folder of CSV files, or an .xlsx workbook")
+    p.add_argument("--format", choices=["text", "csv"], default="text")
+    p.add_argument("--out", help="write the report to this file")
+    p.add_argument("--strict", action="store_true", help="treat any problem as fatal")
+    p.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("init", help="write an empty dataset to fill in")
+    p.add_argument("dir")
+    p.add_argument("--xlsx", action="store_true", help="one workbook with dropdowns instead "
+                   "of CSV files")
+    p.add_argument("--instrument", action="append", help="instrument whose item columns to "
+                   "include (repeatable; default demo-child)")
+    p.add_argument("--six-level", action="store_true", help="allow GAS level -3")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("sample", help="write a synthetic clinic dataset (deterministic)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--children", type=int, default=60)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_sample)
+
     p = sub.add_parser("demo", help="score an example assessment for each shipped instrument")
     p.set_defaults(func=cmd_demo)
     return parser
@@ -242,6 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_PROBLEMS
     except SensoryProfileError as exc:
         _err(f"sensoryprofile: {exc}")
+        return EXIT_PROBLEMS
+    except Exception as exc:  # a bug, not the user's doing: say so, briefly
+        if os.environ.get("SENSORYPROFILE_DEBUG"):
+            raise
+        _err(f"sensoryprofile: internal error ({type(exc).__name__}: {exc}). This is a bug in "
+             "sensoryprofile; rerun with SENSORYPROFILE_DEBUG=1 for the traceback and report "
+             "it (without any child's data).")
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         _err("sensoryprofile: interrupted")

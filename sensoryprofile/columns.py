@@ -40,3 +40,78 @@ SCORE_COLUMNS = [
     N_OFF_SCALE, PRORATED, VALID, INVALID_REASON, AGE_MONTHS, NORM_BAND, Z, PERCENTILE,
     CLASSIFICATION, LEVEL, UNCLASSIFIED_REASON,
 ]
+
+# children table
+SEX = "sex"
+DIAGNOSES = "diagnoses"  # ';'-separated
+SITE = "site"
+THERAPIST = "therapist"
+REFERRAL_DATE = "referral_date"
+DISCHARGE_DATE = "discharge_date"
+CHILDREN_COLUMNS = [CHILD_ID, DATE_OF_BIRTH, SEX, DIAGNOSES, SITE, THERAPIST, REFERRAL_DATE,
+                    DISCHARGE_DATE, DISPLAY_NAME]
+
+# goals table
+SET_DATE = "set_date"
+DOMAIN = "domain"
+DESCRIPTION = "description"
+IMPORTANCE = "importance"
+DIFFICULTY = "difficulty"
+BASELINE_LEVEL = "baseline_level"
+TARGET_DATE = "target_date"
+LEVEL_TEXT_COLUMNS = ["level_-2", "level_-1", "level_0", "level_+1", "level_+2"]
+GOALS_COLUMNS = [GOAL_ID, CHILD_ID, SET_DATE, DOMAIN, DESCRIPTION, IMPORTANCE, DIFFICULTY,
+                 BASELINE_LEVEL, *LEVEL_TEXT_COLUMNS, TARGET_DATE]
+
+# goal_ratings table (key: goal_id, date)
+RATER = "rater"
+NOTE = "note"
+GOAL_RATINGS_COLUMNS = [GOAL_ID, DATE, LEVEL, RATER, NOTE]
+
+ASSESSMENTS_META_COLUMNS = [ASSESSMENT_ID, CHILD_ID, INSTRUMENT, DATE, RESPONDENT]
+
+# goal attainment outputs (goals.py)
+WEIGHT = "weight"
+T_SCORE = "t_score"
+BASELINE_T = "baseline_t"
+T_CHANGE = "t_change"
+N_GOALS = "n_goals"
+N_RATED = "n_rated"
+N_CARRIED = "n_carried"
+N_MET = "n_met"
+SHARE_MET = "share_met"
+CARRIED = "carried"  # a rating carried forward from an earlier review
+FIRST_LEVEL = "first_level"
+LATEST_LEVEL = "latest_level"
+LEVEL_CHANGE = "level_change"
+DATE_FIRST_MET = "date_first_met"
+DAYS_TO_MET = "days_to_met"
+OVERDUE = "overdue"
+GAS_SCALE = "gas_scale"  # "five-level" or "six-level"
+
+# change between administrations (change.py)
+COMPARISON = "comparison"  # "consecutive" or "intake_to_latest"
+FROM_ASSESSMENT = "from_assessment_id"
+TO_ASSESSMENT = "to_assessment_id"
+FROM_DATE = "from_date"
+TO_DATE = "to_date"
+FROM_RAW = "from_raw"
+TO_RAW = "to_raw"
+RAW_CHANGE = "raw_change"
+FROM_Z = "from_z"
+TO_Z = "to_z"
+Z_CHANGE = "z_change"
+RELIABILITY_R = "reliability_r"
+RELIABILITY_KIND = "reliability_kind"
+SEM = "sem"
+S_DIFF = "s_diff"
+RCI = "rci"
+RELIABLE = "reliable"
+FROM_CLASSIFICATION = "from_classification"
+TO_CLASSIFICATION = "to_classification"
+FROM_LEVEL = "from_level"
+TO_LEVEL = "to_level"
+BAND_TRANSITION = "band_transition"
+DIRECTION = "direction"  # "toward typical", "away from typical", "no change", ...
+COMPARED = "compared"
+NOT_COMPARED_REASON = "not_compared_reason"

@@ -22,8 +22,9 @@ def date_problem(value) -> str:
     """Why a cell that failed :func:`parse_dates` is not a date."""
     text = str(value).strip()
     if _SLASHED.match(text):
-        return (f"ambiguous date: {ISO_RULE}; '{text}' could be read day-first or "
-                "month-first, so it is not guessed")
+        # the value itself is not repeated here: a date of birth must not leak
+        return (f"ambiguous date: it could be read day-first or month-first, so it is not "
+                f"guessed; {ISO_RULE}")
     if _ISO.match(text):
         return "not a calendar date"
     return f"not a date: {ISO_RULE}"

@@ -468,8 +468,11 @@ def _ages_for(frame: pd.DataFrame, dates: pd.Series, children: pd.DataFrame | No
         dob_by_child = children.drop_duplicates(C.CHILD_ID).set_index(C.CHILD_ID)[
             C.DATE_OF_BIRTH]
         dob_parsed, _ = parse_dates(dob_by_child)
-        dob = frame[C.CHILD_ID].map(dob_parsed) if C.CHILD_ID in frame.columns else pd.Series(
-            pd.NaT, index=frame.index)
+        if C.CHILD_ID in frame.columns:
+            dob = pd.Series(dob_parsed.reindex(frame[C.CHILD_ID].to_numpy()).to_numpy(),
+                            index=frame.index, dtype="datetime64[ns]")
+        else:
+            dob = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
         ages = N.age_in_months(dob.to_numpy(), dates.to_numpy())
         if report is not None:
             before = np.flatnonzero(ages < 0)
@@ -604,9 +607,9 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
                 all_items.update(shipped.item_ids)
         for col in frame.columns:
             if col not in meta_names and col not in all_items:
-                report.add(file=source, row=1, column=str(col), value=None,
+                report.add(file=source, row=1, column=str(col), value="",
                            rule="column belongs to no known instrument",
-                           action=COLUMN_IGNORED, table="assessments")
+                           action=COLUMN_IGNORED, table="assessments", raw_value=False)
         for inst in instruments:
             if inst is None:
                 continue
@@ -614,7 +617,7 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
             if absent:
                 shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(
                     absent) > 5 else "")
-                report.add(file=source, row=1, column=shown, value=None,
+                report.add(file=source, row=1, column=shown, value="",
                            rule=f"{len(absent)} item column(s) of {inst.id} are missing from "
                                 "the file; they are read as blank",
                            action=SCORE_INVALIDATED, table="assessments", raw_value=False)
