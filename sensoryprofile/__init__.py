@@ -1,29 +1,45 @@
 """sensoryprofile: open toolkit for pediatric occupational-therapy outcomes.
 
-Scores sensory-processing questionnaires into Dunn's four quadrants, tracks
-goal attainment scaling over time, and renders per-child and caseload reports.
+Scores sensory-processing questionnaires into Dunn's four quadrants, tracks goal
+attainment scaling over time, and renders per-child and caseload reports.
+
+Names are imported on first use, so ``import sensoryprofile`` (and the
+command line) stays quick.
 """
 
-from sensoryprofile.errors import (
-    DatasetError,
-    InstrumentError,
-    SensoryProfileError,
-    UsageError,
-)
-from sensoryprofile.instruments import Instrument, list_instruments, load_instrument
-from sensoryprofile.scoring import score_assessments, score_responses
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DatasetError",
-    "Instrument",
-    "InstrumentError",
-    "SensoryProfileError",
-    "UsageError",
-    "__version__",
-    "list_instruments",
-    "load_instrument",
-    "score_assessments",
-    "score_responses",
-]
+_LAZY = {
+    "DatasetError": "sensoryprofile.errors",
+    "InstrumentError": "sensoryprofile.errors",
+    "SensoryProfileError": "sensoryprofile.errors",
+    "UsageError": "sensoryprofile.errors",
+    "Instrument": "sensoryprofile.instruments",
+    "list_instruments": "sensoryprofile.instruments",
+    "load_instrument": "sensoryprofile.instruments",
+    "score_assessments": "sensoryprofile.scoring",
+    "score_responses": "sensoryprofile.scoring",
+    "load_dataset": "sensoryprofile.dataset",
+    "Dataset": "sensoryprofile.dataset",
+    "goal_attainment": "sensoryprofile.goals",
+    "gas_tscore": "sensoryprofile.goals",
+    "score_changes": "sensoryprofile.change",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sensoryprofile' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

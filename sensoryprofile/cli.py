@@ -218,12 +218,49 @@ def cmd_init(args) -> int:
 def cmd_sample(args) -> int:
     from sensoryprofile.sample import write_clinic
 
+    if args.messy:
+        from sensoryprofile.messy import write_messy_clinic
+
+        for path in write_messy_clinic(args.out).values():
+            _out(f"wrote {path}")
+        return EXIT_OK
     if args.children < 1:
         raise UsageError(f"--children must be at least 1, but {args.children} was passed")
     written = write_clinic(args.out, n_children=args.children, seed=args.seed)
-    for path in written.values() if isinstance(written, dict) else written:
+    for path in written.values():
+        _out(f"wrote {path}")
+    from sensoryprofile.sample import sample_readme
+    from sensoryprofile.tables import write_text_atomic
+
+    readme = write_text_atomic(sample_readme(args.children, args.seed),
+                               Path(args.out) / "README.md")
+    _out(f"wrote {readme}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# reports
+# ---------------------------------------------------------------------------
+def cmd_report_child(args) -> int:
+    from sensoryprofile.child import check_id
+    from sensoryprofile.reports import render_child
+
+    check_id(args.child_id)
+    result = render_child(args.data, args.child_id, out_dir=args.out, as_of=args.as_of,
+                          deidentify=args.deidentify, pdf=args.pdf)
+    for path in result.files:
         _out(f"wrote {path}")
     return EXIT_OK
+
+
+def cmd_report_children(args) -> int:
+    from sensoryprofile.reports import format_summary, render_children
+
+    batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
+                            as_of=args.as_of, deidentify=args.deidentify,
+                            progress=not args.quiet)
+    _out(format_summary(batch))
+    return EXIT_PROBLEMS if batch.failed else EXIT_OK
 
 
 # ---------------------------------------------------------------------------
@@ -306,7 +343,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--children", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--messy", action="store_true", help="the small clinic with planted "
+                   "defects (data/sample-messy)")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("report", help="render reports (HTML, optionally PDF)")
+    rsub = p.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser)
+    rsub.required = True
+
+    def common(q, *, deid=True):
+        q.add_argument("--data", required=True, help="dataset folder or .xlsx workbook")
+        q.add_argument("--out", default="reports", help="output folder (default: reports/)")
+        q.add_argument("--as-of", type=_date_arg, default=None, help="YYYY-MM-DD: ignore "
+                       "anything dated later (default: today)")
+        q.add_argument("--pdf", action="store_true", help="also write a PDF")
+        if deid:
+            q.add_argument("--deidentify", action="store_true", help="no name, no dates, no "
+                           "free text")
+
+    q = rsub.add_parser("child", help="one child's report")
+    q.add_argument("child_id")
+    common(q)
+    q.set_defaults(func=cmd_report_child)
+    q = rsub.add_parser("children", help="every child's report, with an index page")
+    common(q)
+    q.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.set_defaults(func=cmd_report_children)
 
     p = sub.add_parser("demo", help="score an example assessment for each shipped instrument")
     p.set_defaults(func=cmd_demo)
@@ -315,7 +378,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return int(exc.code or 0)
     try:
         return args.func(args)
     except UsageError as exc:

@@ -278,6 +278,7 @@ class _Validator:
         self.rej = _Rejections(frames)
         self.typed: dict[str, pd.DataFrame] = {}
         self.seen: set = set()
+        self.unreadable: set = set()  # (table, index, column) cells that failed to parse
 
     def problem(self, table, i, column, value, rule, action=ROW_REJECTED, *, raw_value=True):
         seen = (table, i, column, rule)
@@ -306,6 +307,7 @@ class _Validator:
                 dates, bad = parse_dates(raw[col])
                 for i in raw.index[bad]:
                     self.problem(table, i, col, raw.at[i, col], date_problem(raw.at[i, col]))
+                    self.unreadable.add((table, i, col))
                 typed[col] = dates
             elif col in int_cols:
                 text = _as_text(raw[col])
@@ -313,6 +315,7 @@ class _Validator:
                 bad = text.notna() & (number.isna() | (number != np.round(number)))
                 for i in raw.index[bad.to_numpy()]:
                     self.problem(table, i, col, raw.at[i, col], "must be a whole number")
+                    self.unreadable.add((table, i, col))
                 typed[col] = number.where(~bad).round().astype("Int64")
             else:
                 typed[col] = _as_text(raw[col])
@@ -338,7 +341,9 @@ class _Validator:
                                     f"{self.today.date().isoformat()})")
         cols: dict[str, pa.Column] = dict(ids)
         for col in DATE_COLUMNS[table]:
-            cols[col] = pa.Column(checks=[not_future], nullable=col not in REQUIRED_DATES,
+            # a target date is a plan, naturally in the future; every other date is an event
+            checks = [] if col == C.TARGET_DATE else [not_future]
+            cols[col] = pa.Column(checks=checks, nullable=col not in REQUIRED_DATES,
                                   required=False)
         if table == "children":
             cols[C.SEX] = pa.Column(checks=[pa.Check.isin(SEXES, error="sex is F, M, X or "
@@ -374,7 +379,7 @@ class _Validator:
 
     def run_schema(self, table):
         typed = self.typed[table]
-        candidates = typed[self.rej.ok(table)]
+        candidates = typed  # every row: a row rejected for a bad date still gets all its problems
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -392,6 +397,8 @@ class _Validator:
                 i = case.index
                 column = case.column if isinstance(case.column, str) else None
                 check = str(case.check)
+                if (table, i, column) in self.unreadable:
+                    continue  # already reported: the cell could not be read
                 if check == "not_nullable":
                     rule = f"{column} is required"
                 elif check == "field_uniqueness":

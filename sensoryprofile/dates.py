@@ -41,35 +41,35 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         dates = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
         return dates.dt.normalize().astype("datetime64[ns]"), np.zeros(len(values), bool)
     blank = values.isna().to_numpy().copy()
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    n = len(values)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")  # positional throughout
     # Excel cells may arrive as datetime/date objects inside an object column.
     if values.dtype == object:
-        is_obj_date = values.map(lambda v: isinstance(v, (dt.date, pd.Timestamp))).to_numpy(
-            dtype=bool)
-        if is_obj_date.any():
-            out[is_obj_date] = pd.to_datetime(values[is_obj_date].map(
-                lambda v: pd.Timestamp(v).normalize()))
+        is_obj_date = np.fromiter((isinstance(v, (dt.date, pd.Timestamp)) for v in values),
+                                  dtype=bool, count=n)
+        for k in np.flatnonzero(is_obj_date):
+            out[k] = pd.Timestamp(values.iloc[k]).normalize().to_datetime64()
     else:
-        is_obj_date = np.zeros(len(values), bool)
+        is_obj_date = np.zeros(n, bool)
     todo = ~blank & ~is_obj_date
     if todo.any():
         # fast path: plain YYYY-MM-DD (the common case), parsed in C
-        plain = values.where(todo).astype("string") if values.dtype != "string" else values
-        fast = pd.to_datetime(plain.where(todo), format="%Y-%m-%d", errors="coerce")
-        out[todo] = fast[todo]
+        text = values.astype("string") if values.dtype != "string" else values
+        fast = pd.to_datetime(text.where(todo), format="%Y-%m-%d", errors="coerce")
+        out[todo] = fast.to_numpy(dtype="datetime64[ns]")[todo]
         # slow path, only for what the fast path could not read
-        rest = todo & out.isna().to_numpy()
-        if rest.any():
-            text = values[rest].astype("string").str.strip()
-            empty = (text == "").to_numpy(dtype=bool)
-            blank[np.flatnonzero(rest)[empty]] = True
-            iso = text.str.match(_ISO).fillna(False).to_numpy(dtype=bool) & ~empty
+        rest = np.flatnonzero(todo & np.isnat(out))
+        if len(rest):
+            stripped = values.iloc[rest].astype("string").str.strip()
+            empty = (stripped == "").to_numpy(dtype=bool)
+            blank[rest[empty]] = True
+            iso = stripped.str.match(_ISO).fillna(False).to_numpy(dtype=bool) & ~empty
             if iso.any():
-                parsed = pd.to_datetime(text[iso].str.slice(0, 10), format="%Y-%m-%d",
+                parsed = pd.to_datetime(stripped[iso].str.slice(0, 10), format="%Y-%m-%d",
                                         errors="coerce")
-                out[np.flatnonzero(rest)[iso]] = parsed.to_numpy()
-    bad = ~blank & out.isna().to_numpy()
-    return out, bad
+                out[rest[iso]] = parsed.to_numpy(dtype="datetime64[ns]")
+    bad = ~blank & np.isnat(out)
+    return pd.Series(out, index=values.index), bad
 
 
 def to_date(value) -> dt.date | None:

@@ -357,6 +357,13 @@ def _unique_texts(texts: list[str]) -> tuple[list[str], np.ndarray]:
     return unique, np.array([unique.index(t) for t in texts], dtype=np.int32)
 
 
+def _respondent_column(meta: pd.DataFrame, inst: Instrument, s: int) -> pd.Categorical:
+    if C.RESPONDENT not in meta.columns:
+        return _categorical(np.zeros(len(meta) * s, dtype=np.int8), [inst.respondent])
+    codes, uniques = pd.factorize(meta[C.RESPONDENT].to_numpy())
+    return _categorical(np.repeat(codes, s), list(uniques))
+
+
 def _row_numbers(frame: pd.DataFrame) -> np.ndarray:
     if C.SOURCE_ROW in frame.columns:
         return frame[C.SOURCE_ROW].to_numpy()
@@ -426,8 +433,7 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame) -> pd.DataFrame:
         C.INSTRUMENT: _categorical(np.zeros(n * s, dtype=np.int8), [inst.id]),
         C.DATE: meta_col(C.DATE, "datetime64[ns]") if C.DATE in meta.columns else np.full(
             n * s, np.datetime64("NaT"), dtype="datetime64[ns]"),
-        C.RESPONDENT: _categorical(np.zeros(n * s, dtype=np.int8), [inst.respondent])
-        if C.RESPONDENT not in meta.columns else meta_col(C.RESPONDENT),
+        C.RESPONDENT: _respondent_column(meta, inst, s),
         C.SCORE: _categorical(score_codes, list(inst.score_ids)),
         C.SCORE_NAME: _categorical(score_codes, [sc.name for sc in inst.scores]),
         C.KIND: _categorical(tile(np.array([kind_cats.index(k) for k in kinds],
@@ -510,6 +516,11 @@ def _score_block(frame: pd.DataFrame, inst: Instrument, *, ages: np.ndarray,
                        key=keys[i], raw_value=False)
     meta_cols = [c for c in (C.ASSESSMENT_ID, C.CHILD_ID, C.RESPONDENT) if c in frame.columns]
     meta = frame[meta_cols].copy() if meta_cols else pd.DataFrame(index=frame.index)
+    # a blank respondent is the instrument's own respondent; always categorical
+    respondent = (meta[C.RESPONDENT].astype("string").str.strip().replace("", pd.NA)
+                  if C.RESPONDENT in meta.columns else pd.Series(pd.NA, index=meta.index,
+                                                                 dtype="string"))
+    meta[C.RESPONDENT] = respondent.fillna(inst.respondent).astype(str).to_numpy()
     return wide, meta
 
 
@@ -637,6 +648,18 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
     # duplicate assessment ids: every repeat after the first is invalid
     row_problem = np.zeros(n, dtype=bool)
     row_text = np.full(n, None, dtype=object)
+    if instrument is not None and C.INSTRUMENT in frame.columns:
+        # an explicit instrument never silently re-scores a row written for another
+        named = frame[C.INSTRUMENT].astype("string").str.strip()
+        other = (named.notna() & (named != "") & (named != instruments[0].id)).to_numpy()
+        for i in np.flatnonzero(other):
+            text = (f"the row's instrument is {named.iloc[i]!r}, not {instruments[0].id!r}, the "
+                    "instrument it was asked to be scored with")
+            row_problem[i], row_text[i] = True, text
+            if report is not None:
+                report.add(file=source, row=rows[i], column=C.INSTRUMENT,
+                           value=frame[C.INSTRUMENT].iloc[i], rule=text,
+                           action=SCORE_INVALIDATED, table="assessments", key=keys[i])
     if C.ASSESSMENT_ID in frame.columns:
         ids = frame[C.ASSESSMENT_ID].astype("string")
         dup = ids.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
@@ -707,11 +730,8 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
 
 
 def _unknown_instrument_rule(exc: InstrumentError) -> str:
-    text = str(exc).splitlines()[0]
-    if text.startswith("unknown instrument"):
-        return "unknown instrument" + text.split(":", 1)[1].split(";")[0].replace(
-            "the shipped", "; the shipped")
-    return text
+    """The first line of the loader's message, which names the instrument."""
+    return str(exc).splitlines()[0]
 
 
 def _unscored_rows(frame, dates, ages, inst_names) -> pd.DataFrame:

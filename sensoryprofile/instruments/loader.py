@@ -12,6 +12,7 @@ tables that are not monotone) are checked here.
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import cache
@@ -122,9 +123,10 @@ def _schema_message(error: jsonschema.ValidationError) -> tuple[list, str]:
         return path, f"{inst!r} is not one of {', '.join(map(str, expected))}"
     if v == "const":
         return path, f"must be {expected!r}, got {inst!r}"
-    if v == "required":
-        missing = [k for k in expected if isinstance(inst, dict) and k not in inst]
-        return path, "missing required field " + ", ".join(repr(k) for k in missing)
+    if v == "required":  # one error per missing field
+        match = re.match(r"^'(.+)' is a required property", error.message)
+        name = match.group(1) if match else error.message
+        return path, f"missing required field {name!r}"
     if v == "additionalProperties" and expected is False:
         allowed = set(error.schema.get("properties", {}))
         extra = sorted(str(k) for k in inst if k not in allowed)
@@ -535,19 +537,27 @@ def load_instrument(id_or_path: str | Path | Instrument, *,
     if looks_like_path(id_or_path) or Path(str(id_or_path)).is_file():
         return load_instrument_file(id_or_path)
     wanted = str(id_or_path)
-    for folder in search_dirs:
-        folder = Path(folder)
-        if not folder.is_dir():
-            continue
+    folders = [Path(f) for f in search_dirs if Path(f).is_dir()]
+    # 1. a clinic's file named after the id (its errors are the user's to see)
+    for folder in folders:
         for path in sorted(folder.glob("*.y*ml")):
             if path.stem == wanted:
                 return load_instrument_file(path)
-        for path in sorted(folder.glob("*.y*ml")):
-            instrument = load_instrument_file(path)
-            if instrument.id == wanted:
-                return instrument
+    # 2. a shipped instrument
     if wanted in _shipped_files():
         return _load_shipped(wanted)
+    # 3. a clinic's file that declares the id under another file name; files
+    #    that do not load are skipped here (they are reported when named)
+    for folder in folders:
+        for path in sorted(folder.glob("*.y*ml")):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", InstrumentWarning)
+                    instrument = load_instrument_file(path)
+            except InstrumentError:
+                continue
+            if instrument.id == wanted:
+                return instrument
     known = ", ".join(shipped_instrument_ids())
     raise InstrumentError(f"unknown instrument {wanted!r}: the shipped instruments are {known}; "
                           "for a clinic's own form give the path to its definition file")

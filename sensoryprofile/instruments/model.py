@@ -321,7 +321,11 @@ class CompiledInstrument:
             max_missing=np.array([s.max_missing for s in inst.scores], dtype=float),
             prorate=np.array([s.prorate for s in inst.scores], dtype=bool),
             reversed=np.array([s.direction == "higher_less" for s in inst.scores], dtype=bool),
-            min_possible=n_items * lo,
+            # a plain (unprorated) sum may lack up to max_missing items
+            min_possible=np.where(
+                np.array([s.prorate for s in inst.scores], dtype=bool) | (lo <= 0),
+                n_items * lo,
+                (n_items - np.array([s.max_missing for s in inst.scores], dtype=float)) * lo),
             max_possible=n_items * hi,
             band_low=np.array([b.low for b in inst.norms], dtype=float),
             band_high=np.array([b.high for b in inst.norms], dtype=float),

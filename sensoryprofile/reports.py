@@ -1,0 +1,476 @@
+"""Rendering reports: papermill executes the parameterised notebooks, nbconvert
+exports self-contained HTML (code hidden), WeasyPrint prints it to PDF.
+
+Batches reuse one Jupyter kernel per worker. Between two reports the kernel's
+namespace is reset (``%reset -f``), figures are closed and the execution
+counter restarts, so nothing of one child's report can reach the next; the
+test suite renders a child after another in one kernel and checks the result
+is identical to rendering it alone.
+
+Writes are atomic: a report is rendered into a hidden ``.ID.partial`` folder
+and only then moved into place, so an interrupted or failed run never leaves
+a report that looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from sensoryprofile.errors import ReportError, UsageError
+from sensoryprofile.ids import check_id, is_valid_id
+from sensoryprofile.tables import write_text_atomic
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+KERNEL_NAME = "python3"
+#: what a fresh kernel imports while the parent process is still starting up
+WARM_UP_CODE = ("import matplotlib.pyplot, matplotlib_inline.backend_inline, pandas, scipy.stats, "
+                "sensoryprofile.child, sensoryprofile.plots")
+EXECUTION_TIMEOUT = 600
+
+
+def notebook_path(name: str) -> Path:
+    path = NOTEBOOK_DIR / name
+    if not path.exists():
+        raise ReportError(f"report notebook {path} is missing (run from a checkout of the "
+                          "sensoryprofile repository)")
+    return path
+
+
+# ---------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------
+@dataclass
+class RenderResult:
+    """What rendering one report produced, or why it failed."""
+
+    name: str                      # child id, or "caseload"/"cohort"
+    ok: bool
+    folder: Path | None = None
+    files: list[Path] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    stderr_removed: int = 0
+
+    @property
+    def html(self) -> Path | None:
+        return next((p for p in self.files if p.suffix == ".html"), None)
+
+
+# ---------------------------------------------------------------------------
+# kernels
+# ---------------------------------------------------------------------------
+class KernelSession:
+    """One Jupyter kernel reused for several notebooks, reset between them."""
+
+    def __init__(self, kernel_name: str = KERNEL_NAME, cwd: str | None = None, *,
+                 warm: bool = True):
+        from jupyter_client.manager import KernelManager
+
+        # IPC sockets in a private folder: nothing listens on the network
+        self._ipc = tempfile.mkdtemp(prefix="sp-kernel-")
+        self.km = KernelManager(kernel_name=kernel_name, transport="ipc",
+                                ip=os.path.join(self._ipc, "k"))
+        self.cwd = cwd or str(NOTEBOOK_DIR)
+        self.km.start_kernel(cwd=self.cwd, env=_kernel_env())
+        self.used = False
+        self._warm = None
+        if warm:
+            self.warm()
+
+    def warm(self) -> None:
+        """Ask the kernel to import the report's libraries now, without waiting:
+        the kernel imports while this process goes on with its own start-up.
+        (Modules stay imported across reports; namespaces do not.)"""
+        kc = self.km.client()
+        kc.start_channels()
+        kc.execute(WARM_UP_CODE, silent=True, store_history=False)
+        self._warm = kc
+
+    def _close_warm(self) -> None:
+        if self._warm is not None:
+            self._warm.stop_channels()
+            self._warm = None
+
+    def reset(self) -> None:
+        """Clear everything a previous notebook left in the kernel."""
+        self._close_warm()
+        if not self.used:
+            self.used = True
+            return
+        if not self.km.is_alive():
+            self.km.restart_kernel(now=True)
+            return
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            code = ("get_ipython().run_line_magic('reset', '-f')\n"
+                    "import matplotlib.pyplot as _plt\n_plt.close('all')\n"
+                    "import matplotlib as _mpl\n_mpl.rcdefaults()\n"
+                    "from matplotlib_inline.backend_inline import configure_inline_support as _c\n"
+                    "del _plt, _mpl, _c\n"
+                    "get_ipython().execution_count = 1\n")
+            reply = kc.execute_interactive(code, store_history=False, timeout=60)
+            if reply["content"].get("status") != "ok":
+                self.km.restart_kernel(now=True)
+        finally:
+            kc.stop_channels()
+
+    def shutdown(self) -> None:
+        self._close_warm()
+        with contextlib.suppress(Exception):
+            self.km.shutdown_kernel(now=True)
+        shutil.rmtree(self._ipc, ignore_errors=True)
+
+
+def _kernel_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    env["PYTHONWARNINGS"] = "ignore"  # a report shows no warnings; tests check for none
+    return env
+
+
+# ---------------------------------------------------------------------------
+# executing and exporting one notebook
+# ---------------------------------------------------------------------------
+def execute_notebook(notebook: Path, output: Path, parameters: dict, *,
+                     session: KernelSession | None = None) -> None:
+    """Run a notebook with papermill; raise :class:`ReportError` naming the cell."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    kwargs: dict = {"progress_bar": False, "request_save_on_cell_execute": False,
+                    "kernel_name": KERNEL_NAME, "cwd": str(notebook.parent),
+                    "execution_timeout": EXECUTION_TIMEOUT}
+    if session is not None:
+        session.reset()
+        kwargs["km"] = session.km
+    try:
+        pm.execute_notebook(str(notebook), str(output), parameters=parameters, **kwargs)
+    except PapermillExecutionError as exc:
+        source = (exc.source or "").strip().splitlines()
+        first = source[0][:80] if source else ""
+        raise ReportError(f"cell {exc.cell_index} ({first!r}) raised {exc.ename}: "
+                          f"{_short(exc.evalue)}", cell_index=exc.cell_index, ename=exc.ename,
+                          evalue=exc.evalue) from None
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_EXPORTER = None
+
+
+def html_exporter():
+    """An HTMLExporter (built once per process: building one is slow)."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+
+        _EXPORTER = HTMLExporter(template_name="sensoryprofile",
+                                 extra_template_basedirs=[str(TEMPLATE_DIR)])
+        _EXPORTER.exclude_input = True
+        _EXPORTER.exclude_input_prompt = True
+        _EXPORTER.exclude_output_prompt = True
+        _EXPORTER.embed_images = True
+    return _EXPORTER
+
+
+def strip_stderr(nb) -> int:
+    """Remove stderr streams from outputs (a report shows no warnings); return
+    how many were removed."""
+    removed = 0
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        keep = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                removed += 1
+                continue
+            keep.append(out)
+        cell["outputs"] = keep
+    return removed
+
+
+def export_html(nb, title: str) -> str:
+    nb.metadata["title"] = title
+    body, _ = html_exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def export_pdf(html_text: str, path: Path) -> None:
+    """Print the report's HTML to PDF. Only ``data:`` URLs are fetched (the
+    images embedded in the page): a report never reaches the network."""
+    import logging
+
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    HTML(string=html_text, url_fetcher=fetcher).write_pdf(str(path))
+
+
+def _swap_into_place(partial: Path, final: Path) -> None:
+    """Replace ``final`` by ``partial`` with two renames (old copy removed after)."""
+    old = final.parent / f".{final.name}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(partial, final)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: str,
+                    pdf: bool = False, session: KernelSession | None = None,
+                    name: str = "report") -> RenderResult:
+    """Execute ``notebook`` into ``folder`` (report.ipynb, report.html, report.pdf)."""
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    try:
+        t = time.perf_counter()
+        executed = partial / "report.ipynb"
+        execute_notebook(notebook, executed, parameters, session=session)
+        timings["execute"] = time.perf_counter() - t
+        nb = nbformat.read(executed, as_version=4)
+        removed = strip_stderr(nb)
+        nbformat.write(nb, executed)
+        t = time.perf_counter()
+        html_text = export_html(nb, title)
+        (partial / "report.html").write_text(html_text, encoding="utf-8")
+        timings["html"] = time.perf_counter() - t
+        if pdf:
+            t = time.perf_counter()
+            export_pdf(html_text, partial / "report.pdf")
+            timings["pdf"] = time.perf_counter() - t
+        extras = sorted(p.name for p in partial.iterdir())
+        _swap_into_place(partial, folder)
+        files = [folder / n for n in extras]
+        return RenderResult(name=name, ok=True, folder=folder, files=files,
+                            seconds=time.perf_counter() - start, timings=timings,
+                            stderr_removed=removed)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+# ---------------------------------------------------------------------------
+# per-child reports
+# ---------------------------------------------------------------------------
+def child_parameters(data_dir, child_id, as_of, deidentify) -> dict:
+    return {"data_dir": str(Path(data_dir).resolve()), "child_id": child_id,
+            "as_of": None if as_of is None else str(as_of), "deidentify": bool(deidentify)}
+
+
+def render_child(data_dir: str | Path, child_id: str, *, out_dir: str | Path = "reports",
+                 as_of: dt.date | str | None = None, deidentify: bool = False,
+                 pdf: bool = False, session: KernelSession | None = None) -> RenderResult:
+    """Render one child's report to ``out_dir/children/ID/``.
+
+    Raises :class:`UsageError` for an ID outside ``[A-Za-z0-9_-]{1,64}``
+    (checked before any path is built) and :class:`ReportError` when the
+    notebook fails (naming the cell).
+    """
+    check_id(child_id)
+    folder = Path(out_dir) / "children" / child_id
+    own = session is None
+    if own:
+        session = KernelSession()
+    try:
+        return render_notebook(notebook_path("child_report.ipynb"), folder,
+                               child_parameters(data_dir, child_id, as_of, deidentify),
+                               title=f"Report {child_id}", pdf=pdf, session=session,
+                               name=child_id)
+    except ReportError as exc:
+        raise ReportError(f"child {child_id}: {exc}", cell_index=exc.cell_index,
+                          ename=exc.ename, evalue=exc.evalue) from None
+    finally:
+        if own:
+            session.shutdown()
+
+
+# batch workers: one kernel per process --------------------------------------
+_SESSION: KernelSession | None = None
+
+
+def _worker_init() -> None:
+    global _SESSION
+    import atexit
+
+    _SESSION = KernelSession()
+    html_exporter()
+    atexit.register(_SESSION.shutdown)
+
+
+def _worker_render(data_dir, child_id, out_dir, as_of, deidentify, pdf) -> RenderResult:
+    global _SESSION
+    if _SESSION is None:
+        _worker_init()
+    try:
+        return render_child(data_dir, child_id, out_dir=out_dir, as_of=as_of,
+                            deidentify=deidentify, pdf=pdf, session=_SESSION)
+    except ReportError as exc:
+        return RenderResult(name=child_id, ok=False, error=str(exc))
+    except Exception as exc:  # isolate: one broken child never stops the rest
+        if _SESSION is not None and not _SESSION.km.is_alive():
+            _SESSION.km.restart_kernel(now=True)
+        return RenderResult(name=child_id, ok=False,
+                            error=f"child {child_id}: {type(exc).__name__}: {_short(exc)}")
+
+
+@dataclass
+class BatchResult:
+    results: list[RenderResult]
+    index: Path | None
+    seconds: float
+
+    @property
+    def failed(self) -> list[RenderResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def rendered(self) -> list[RenderResult]:
+        return [r for r in self.results if r.ok]
+
+
+def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
+                    out_dir: str | Path = "reports", jobs: int = 1, pdf: bool = False,
+                    as_of=None, deidentify: bool = False, progress: bool = True
+                    ) -> BatchResult:
+    """Render many children's reports; failures are isolated and summarised.
+
+    Each worker (``jobs`` processes; 1 = in this process) keeps one kernel.
+    Writes ``out_dir/index.html`` linking every report rendered so far.
+    """
+    from tqdm import tqdm
+
+    from sensoryprofile.child import load_dataset_cached
+
+    if jobs < 1:
+        raise UsageError(f"`jobs` must be at least 1, but {jobs} was passed")
+    start = time.perf_counter()
+    if child_ids is None:
+        dataset = load_dataset_cached(data_dir)
+        child_ids = dataset.children["child_id"].astype(str).tolist()
+    bad = [c for c in child_ids if not _valid_id(c)]
+    child_ids = [c for c in child_ids if _valid_id(c)]
+    results: list[RenderResult] = [RenderResult(name=str(c)[:64], ok=False,
+                                                error="invalid child_id: refused before any "
+                                                "path was built") for c in bad]
+    bar = tqdm(total=len(child_ids), desc="Rendering reports", unit="report",
+               disable=not progress, file=sys.stderr)
+    args = [(str(data_dir), c, str(out_dir), as_of, deidentify, pdf) for c in child_ids]
+    try:
+        if jobs == 1:
+            for a in args:
+                results.append(_worker_render(*a))
+                bar.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
+                futures = {pool.submit(_worker_render, *a): a[1] for a in args}
+                for future in as_completed(futures):
+                    try:
+                        results.append(future.result())
+                    except Exception as exc:  # the worker process itself died
+                        results.append(RenderResult(name=futures[future], ok=False,
+                                                    error=f"worker failed: {exc!r}"))
+                    bar.update(1)
+    finally:
+        bar.close()
+        if jobs == 1 and _SESSION is not None:
+            _shutdown_local_session()
+    order = {c: k for k, c in enumerate(child_ids)}
+    results.sort(key=lambda r: order.get(r.name, -1))
+    index = write_index(Path(out_dir), results)
+    return BatchResult(results=results, index=index, seconds=time.perf_counter() - start)
+
+
+def _shutdown_local_session() -> None:
+    global _SESSION
+    if _SESSION is not None:
+        _SESSION.shutdown()
+        _SESSION = None
+
+
+def _valid_id(value) -> bool:
+    return is_valid_id(value)
+
+
+# ---------------------------------------------------------------------------
+# the index page
+# ---------------------------------------------------------------------------
+def write_index(out_dir: Path, results: list[RenderResult] | None = None) -> Path:
+    """``out_dir/index.html`` linking every report present under ``out_dir``
+    (children, caseload, cohort); failures of this run are listed too."""
+    out_dir = Path(out_dir)
+    results = results or []
+    failed = {r.name: r.error for r in results if not r.ok}
+    children = sorted(p.parent.name for p in (out_dir / "children").glob("*/report.html")
+                      if not p.parent.name.startswith("."))
+    rows = []
+    for child in children:
+        pdf = out_dir / "children" / child / "report.pdf"
+        link = f"<a href='children/{html.escape(child)}/report.html'>{html.escape(child)}</a>"
+        if pdf.exists():
+            link += f" (<a href='children/{html.escape(child)}/report.pdf'>PDF</a>)"
+        rows.append(f"<li>{link}</li>")
+    others = []
+    for name, label in (("caseload", "Caseload report"), ("cohort", "Cohort analysis")):
+        if (out_dir / name / "report.html").exists():
+            others.append(f"<li><a href='{name}/report.html'>{label}</a></li>")
+    fail_rows = "".join(f"<li>{html.escape(n)}: {html.escape(e or '')}</li>"
+                        for n, e in failed.items())
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>sensoryprofile reports</title>
+<style>body{{font-family:sans-serif;max-width:50rem;margin:2rem auto;}}
+ul.children{{columns:4;}} .failed{{color:#8b0000;}}</style></head>
+<body><h1>Reports</h1>
+<p>Rendered {html.escape(dt.datetime.now().strftime('%Y-%m-%d %H:%M'))}.</p>
+{'<h2>Clinic</h2><ul>' + ''.join(others) + '</ul>' if others else ''}
+<h2>Children ({len(children)})</h2><ul class="children">{''.join(rows)}</ul>
+{f'<h2 class="failed">Failed ({len(failed)})</h2><ul class="failed">{fail_rows}</ul>'
+ if failed else ''}
+</body></html>
+"""
+    return write_text_atomic(page, out_dir / "index.html")
+
+
+def format_summary(batch: BatchResult) -> str:
+    lines = [f"Rendered {len(batch.rendered)} report(s), failed {len(batch.failed)}, in "
+             f"{batch.seconds:.1f} s."]
+    for r in batch.failed:
+        lines.append(f"  FAILED {r.error}")
+    if batch.index is not None:
+        lines.append(f"Index: {batch.index.resolve()}")
+    return "\n".join(lines)
+
+
+def provenance_json(data: dict) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+
+
+__all__ = ["BatchResult", "KernelSession", "RenderResult", "render_child", "render_children",
+           "render_notebook", "write_index", "format_summary"]
