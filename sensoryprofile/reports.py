@@ -244,16 +244,29 @@ def _swap_into_place(partial: Path, final: Path) -> None:
 
 def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: str,
                     pdf: bool = False, session: KernelSession | None = None,
-                    name: str = "report") -> RenderResult:
-    """Execute ``notebook`` into ``folder`` (report.ipynb, report.html, report.pdf)."""
+                    name: str = "report", output_dir_parameter: bool = False) -> RenderResult:
+    """Execute ``notebook`` into ``folder`` (report.ipynb, report.html, report.pdf).
+
+    With ``output_dir_parameter`` the notebook also gets an ``output_dir``
+    parameter: the folder its side files go to (moved into place with it).
+    """
     start = time.perf_counter()
     timings: dict[str, float] = {}
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    os.chmod(partial, 0o755)  # mkdtemp makes it private; a report folder is ordinary
     try:
         t = time.perf_counter()
         executed = partial / "report.ipynb"
+        if output_dir_parameter:
+            parameters = {**parameters, "output_dir": str(partial)}
         execute_notebook(notebook, executed, parameters, session=session)
+        if output_dir_parameter:  # the executed copy names the final folder, not the partial
+            nb = nbformat.read(executed, as_version=4)
+            for cell in nb.cells:
+                if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                    cell["source"] = cell["source"].replace(str(partial), str(folder))
+            nbformat.write(nb, executed)
         timings["execute"] = time.perf_counter() - t
         nb = nbformat.read(executed, as_version=4)
         removed = strip_stderr(nb)
@@ -307,6 +320,57 @@ def render_child(data_dir: str | Path, child_id: str, *, out_dir: str | Path = "
     except ReportError as exc:
         raise ReportError(f"child {child_id}: {exc}", cell_index=exc.cell_index,
                           ename=exc.ename, evalue=exc.evalue) from None
+    finally:
+        if own:
+            session.shutdown()
+
+
+# ---------------------------------------------------------------------------
+# clinic-level reports
+# ---------------------------------------------------------------------------
+def render_caseload(data_dir: str | Path, *, out_dir: str | Path = "reports",
+                    as_of=None, period_start=None, period_end=None, site: str | None = None,
+                    therapist: str | None = None, pdf: bool = False,
+                    session: KernelSession | None = None) -> RenderResult:
+    """Render the caseload report (notebooks/caseload_report.ipynb) to
+    ``out_dir/caseload/``. Long lists go to CSV files beside the report (the
+    notebook writes them into ``output_dir``)."""
+    return _render_clinic("caseload_report.ipynb", "caseload", data_dir, out_dir, pdf, session, {
+        "as_of": _iso_or_none(as_of), "period_start": _iso_or_none(period_start),
+        "period_end": _iso_or_none(period_end), "site": site, "therapist": therapist})
+
+
+def render_cohort(data_dir: str | Path, *, out_dir: str | Path = "reports",
+                  instrument: str = "demo-child", seed: int = 20261126, n_boot: int = 2000,
+                  pdf: bool = False, session: KernelSession | None = None) -> RenderResult:
+    """Render the cohort analysis (notebooks/cohort_analysis.ipynb) to
+    ``out_dir/cohort/``, with its numeric tables as CSV and a provenance JSON
+    beside it."""
+    return _render_clinic("cohort_analysis.ipynb", "cohort", data_dir, out_dir, pdf, session, {
+        "instrument": instrument, "seed": int(seed), "n_boot": int(n_boot)})
+
+
+def _iso_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _render_clinic(notebook: str, name: str, data_dir, out_dir, pdf, session, extra: dict
+                   ) -> RenderResult:
+    """Render a clinic-level notebook. The notebook writes its side files (CSV,
+    JSON) into the ``output_dir`` parameter, which is the hidden partial
+    folder, so they are swapped into place together with the report."""
+    folder = Path(out_dir) / name
+    own = session is None
+    if own:
+        session = KernelSession()
+    try:
+        params = {"data_dir": str(Path(data_dir).resolve()), **extra}
+        return render_notebook(notebook_path(notebook), folder, params,
+                               title=f"{name.capitalize()} report", pdf=pdf, session=session,
+                               name=name, output_dir_parameter=True)
+    except ReportError as exc:
+        raise ReportError(f"{name} report: {exc}", cell_index=exc.cell_index, ename=exc.ename,
+                          evalue=exc.evalue) from None
     finally:
         if own:
             session.shutdown()
