@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/sensoryprofile demo
+	$(BIN)/sensoryprofile report all --data data/sample --out reports --jobs 2
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,6 +32,9 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scoring.py
+	$(BIN)/python benchmarks/goals.py
+	$(BIN)/python benchmarks/reports.py
+	$(BIN)/python benchmarks/caseload.py
 
 # Rebuild the lock file of exact versions from the current environment.
 lock: $(STAMP)

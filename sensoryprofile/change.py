@@ -22,12 +22,9 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile import columns as C
+from sensoryprofile.columns import RCI_NOTE  # noqa: E402
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments import Instrument
-
-#: Column of the change table: why no RCI was computed for a compared row
-#: (no reliability declared for the score). Not in :mod:`columns` yet.
-RCI_NOTE = "rci_note"
 
 CONSECUTIVE = "consecutive"
 INTAKE_TO_LATEST = "intake_to_latest"

@@ -34,7 +34,7 @@ QUADRANT_WORDS = {"seeking": "Sensory seeking", "avoiding": "Sensory avoiding",
 LEVEL_WORDS = {-3: "worse than at the start", -2: "much less than expected",
                -1: "less than expected", 0: "the expected outcome",
                1: "better than expected", 2: "much better than expected"}
-POSITION = "position"
+POSITION = C.POSITION
 
 
 def standing(scores: pd.DataFrame) -> pd.Series:
@@ -214,6 +214,9 @@ class ChildReport:
         from sensoryprofile.norms import age_in_months
 
         age = age_in_months(pd.Series([child[C.DATE_OF_BIRTH]]), pd.Series([as_of]))[0]
+        if pd.isna(age) and pd.notna(child.get(C.AGE_AT_REFERRAL_MONTHS)):  # an extract
+            age = float(child[C.AGE_AT_REFERRAL_MONTHS]) + _months_between(
+                child[C.REFERRAL_DATE], as_of)
         dates = sorted(scores[C.DATE].dropna().unique())
         rows = [("Child", child[C.CHILD_ID] if deidentify or pd.isna(child.get(C.DISPLAY_NAME))
                  else f"{child[C.DISPLAY_NAME]} ({child[C.CHILD_ID]})"),
@@ -225,6 +228,9 @@ class ChildReport:
                 ("Assessments", ", ".join(when(d) for d in dates) or "none yet")]
         if pd.notna(child.get(C.DISCHARGE_DATE)) and child[C.DISCHARGE_DATE] <= as_of:
             rows.append(("Discharged", when(child[C.DISCHARGE_DATE])))
+        if deidentify:
+            rows.append(("Note", "De-identified: no name, no calendar dates (months since "
+                         "referral instead), goals named by area only."))
         return pd.DataFrame(rows, columns=["", " "])
 
     @staticmethod

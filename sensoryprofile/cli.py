@@ -239,6 +239,92 @@ def cmd_sample(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# goals and change
+# ---------------------------------------------------------------------------
+def _load_for_analysis(args):
+    from sensoryprofile.dataset import load_dataset
+
+    dataset = load_dataset(args.data, today=getattr(args, "today", None))
+    if getattr(args, "child", None):
+        from sensoryprofile.ids import check_id
+
+        check_id(args.child)
+        dataset.child(args.child)  # a clear error if the child is unknown or rejected
+    return dataset
+
+
+def _problem_note(dataset) -> int:
+    n = len(dataset.report.problems)
+    if n:
+        _err(f"note: {n} data problem(s) in {args_name(dataset)}; rows with problems are left "
+             f"out. See: sensoryprofile validate {dataset.path}")
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def args_name(dataset) -> str:
+    return dataset.path.name if dataset.path is not None else dataset.name
+
+
+def _show(frame: pd.DataFrame, *, floats: int = 1) -> str:
+    if frame.empty:
+        return "(none)"
+    view = frame.copy()
+    for col in view.columns:
+        if pd.api.types.is_float_dtype(view[col]):
+            view[col] = view[col].map(lambda v, f=floats: "" if pd.isna(v) else f"{v:.{f}f}")
+        elif pd.api.types.is_datetime64_any_dtype(view[col]):
+            view[col] = view[col].dt.strftime("%Y-%m-%d").fillna("")
+    return view.to_string(index=False)
+
+
+def cmd_goals(args) -> int:
+    from sensoryprofile.goals import goal_attainment
+    from sensoryprofile.tables import write_csv_atomic
+
+    dataset = _load_for_analysis(args)
+    if args.child:
+        goals = dataset.goals[dataset.goals[C.CHILD_ID] == args.child]
+        dataset.goals = goals
+        dataset.goal_ratings = dataset.goal_ratings[
+            dataset.goal_ratings[C.GOAL_ID].isin(goals[C.GOAL_ID])]
+    result = goal_attainment(dataset, as_of=args.as_of)
+    if args.out:
+        out = Path(args.out)
+        per_goal = out.with_name(out.stem + "-per-goal" + (out.suffix or ".csv"))
+        write_csv_atomic(result.reviews, out)
+        write_csv_atomic(result.goals, per_goal)
+        _out(f"wrote {len(result.reviews)} review row(s) to {out} and {len(result.goals)} goal "
+             f"row(s) to {per_goal}")
+    else:
+        _out(f"Goal attainment ({result.gas_scale} scale, rho = {result.rho}) as of "
+             f"{result.as_of}:\n")
+        _out("Per child and review date:")
+        _out(_show(result.reviews))
+        _out("\nPer goal:")
+        _out(_show(result.goals))
+    return _problem_note(dataset)
+
+
+def cmd_change(args) -> int:
+    from sensoryprofile.change import sensory_change
+    from sensoryprofile.tables import write_csv_atomic
+
+    dataset = _load_for_analysis(args)
+    table = sensory_change(dataset, child_id=args.child)
+    if args.out:
+        write_csv_atomic(table, args.out)
+        _out(f"wrote {len(table)} comparison row(s) to {args.out}")
+    else:
+        cols = [C.CHILD_ID, C.INSTRUMENT, C.RESPONDENT, C.SCORE, C.COMPARISON, C.FROM_DATE,
+                C.TO_DATE, C.RAW_CHANGE, C.RCI, C.RELIABLE, C.BAND_TRANSITION, C.DIRECTION,
+                C.NOT_COMPARED_REASON]
+        shown = table[table[C.KIND] == "quadrant"] if not args.all_scores else table
+        _out(_show(shown[cols], floats=2))
+    return _problem_note(dataset)
+
+
+# ---------------------------------------------------------------------------
 # reports
 # ---------------------------------------------------------------------------
 def cmd_report_child(args) -> int:
@@ -261,6 +347,83 @@ def cmd_report_children(args) -> int:
                             progress=not args.quiet)
     _out(format_summary(batch))
     return EXIT_PROBLEMS if batch.failed else EXIT_OK
+
+
+def cmd_report_caseload(args) -> int:
+    from sensoryprofile.reports import render_caseload, write_index
+
+    if (args.period_start is None) != (args.period_end is None):
+        raise UsageError("give both --from and --to for a period, or neither")
+    result = render_caseload(args.data, out_dir=args.out, as_of=args.as_of,
+                             period_start=args.period_start, period_end=args.period_end,
+                             site=args.site, therapist=args.therapist, pdf=args.pdf)
+    for path in result.files:
+        _out(f"wrote {path}")
+    write_index(Path(args.out))
+    return EXIT_OK
+
+
+def cmd_report_cohort(args) -> int:
+    from sensoryprofile.reports import render_cohort, write_index
+
+    result = render_cohort(args.data, out_dir=args.out, instrument=args.instrument,
+                           seed=args.seed, n_boot=args.n_boot, pdf=args.pdf)
+    for path in result.files:
+        _out(f"wrote {path}")
+    write_index(Path(args.out))
+    return EXIT_OK
+
+
+def cmd_report_all(args) -> int:
+    """Every child, the caseload report and the index (the cohort analysis too
+    with --cohort)."""
+    from sensoryprofile.reports import (
+        format_summary,
+        render_caseload,
+        render_children,
+        render_cohort,
+        write_index,
+    )
+
+    batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
+                            as_of=args.as_of, progress=not args.quiet)
+    failed = list(batch.failed)
+    clinic = [("caseload", lambda: render_caseload(args.data, out_dir=args.out,
+                                                   as_of=args.as_of, pdf=args.pdf))]
+    if args.cohort:
+        clinic.append(("cohort", lambda: render_cohort(args.data, out_dir=args.out,
+                                                       pdf=args.pdf)))
+    for name, render in clinic:
+        try:
+            render()
+            _out(f"Rendered the {name} report.")
+        except SensoryProfileError as exc:
+            failed.append(exc)
+            _err(f"FAILED {name} report: {exc}")
+    batch.index = write_index(Path(args.out), batch.results)
+    _out(format_summary(batch))
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def cmd_export(args) -> int:
+    from sensoryprofile.export import export_deidentified, new_key
+
+    if args.new_key:
+        path = new_key(args.new_key)
+        _out(f"wrote a new key to {path} (readable by you only). Keep it secret and keep it: "
+             "the same key gives the same pseudonyms in later exports.")
+        if not args.data:
+            return EXIT_OK
+    if not args.data or not args.out or not args.key_file:
+        raise UsageError("export needs DATA, --out DIR and --key-file KEY (or only "
+                         "--new-key KEY to create a key)")
+    manifest = export_deidentified(args.data, args.out, key_file=args.key_file,
+                                   no_dates=args.no_dates, keep_sites=args.keep_sites,
+                                   today=args.today)
+    _out(f"wrote a de-identified dataset to {args.out} (see MANIFEST.md there)")
+    for table, info in manifest.tables.items():
+        _out(f"  {table:<13} {info.rows_in:>6} rows in, {info.rows_out:>6} out")
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------
@@ -347,6 +510,24 @@ def build_parser() -> argparse.ArgumentParser:
                    "defects (data/sample-messy)")
     p.set_defaults(func=cmd_sample)
 
+    p = sub.add_parser("goals", help="goal attainment (GAS T-scores) per review and per goal")
+    p.add_argument("data", help="dataset folder or .xlsx workbook")
+    p.add_argument("--child", help="one child's goals only")
+    p.add_argument("--as-of", type=_date_arg, default=None, help="YYYY-MM-DD: ignore ratings "
+                   "dated later (default: today)")
+    p.add_argument("--out", help="write the per-review table to this CSV (and the per-goal "
+                   "table beside it, *-per-goal.csv)")
+    p.set_defaults(func=cmd_goals)
+
+    p = sub.add_parser("change", help="change in sensory scores between administrations, "
+                       "with the reliable change index")
+    p.add_argument("data", help="dataset folder or .xlsx workbook")
+    p.add_argument("--child", help="one child only")
+    p.add_argument("--out", help="write the full comparison table to this CSV")
+    p.add_argument("--all-scores", action="store_true", help="print sections too, not only "
+                   "quadrants")
+    p.set_defaults(func=cmd_change)
+
     p = sub.add_parser("report", help="render reports (HTML, optionally PDF)")
     rsub = p.add_subparsers(dest="kind", metavar="KIND", parser_class=_Parser)
     rsub.required = True
@@ -370,6 +551,41 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_report_children)
+
+    q = rsub.add_parser("caseload", help="the caseload report for clinic directors")
+    common(q, deid=False)
+    q.add_argument("--from", dest="period_start", type=_date_arg, default=None,
+                   help="period start YYYY-MM-DD (referrals and discharges in the period)")
+    q.add_argument("--to", dest="period_end", type=_date_arg, default=None, help="period end")
+    q.add_argument("--site")
+    q.add_argument("--therapist")
+    q.set_defaults(func=cmd_report_caseload)
+    q = rsub.add_parser("cohort", help="the research cohort analysis (psychometrics, effect "
+                        "sizes, provenance)")
+    q.add_argument("--data", required=True)
+    q.add_argument("--out", default="reports")
+    q.add_argument("--instrument", default="demo-child")
+    q.add_argument("--seed", type=int, default=20261126)
+    q.add_argument("--n-boot", type=int, default=2000)
+    q.add_argument("--pdf", action="store_true")
+    q.set_defaults(func=cmd_report_cohort)
+    q = rsub.add_parser("all", help="every child, the caseload report and the index")
+    common(q, deid=False)
+    q.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    q.add_argument("--cohort", action="store_true", help="also the cohort analysis")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.set_defaults(func=cmd_report_all)
+
+    p = sub.add_parser("export", help="a de-identified copy of a dataset for research")
+    p.add_argument("data", nargs="?", help="dataset folder or .xlsx workbook")
+    p.add_argument("--out", help="new, empty output folder")
+    p.add_argument("--key-file", help="secret key file (HMAC-SHA256 pseudonyms, date shifts)")
+    p.add_argument("--new-key", metavar="KEY", help="create a new key file (owner-only)")
+    p.add_argument("--no-dates", action="store_true", help="days since intake instead of "
+                   "shifted dates")
+    p.add_argument("--keep-sites", action="store_true", help="keep site and therapist names")
+    p.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="score an example assessment for each shipped instrument")
     p.set_defaults(func=cmd_demo)

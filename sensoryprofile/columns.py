@@ -115,3 +115,33 @@ BAND_TRANSITION = "band_transition"
 DIRECTION = "direction"  # "toward typical", "away from typical", "no change", ...
 COMPARED = "compared"
 NOT_COMPARED_REASON = "not_compared_reason"
+RCI_NOTE = "rci_note"  # why no RCI was computed for a compared row
+N_AT_BASELINE = "n_at_baseline"  # goals set but not yet rated: counted at baseline
+AT_BASELINE = "at_baseline"  # trajectory row: goal not yet rated, shown at baseline
+N_RATINGS = "n_ratings"  # ratings of a goal up to as_of
+
+# chart inputs (plots.py) and report frames
+POSITION = "position"  # z clipped to +-3, or the band centre (cut-table norms)
+SECTION_KIND = "section_kind"  # "sensory" or "behavioural"
+LABEL = "label"  # a short goal label chosen by the caller
+IS_BASELINE = "is_baseline"  # the goal row that holds the level when the goal was set
+COUNT = "count"
+TIMEPOINT = "timepoint"  # "intake" or "latest"
+SHARE = "share"  # a fraction, 0..1
+MEDIAN = "median"
+CI_LOW = "ci_low"
+CI_HIGH = "ci_high"
+N = "n"
+
+# de-identified extracts (export.py)
+AGE_AT_REFERRAL_MONTHS = "age_at_referral_months"
+#: With ``--no-dates``: each date column -> whole days since the child's referral.
+DAY_COLUMNS = {
+    REFERRAL_DATE: "referral_day",
+    DISCHARGE_DATE: "discharge_day",
+    DATE: "date_day",
+    SET_DATE: "set_day",
+    TARGET_DATE: "target_day",
+}
+#: Day 0 of a no-dates extract when it is read back as dates (intervals kept).
+DAY_ZERO = "1900-01-01"

@@ -53,13 +53,16 @@ SEXES = ("F", "M", "X")
 
 # Required columns per table (others in DESIGN.md are optional).
 REQUIRED = {
-    "children": [C.CHILD_ID, C.DATE_OF_BIRTH, C.REFERRAL_DATE],
+    "children": [C.CHILD_ID, C.REFERRAL_DATE],
     "assessments": [C.ASSESSMENT_ID, C.CHILD_ID, C.INSTRUMENT, C.DATE],
     "goals": [C.GOAL_ID, C.CHILD_ID, C.SET_DATE, C.DOMAIN, C.BASELINE_LEVEL],
     "goal_ratings": [C.GOAL_ID, C.DATE, C.LEVEL],
 }
 OPTIONAL = {
-    "children": [C.SEX, C.DIAGNOSES, C.SITE, C.THERAPIST, C.DISCHARGE_DATE, C.DISPLAY_NAME],
+    # date_of_birth is required unless every assessment carries age_months (a
+    # de-identified extract): see read_raw_tables
+    "children": [C.DATE_OF_BIRTH, C.SEX, C.DIAGNOSES, C.SITE, C.THERAPIST, C.DISCHARGE_DATE,
+                 C.DISPLAY_NAME, C.AGE_AT_REFERRAL_MONTHS],
     "assessments": [C.RESPONDENT],
     "goals": [C.DESCRIPTION, C.IMPORTANCE, C.DIFFICULTY, *C.LEVEL_TEXT_COLUMNS,
               C.TARGET_DATE],
@@ -234,13 +237,35 @@ def read_raw_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
     else:
         raise DatasetError(f"{path.name}: a dataset is a folder of CSV files or an .xlsx "
                            "workbook")
+    _days_to_dates(frames)
     for table, frame in frames.items():
         missing = [c for c in REQUIRED[table] if c not in frame.columns]
+        if (table == "children" and C.DATE_OF_BIRTH not in frame.columns
+                and C.AGE_MONTHS not in frames["assessments"].columns):
+            missing.insert(1, C.DATE_OF_BIRTH)  # needed for ages unless they are given
         if missing:
             raise DatasetError(f"{files[table]}: missing required column(s) "
                                f"{', '.join(missing)}; the table needs "
                                f"{', '.join(REQUIRED[table])}")
     return frames, files, settings
+
+
+def _days_to_dates(frames: dict[str, pd.DataFrame]) -> None:
+    """A no-dates extract gives days since referral (``date_day``...) instead
+    of dates: read them as dates counted from :data:`columns.DAY_ZERO`, so
+    every rule and every analysis works unchanged (intervals are kept)."""
+    zero = pd.Timestamp(C.DAY_ZERO)
+    for table, frame in frames.items():
+        for date_col, day_col in C.DAY_COLUMNS.items():
+            if date_col in frame.columns or day_col not in frame.columns:
+                continue
+            days = pd.to_numeric(frame[day_col], errors="coerce")
+            as_dates = (zero + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
+            # a cell that is not a whole number of days stays as it was: reported as a date
+            frame[date_col] = as_dates.where(days.notna() & (days == days.round()),
+                                             frame[day_col])
+            frame = frame.drop(columns=[day_col])
+        frames[table] = frame
 
 
 # ---------------------------------------------------------------------------
@@ -343,7 +368,8 @@ class _Validator:
         for col in DATE_COLUMNS[table]:
             # a target date is a plan, naturally in the future; every other date is an event
             checks = [] if col == C.TARGET_DATE else [not_future]
-            cols[col] = pa.Column(checks=checks, nullable=col not in REQUIRED_DATES,
+            absent = col not in self.raw[table].columns  # e.g. no date_of_birth in an extract
+            cols[col] = pa.Column(checks=checks, nullable=col not in REQUIRED_DATES or absent,
                                   required=False)
         if table == "children":
             cols[C.SEX] = pa.Column(checks=[pa.Check.isin(SEXES, error="sex is F, M, X or "

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sensoryprofile.columns import (
+# Column names used only by this module (not yet in sensoryprofile.columns).
+from sensoryprofile.columns import (  # noqa: E402
+    AT_BASELINE,
     BASELINE_LEVEL,
     BASELINE_T,
     CARRIED,
@@ -43,10 +45,12 @@ from sensoryprofile.columns import (
     LATEST_LEVEL,
     LEVEL,
     LEVEL_CHANGE,
+    N_AT_BASELINE,
     N_CARRIED,
     N_GOALS,
     N_MET,
     N_RATED,
+    N_RATINGS,
     OVERDUE,
     SET_DATE,
     SHARE_MET,
@@ -58,11 +62,6 @@ from sensoryprofile.columns import (
 )
 from sensoryprofile.dates import date_problem, parse_dates, to_date
 from sensoryprofile.errors import UsageError
-
-# Column names used only by this module (not yet in sensoryprofile.columns).
-N_AT_BASELINE = "n_at_baseline"  # goals set but not yet rated: counted at baseline
-AT_BASELINE = "at_baseline"      # trajectory row: goal not yet rated, shown at baseline
-N_RATINGS = "n_ratings"          # ratings of a goal up to as_of
 
 FIVE_LEVEL = "five-level"
 SIX_LEVEL = "six-level"

@@ -44,24 +44,26 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from sensoryprofile import columns as C
-from sensoryprofile.errors import UsageError
-from sensoryprofile.instruments.model import DEFAULT_LABELS, LEVELS
-from sensoryprofile.instruments.schema import LEVEL_KEYS, QUADRANTS
 
 # ---------------------------------------------------------------------------
 # columns the charts read that the score and goal tables do not define
 # ---------------------------------------------------------------------------
-POSITION = "position"        # z clipped to +-3, or the band centre (cut-table norms)
-SECTION_KIND = "section_kind"  # "sensory" or "behavioural"
-LABEL = "label"              # a short goal label chosen by the caller
-IS_BASELINE = "is_baseline"  # the goal row that holds the level when the goal was set
-COUNT = "count"
-TIMEPOINT = "timepoint"      # "intake" or "latest"
-SHARE = "share"              # a fraction, 0..1
-MEDIAN = "median"
-CI_LOW = "ci_low"
-CI_HIGH = "ci_high"
-N = "n"
+from sensoryprofile.columns import (  # noqa: E402 - chart input columns, defined once
+    CI_HIGH,
+    CI_LOW,
+    COUNT,
+    IS_BASELINE,
+    LABEL,
+    MEDIAN,
+    POSITION,
+    SECTION_KIND,
+    SHARE,
+    TIMEPOINT,
+    N,
+)
+from sensoryprofile.errors import UsageError
+from sensoryprofile.instruments.model import DEFAULT_LABELS, LEVELS
+from sensoryprofile.instruments.schema import LEVEL_KEYS, QUADRANTS
 
 # ---------------------------------------------------------------------------
 # palette: Okabe & Ito (2008), "Color Universal Design"
@@ -161,6 +163,7 @@ REPORT_RC = {
     "savefig.bbox": "tight",
     "savefig.facecolor": "white",
     "svg.fonttype": "none",  # SVG text stays text: small files, crisp in print
+    "svg.hashsalt": "sensoryprofile",  # the same figure gives the same SVG, every run
     "font.family": "sans-serif",
     "font.size": TICK_SIZE,
     "axes.titlesize": TITLE_SIZE,

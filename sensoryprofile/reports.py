@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import html
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -86,7 +87,10 @@ class KernelSession:
         self.km = KernelManager(kernel_name=kernel_name, transport="ipc",
                                 ip=os.path.join(self._ipc, "k"))
         self.cwd = cwd or str(NOTEBOOK_DIR)
-        self.km.start_kernel(cwd=self.cwd, env=_kernel_env())
+        # no IPython history database: nothing of a report is written to ~/.ipython,
+        # and the execution counter can restart at 1 for each report
+        self.km.start_kernel(cwd=self.cwd, env=_kernel_env(),
+                             extra_arguments=["--HistoryManager.enabled=False"])
         self.used = False
         self._warm = None
         if warm:
@@ -142,6 +146,9 @@ def _kernel_env() -> dict:
     env = dict(os.environ)
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     env["PYTHONWARNINGS"] = "ignore"  # a report shows no warnings; tests check for none
+    # figures carry no creation time (matplotlib honours SOURCE_DATE_EPOCH): the same
+    # data gives the same report, byte for byte
+    env.setdefault("SOURCE_DATE_EPOCH", "0")
     return env
 
 
@@ -160,6 +167,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *,
     if session is not None:
         session.reset()
         kwargs["km"] = session.km
+        kwargs["engine_name"] = _register_engine()
     try:
         pm.execute_notebook(str(notebook), str(output), parameters=parameters, **kwargs)
     except PapermillExecutionError as exc:
@@ -168,6 +176,48 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *,
         raise ReportError(f"cell {exc.cell_index} ({first!r}) raised {exc.ename}: "
                           f"{_short(exc.evalue)}", cell_index=exc.cell_index, ename=exc.ename,
                           evalue=exc.evalue) from None
+
+
+_ENGINE = "sensoryprofile-reused-kernel"
+
+
+def _register_engine() -> str:
+    """A papermill engine for a kernel we keep: like papermill's own nbclient
+    engine, but it closes its kernel client's sockets after each notebook
+    (papermill leaves them open when it does not own the kernel, and a batch
+    would run out of file descriptors)."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if _ENGINE in papermill_engines._engines:
+        return _ENGINE
+
+    class _Client(PapermillNotebookClient):
+        def execute(self, **kwargs):
+            try:
+                return super().execute(**kwargs)
+            finally:
+                if self.kc is not None:
+                    self.kc.stop_channels()
+                    self.kc = None
+
+    class _Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
+            kwargs.pop("input_path", None)
+            kwargs.pop("timeout", None)
+            kwargs.pop("startup_timeout", None)
+            import logging
+
+            return _Client(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                           kernel_name=kernel_name, log=logging.getLogger("papermill"),
+                           log_output=log_output, stdout_file=stdout_file,
+                           stderr_file=stderr_file, **kwargs).execute()
+
+    papermill_engines.register(_ENGINE, _Engine)
+    return _ENGINE
 
 
 def _short(text: str, limit: int = 300) -> str:
@@ -453,7 +503,11 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
                 results.append(_worker_render(*a))
                 bar.update(1)
         else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
+            # spawn, not fork: a forked child inherits the parent's ZeroMQ threads
+            # (kernel clients) in an unknown state and can hang
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
+                                     mp_context=context) as pool:
                 futures = {pool.submit(_worker_render, *a): a[1] for a in args}
                 for future in as_completed(futures):
                     try:

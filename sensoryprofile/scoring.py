@@ -480,6 +480,9 @@ def _ages_for(frame: pd.DataFrame, dates: pd.Series, children: pd.DataFrame | No
         else:
             dob = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
         ages = N.age_in_months(dob.to_numpy(), dates.to_numpy())
+        if C.AGE_MONTHS in frame.columns:  # an extract gives ages where it has no birth dates
+            given = pd.to_numeric(frame[C.AGE_MONTHS], errors="coerce").to_numpy(dtype=float)
+            ages = np.where(np.isnan(ages), given, ages)
         if report is not None:
             before = np.flatnonzero(ages < 0)
             for i in before:
