@@ -48,7 +48,6 @@ import json
 import os
 import platform
 import textwrap
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +59,6 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from scipy import stats as sps
-from scipy.special import ndtr, ndtri
 
 from sensoryprofile import change as CH
 from sensoryprofile import columns as C
@@ -288,14 +286,6 @@ def _instrument(dataset, instrument: str) -> Instrument:
 # ---------------------------------------------------------------------------
 # bootstrap machinery (vectorised; the draws and the BCa of scipy.stats.bootstrap)
 # ---------------------------------------------------------------------------
-def bootstrap_indices(n: int, n_boot: int, seed: int) -> np.ndarray:
-    """``(n_boot, n)`` resample indices: the draws :func:`scipy.stats.bootstrap`
-    makes with ``rng=numpy.random.default_rng(seed)`` in one batch."""
-    if n_boot < 1:
-        raise UsageError(f"`n_boot` must be at least 1, but {n_boot} was passed")
-    return np.random.default_rng(seed).integers(0, n, (n_boot, n))
-
-
 def resample_counts(indices: np.ndarray, n: int) -> np.ndarray:
     """How often each observation appears in each resample, ``(n_boot, n)`` int32."""
     b = indices.shape[0]
@@ -314,44 +304,6 @@ def jackknife_covariances(x: np.ndarray) -> np.ndarray:
     mean = (total[None, :] - x) / (n - 1.0)
     sums = second[None] - x[:, :, None] * x[:, None, :]
     return (sums - (n - 1.0) * mean[:, :, None] * mean[:, None, :]) / (n - 2.0)
-
-
-def bca_interval(estimate: float, boot: np.ndarray, jack: np.ndarray, *,
-                 confidence: float = ST.CONFIDENCE) -> tuple[float, float]:
-    """BCa interval from a bootstrap and a jackknife distribution.
-
-    Follows :func:`scipy.stats.bootstrap` (Efron & Tibshirani 1993, 14.3,
-    15.4): the same bias correction (ties count half), acceleration and
-    linear-interpolation quantiles, and, as
-    :func:`sensoryprofile.stats.bootstrap_interval` does, falls back to the
-    percentile interval when the BCa one is undefined; (nan, nan) when that
-    is undefined too (a resample gave no value).
-
-    References
-    ----------
-    Efron, B. (1987). Better bootstrap confidence intervals. Journal of the
-    American Statistical Association, 82(397), 171-185.
-    """
-    boot = np.asarray(boot, dtype=float)
-    jack = np.asarray(jack, dtype=float)
-    tail = (1.0 - confidence) / 2.0
-    if not np.isfinite(estimate) or np.isnan(boot).any() or len(boot) == 0:
-        return float("nan"), float("nan")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share_below = (np.count_nonzero(boot < estimate)
-                       + np.count_nonzero(boot <= estimate)) / (2.0 * len(boot))
-        z0 = ndtri(share_below)
-        n_j = float(len(jack))
-        u = (n_j - 1.0) * (jack.mean() - jack)
-        accel = (np.sum(u**3) / n_j**3) / 6.0 / (np.sum(u**2) / n_j**2) ** 1.5
-        z = float(ndtri(tail))
-        levels = [float(ndtr(z0 + (z0 + zz) / (1.0 - accel * (z0 + zz)))) for zz in (z, -z)]
-    for probs in (levels, [tail, 1.0 - tail]):
-        if all(np.isfinite(p) and 0.0 <= p <= 1.0 for p in probs):
-            low, high = np.quantile(boot, probs)
-            if np.isfinite(low) and np.isfinite(high):
-                return float(low), float(high)
-    return float("nan"), float("nan")
 
 
 def weighted_covariances(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -376,95 +328,6 @@ def weighted_covariances(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
         out[start:start + step] = (second - size[:, None, None] * mean[:, :, None]
                                    * mean[:, None, :]) / (size - 1.0)[:, None, None]
     return out
-
-
-def _rank_biserial_rows(d: np.ndarray) -> np.ndarray:
-    """:func:`sensoryprofile.stats.rank_biserial` of every row of ``d``.
-
-    Zero differences are dropped before ranking; as they are the smallest
-    absolute values, the rank of a non-zero difference among the non-zero
-    ones is its rank among all minus the number of zeros in its row.
-    """
-    nonzero = d != 0
-    ranks = sps.rankdata(np.abs(d), axis=1) - (~nonzero).sum(axis=1, keepdims=True)
-    w_plus = np.where(d > 0, ranks, 0.0).sum(axis=1)
-    w_minus = np.where(d < 0, ranks, 0.0).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(nonzero.any(axis=1), (w_plus - w_minus) / (w_plus + w_minus), np.nan)
-
-
-def _cohens_dz_rows(d: np.ndarray) -> np.ndarray:
-    """:func:`sensoryprofile.stats.cohens_dz` of every row of ``d``."""
-    sd = d.std(axis=1, ddof=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sd > 0, d.mean(axis=1) / sd, np.nan)
-
-
-def paired_change_vectorised(before, after, *, n_boot: int = ST.DEFAULT_BOOT,
-                             seed: int = ST.DEFAULT_SEED, min_n: int = ST.MIN_GROUP) -> dict:
-    """:func:`sensoryprofile.stats.paired_change`, with its bootstrap as arrays.
-
-    The same keys and the same numbers (the tests check equality): the
-    same pairs, medians, Wilcoxon test and point estimates
-    (:func:`sensoryprofile.stats.rank_biserial`,
-    :func:`sensoryprofile.stats.cohens_dz`), and the same resamples (the
-    draws :func:`scipy.stats.bootstrap` makes with the seed) with BCa
-    intervals (:func:`bca_interval`). Only the resampled statistics are
-    computed for all resamples at once instead of in scipy's Python loop,
-    which makes a table of dozens of subgroup rows take seconds, not minutes.
-    """
-    b, a = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
-    if b.shape != a.shape:
-        raise UsageError(f"`before` and `after` must have the same length, but {len(b)} and "
-                         f"{len(a)} were passed")
-    if n_boot < 1:
-        raise UsageError(f"`n_boot` must be at least 1, but {n_boot} was passed")
-    keep = ~np.isnan(b) & ~np.isnan(a)
-    b, a = b[keep], a[keep]
-    d = a - b
-    out = dict.fromkeys(ST.PAIRED_KEYS, float("nan"))
-    out["n"] = int(len(d))
-    out["suppressed"] = len(d) < min_n
-    if out["suppressed"]:
-        return out
-    out["median_before"], out["median_after"] = float(np.median(b)), float(np.median(a))
-    out["median_change"] = float(np.median(d))
-    out["iqr_change_low"], out["iqr_change_high"] = (float(q) for q in np.percentile(d, [25, 75]))
-    if np.any(d != 0):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = sps.wilcoxon(d, zero_method="wilcox", alternative="two-sided")
-        out["wilcoxon_w"], out["p_value"] = float(res.statistic), float(res.pvalue)
-    out["rank_biserial"] = ST.rank_biserial(d)
-    out["cohens_dz"] = ST.cohens_dz(d)
-    if len(d) >= 2:
-        resampled = d[bootstrap_indices(len(d), n_boot, seed)]
-        left_out = d[_jackknife_indices(len(d))]
-        out["rank_biserial_low"], out["rank_biserial_high"] = bca_interval(
-            out["rank_biserial"], _rank_biserial_rows(resampled), _rank_biserial_rows(left_out))
-        out["cohens_dz_low"], out["cohens_dz_high"] = bca_interval(
-            out["cohens_dz"], _cohens_dz_rows(resampled), _cohens_dz_rows(left_out))
-    return out
-
-
-def median_interval_vectorised(values, *, n_boot: int = ST.DEFAULT_BOOT,
-                               seed: int = ST.DEFAULT_SEED,
-                               confidence: float = ST.CONFIDENCE) -> tuple[float, float]:
-    """:func:`sensoryprofile.stats.median_interval` (BCa interval of a
-    median), with the resampled medians computed as one array."""
-    v = np.asarray(values, dtype=float)
-    if len(v) < 2:
-        return float("nan"), float("nan")
-    return bca_interval(float(np.median(v)),
-                        np.median(v[bootstrap_indices(len(v), n_boot, seed)], axis=1),
-                        np.median(v[_jackknife_indices(len(v))], axis=1),
-                        confidence=confidence)
-
-
-def _jackknife_indices(n: int) -> np.ndarray:
-    """``(n, n - 1)`` indices of the leave-one-out samples, in order."""
-    keep = ~np.eye(n, dtype=bool)
-    return np.broadcast_to(np.arange(n), (n, n))[keep].reshape(n, n - 1)
 
 
 # ---------------------------------------------------------------------------
@@ -2103,3 +1966,11 @@ __all__ = [
     "provenance_table", "quadrant_correlations", "resample_counts", "sensory_change",
     "series_assessments", "weighted_covariances",
 ]
+
+
+# The vectorised bootstrap lives in sensoryprofile.stats, shared with the
+# caseload report; these names are kept for callers of this module.
+bootstrap_indices = ST.bootstrap_indices
+bca_interval = ST.bca_interval
+paired_change_vectorised = ST.paired_change
+median_interval_vectorised = ST.median_interval
