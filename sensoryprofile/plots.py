@@ -983,7 +983,9 @@ def plot_caseload_counts(data: pd.DataFrame, *, x: str, hue: str | None = None,
         ax.bar_label(bars, labels=[f"{h:g}" for h in heights], padding=2,
                      fontsize=NOTE_SIZE, color=INK)
         handles.append(bars)
-    ax.set_xticks(range(len(cats)), [_wrap(c, 14) for c in cats], fontsize=TICK_SIZE)
+    per_bar = _chars(_size_pt(ax)[0] / max(len(cats), 1), TICK_SIZE)  # room under each bar
+    ax.set_xticks(range(len(cats)), [_wrap(c, max(6, per_bar)) for c in cats],
+                  fontsize=TICK_SIZE)
     ax.tick_params(axis="x", length=0)
     ax.set_xlim(-0.6, len(cats) - 0.4)
     ax.margins(y=0.12)
@@ -1120,8 +1122,8 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
 
 
 def plot_tchange_by_group(data: pd.DataFrame, *, group: str,
-                          interval: str = "95% interval", ax: Axes | None = None,
-                          **kwargs) -> Axes:
+                          interval: str = "95% interval", min_group: int = 5,
+                          ax: Axes | None = None, **kwargs) -> Axes:
     """Median change in goal T-score per group, with its interval.
 
     Groups whose statistics were suppressed (median missing) say "fewer than
@@ -1158,7 +1160,8 @@ def plot_tchange_by_group(data: pd.DataFrame, *, group: str,
                  "elinewidth": 2.2, "capsize": 5, "capthick": 2, "zorder": 3, **kwargs}
         ax.errorbar(med[shown], ys[shown], xerr=err, **style)
     for y in ys[~shown]:
-        ax.text(0, y, "fewer than 5 children: not shown", ha="center", va="center",
+        ax.text(0, y, f"fewer than {min_group} children: not shown", ha="center",
+                va="center",
                 fontsize=NOTE_SIZE, style="italic", color=INK, zorder=4,
                 bbox={"boxstyle": "round,pad=0.3", "facecolor": "white",
                       "edgecolor": MUTED, "linewidth": 0.8})

@@ -92,7 +92,9 @@ class KernelSession:
         self.km.start_kernel(cwd=self.cwd, env=_kernel_env(),
                              extra_arguments=["--HistoryManager.enabled=False"])
         self.used = False
-        self._warm = None
+        # one client for the session's life: warm-up, resets and every report
+        self.kc = self.km.client()
+        self.kc.start_channels()
         if warm:
             self.warm()
 
@@ -100,43 +102,32 @@ class KernelSession:
         """Ask the kernel to import the report's libraries now, without waiting:
         the kernel imports while this process goes on with its own start-up.
         (Modules stay imported across reports; namespaces do not.)"""
-        kc = self.km.client()
-        kc.start_channels()
-        kc.execute(WARM_UP_CODE, silent=True, store_history=False)
-        self._warm = kc
-
-    def _close_warm(self) -> None:
-        if self._warm is not None:
-            self._warm.stop_channels()
-            self._warm = None
+        self.kc.execute(WARM_UP_CODE, silent=True, store_history=False)
 
     def reset(self) -> None:
         """Clear everything a previous notebook left in the kernel."""
-        self._close_warm()
         if not self.used:
             self.used = True
+            self.kc.wait_for_ready(timeout=120)
             return
         if not self.km.is_alive():
             self.km.restart_kernel(now=True)
+            self.kc.wait_for_ready(timeout=120)
             return
-        kc = self.km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=60)
-            code = ("get_ipython().run_line_magic('reset', '-f')\n"
-                    "import matplotlib.pyplot as _plt\n_plt.close('all')\n"
-                    "import matplotlib as _mpl\n_mpl.rcdefaults()\n"
-                    "from matplotlib_inline.backend_inline import configure_inline_support as _c\n"
-                    "del _plt, _mpl, _c\n"
-                    "get_ipython().execution_count = 1\n")
-            reply = kc.execute_interactive(code, store_history=False, timeout=60)
-            if reply["content"].get("status") != "ok":
-                self.km.restart_kernel(now=True)
-        finally:
-            kc.stop_channels()
+        self.kc.wait_for_ready(timeout=60)
+        code = ("get_ipython().run_line_magic('reset', '-f')\n"
+                "import matplotlib.pyplot as _plt\n_plt.close('all')\n"
+                "import matplotlib as _mpl\n_mpl.rcdefaults()\n"
+                "del _plt, _mpl\n"
+                "get_ipython().execution_count = 1\n")
+        reply = self.kc.execute_interactive(code, store_history=False, timeout=60)
+        if reply["content"].get("status") != "ok":
+            self.km.restart_kernel(now=True)
+            self.kc.wait_for_ready(timeout=120)
 
     def shutdown(self) -> None:
-        self._close_warm()
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
         with contextlib.suppress(Exception):
             self.km.shutdown_kernel(now=True)
         shutil.rmtree(self._ipc, ignore_errors=True)
@@ -167,6 +158,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *,
     if session is not None:
         session.reset()
         kwargs["km"] = session.km
+        kwargs["shared_kc"] = session.kc
         kwargs["engine_name"] = _register_engine()
     try:
         pm.execute_notebook(str(notebook), str(output), parameters=parameters, **kwargs)
@@ -193,13 +185,20 @@ def _register_engine() -> str:
         return _ENGINE
 
     class _Client(PapermillNotebookClient):
+        def __init__(self, nb_man, shared_kc=None, **kw):
+            super().__init__(nb_man, **kw)
+            self._shared_kc = shared_kc
+            if shared_kc is not None:  # the session's client: no new sockets per report
+                self.kc = shared_kc
+                self.kc.allow_stdin = False
+
         def execute(self, **kwargs):
             try:
                 return super().execute(**kwargs)
             finally:
-                if self.kc is not None:
+                if self.kc is not None and self.kc is not self._shared_kc:
                     self.kc.stop_channels()
-                    self.kc = None
+                self.kc = None
 
     class _Engine(NBClientEngine):
         @classmethod
