@@ -111,7 +111,8 @@ def breakdown(data: Path, tmp: Path) -> list[tuple[str, float]]:
             ("kernel imports + load data + build report (first cell)", setup),
             ("drawing charts (6 cells)", drawing),
             ("tables and text (other cells)", other),
-            ("papermill overhead (execute - cells)", execute - setup - drawing - other),
+            ("kernel warm-up imports + papermill (execute - cells)",
+             execute - setup - drawing - other),
             ("HTML export (nbconvert)", result.timings["html"])]
     return rows
 
