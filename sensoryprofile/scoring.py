@@ -267,7 +267,11 @@ def score_responses(values: np.ndarray, instrument: Instrument | str) -> WideSco
     if values.ndim != 2 or values.shape[1] != len(inst.item_ids):
         raise UsageError(f"`values` must have shape (n, {len(inst.item_ids)}) for "
                          f"{inst.id}, but {values.shape} was passed")
-    return score_codes(np.asfortranarray(codec_for(inst).encode(values)), inst)
+    codec = codec_for(inst)
+    codes = np.empty(values.shape, dtype=np.int8, order="F")
+    for j in range(values.shape[1]):  # column by column: no array-sized temporaries
+        codes[:, j] = codec.encode(values[:, j])
+    return score_codes(codes, inst)
 
 
 # ---------------------------------------------------------------------------
@@ -355,6 +359,21 @@ def _unique_texts(texts: list[str]) -> tuple[list[str], np.ndarray]:
     """Distinct texts, and for each input text the index of its distinct copy."""
     unique = list(dict.fromkeys(texts))
     return unique, np.array([unique.index(t) for t in texts], dtype=np.int32)
+
+
+class _RowKeys:
+    """``assessment_id=...`` labels for problem rows, made only when a problem
+    is reported (not for every row of a large, clean file)."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def __getitem__(self, i):
+        if isinstance(i, np.ndarray):
+            return _RowKeys(None if self.ids is None else self.ids[i])
+        if self.ids is None or pd.isna(self.ids[i]):
+            return None
+        return f"{C.ASSESSMENT_ID}={self.ids[i]}"
 
 
 def _respondent_column(meta: pd.DataFrame, inst: Instrument, s: int) -> pd.Categorical:
@@ -519,11 +538,15 @@ def _score_block(frame: pd.DataFrame, inst: Instrument, *, ages: np.ndarray,
                        key=keys[i], raw_value=False)
     meta_cols = [c for c in (C.ASSESSMENT_ID, C.CHILD_ID, C.RESPONDENT) if c in frame.columns]
     meta = frame[meta_cols].copy() if meta_cols else pd.DataFrame(index=frame.index)
-    # a blank respondent is the instrument's own respondent; always categorical
-    respondent = (meta[C.RESPONDENT].astype("string").str.strip().replace("", pd.NA)
-                  if C.RESPONDENT in meta.columns else pd.Series(pd.NA, index=meta.index,
-                                                                 dtype="string"))
-    meta[C.RESPONDENT] = respondent.fillna(inst.respondent).astype(str).to_numpy()
+    # a blank respondent is the instrument's own respondent (cleaned on the few
+    # distinct values, not on every row)
+    if C.RESPONDENT in meta.columns:
+        codes_r, values = pd.factorize(meta[C.RESPONDENT])
+        clean = np.array([str(v).strip() or inst.respondent for v in values]
+                         + [inst.respondent], dtype=object)
+        meta[C.RESPONDENT] = clean[codes_r]
+    else:
+        meta[C.RESPONDENT] = inst.respondent
     return wide, meta
 
 
@@ -574,8 +597,8 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
     frame = assessments  # read-only from here on
     n = len(frame)
     rows = _row_numbers(frame)
-    keys = (frame[C.ASSESSMENT_ID].astype(str).radd(f"{C.ASSESSMENT_ID}=").to_numpy()
-            if C.ASSESSMENT_ID in frame.columns else np.full(n, None, dtype=object))
+    keys = _RowKeys(frame[C.ASSESSMENT_ID].to_numpy() if C.ASSESSMENT_ID in frame.columns
+                    else None)
 
     # instruments per row
     if instrument is not None:
@@ -653,11 +676,13 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
     row_text = np.full(n, None, dtype=object)
     if instrument is not None and C.INSTRUMENT in frame.columns:
         # an explicit instrument never silently re-scores a row written for another
-        named = frame[C.INSTRUMENT].astype("string").str.strip()
-        other = (named.notna() & (named != "") & (named != instruments[0].id)).to_numpy()
+        codes_i, names = pd.factorize(frame[C.INSTRUMENT])  # few distinct values: check those
+        clean = [str(v).strip() for v in names]
+        foreign = np.array([v not in ("", instruments[0].id) for v in clean] + [False])
+        other = foreign[codes_i]  # code -1 (blank) indexes the trailing False
         for i in np.flatnonzero(other):
-            text = (f"the row's instrument is {named.iloc[i]!r}, not {instruments[0].id!r}, the "
-                    "instrument it was asked to be scored with")
+            text = (f"the row's instrument is {clean[codes_i[i]]!r}, not {instruments[0].id!r}, "
+                    "the instrument it was asked to be scored with")
             row_problem[i], row_text[i] = True, text
             if report is not None:
                 report.add(file=source, row=rows[i], column=C.INSTRUMENT,
