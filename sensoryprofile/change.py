@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile import columns as C
-from sensoryprofile.columns import RCI_NOTE  # noqa: E402
+from sensoryprofile.columns import RCI_NOTE
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments import Instrument
 

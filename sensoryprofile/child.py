@@ -27,8 +27,8 @@ from sensoryprofile.dataset import Dataset, load_dataset
 from sensoryprofile.errors import DatasetError
 from sensoryprofile.ids import check_id
 from sensoryprofile.instruments.schema import QUADRANTS
+from sensoryprofile.norms import BAND_CENTERS
 
-BAND_CENTERS = {-2: -2.5, -1: -1.5, 0: 0.0, 1: 1.5, 2: 2.5}
 QUADRANT_WORDS = {"seeking": "Sensory seeking", "avoiding": "Sensory avoiding",
                   "sensitivity": "Sensory sensitivity", "registration": "Low registration"}
 LEVEL_WORDS = {-3: "worse than at the start", -2: "much less than expected",

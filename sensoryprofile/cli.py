@@ -254,16 +254,13 @@ def _load_for_analysis(args):
 
 
 def _problem_note(dataset) -> int:
+    """Exit 1, with a pointer to the report, when the dataset had problems."""
     n = len(dataset.report.problems)
     if n:
-        _err(f"note: {n} data problem(s) in {args_name(dataset)}; rows with problems are left "
-             f"out. See: sensoryprofile validate {dataset.path}")
+        _err(f"note: {n} data problem(s) in {dataset.path}; rows with problems are left out. "
+             f"See: sensoryprofile validate {dataset.path}")
         return EXIT_PROBLEMS
     return EXIT_OK
-
-
-def args_name(dataset) -> str:
-    return dataset.path.name if dataset.path is not None else dataset.name
 
 
 def _show(frame: pd.DataFrame, *, floats: int = 1) -> str:
@@ -352,8 +349,6 @@ def cmd_report_children(args) -> int:
 def cmd_report_caseload(args) -> int:
     from sensoryprofile.reports import render_caseload, write_index
 
-    if (args.period_start is None) != (args.period_end is None):
-        raise UsageError("give both --from and --to for a period, or neither")
     result = render_caseload(args.data, out_dir=args.out, as_of=args.as_of,
                              period_start=args.period_start, period_end=args.period_end,
                              site=args.site, therapist=args.therapist, pdf=args.pdf)
@@ -555,8 +550,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = rsub.add_parser("caseload", help="the caseload report for clinic directors")
     common(q, deid=False)
     q.add_argument("--from", dest="period_start", type=_date_arg, default=None,
-                   help="period start YYYY-MM-DD (referrals and discharges in the period)")
-    q.add_argument("--to", dest="period_end", type=_date_arg, default=None, help="period end")
+                   help="period start YYYY-MM-DD (default: 12 months before the end)")
+    q.add_argument("--to", dest="period_end", type=_date_arg, default=None, help="period end YYYY-MM-DD (default: --as-of)")
     q.add_argument("--site")
     q.add_argument("--therapist")
     q.set_defaults(func=cmd_report_caseload)

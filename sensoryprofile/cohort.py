@@ -1691,14 +1691,7 @@ def _with_interval(value, low, high, digits: int = 2) -> str:
 # ---------------------------------------------------------------------------
 # charts (draw only: tidy data in, ax=None, the Axes out)
 # ---------------------------------------------------------------------------
-def _require(data, needed: Sequence[str], func: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise UsageError(f"`data` for {func} must be a pandas DataFrame, but "
-                         f"{type(data).__name__} was passed")
-    missing = [c for c in needed if c not in data.columns]
-    if missing:
-        raise UsageError(f"`data` for {func} must have the column(s) {', '.join(needed)}; "
-                         f"missing: {', '.join(missing)}")
+_require = P._require  # the charts' column check, shared with plots.py
 
 
 def plot_consistency(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:

@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# Column names used only by this module (not yet in sensoryprofile.columns).
-from sensoryprofile.columns import (  # noqa: E402
+from sensoryprofile.columns import (
     AT_BASELINE,
     BASELINE_LEVEL,
     BASELINE_T,

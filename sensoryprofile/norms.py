@@ -33,6 +33,11 @@ UNCLASSIFIED_TEXT = {
 
 NO_LEVEL = -128  # int8 sentinel: no classification level
 
+#: Where each classification level sits on the z scale (the middle of its band;
+#: the outer bands are drawn to |z| = 3): used to place scores that have a
+#: classification from a cut table but no z.
+BAND_CENTERS = {-2: -2.5, -1: -1.5, 0: 0.0, 1: 1.5, 2: 2.5}
+
 
 def age_in_months(date_of_birth, on_date) -> np.ndarray:
     """Completed months of age on a date (vectorised).

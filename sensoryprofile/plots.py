@@ -44,11 +44,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from sensoryprofile import columns as C
-
-# ---------------------------------------------------------------------------
-# columns the charts read that the score and goal tables do not define
-# ---------------------------------------------------------------------------
-from sensoryprofile.columns import (  # noqa: E402 - chart input columns, defined once
+from sensoryprofile.columns import (  # columns the charts read beyond the score tables
     CI_HIGH,
     CI_LOW,
     COUNT,
@@ -64,6 +60,7 @@ from sensoryprofile.columns import (  # noqa: E402 - chart input columns, define
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments.model import DEFAULT_LABELS, LEVELS
 from sensoryprofile.instruments.schema import LEVEL_KEYS, QUADRANTS
+from sensoryprofile.norms import BAND_CENTERS
 
 # ---------------------------------------------------------------------------
 # palette: Okabe & Ito (2008), "Color Universal Design"
@@ -127,7 +124,6 @@ BAND_HATCHES = {-2: "//", -1: "", 0: "", 1: "", 2: "\\\\"}
 #: Band edges in z units: much less < -2 <= less < -1 <= typical <= 1 < more <= 2 < much more.
 BAND_EDGES = (-3, -2, -1, 1, 2, 3)
 #: Where a band's marks sit when a score has a band but no z (cut-score norms).
-BAND_CENTERS = {-2: -2.5, -1: -1.5, 0: 0.0, 1: 1.5, 2: 2.5}
 
 #: Goal attainment levels. -3 exists only on the six-level scale.
 GAS_LEVEL_TEXT = {
@@ -215,8 +211,8 @@ def _require(data: pd.DataFrame, needed: Sequence[str], func: str) -> None:
                          f"but {type(data).__name__} was passed")
     missing = [c for c in needed if c not in data.columns]
     if missing:
-        raise UsageError(f"`data` for {func} needs the columns {list(needed)}; "
-                         f"missing: {missing}")
+        raise UsageError(f"`data` for {func} must have the column(s) {', '.join(needed)}; "
+                         f"missing: {', '.join(missing)}")
 
 
 def _band_labels(labels) -> dict[int, str]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import html
-import json
 import multiprocessing
 import os
 import shutil
@@ -583,10 +582,6 @@ def format_summary(batch: BatchResult) -> str:
     if batch.index is not None:
         lines.append(f"Index: {batch.index.resolve()}")
     return "\n".join(lines)
-
-
-def provenance_json(data: dict) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
 
 
 __all__ = ["BatchResult", "KernelSession", "RenderResult", "render_child", "render_children",

@@ -783,7 +783,7 @@ def _unscored_rows(frame, dates, ages, inst_names) -> pd.DataFrame:
 
 
 def _empty_scores(n: int = 0) -> pd.DataFrame:
-    out = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in SCORE_COLUMNS_ORDER})
+    out = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in C.SCORE_COLUMNS})
     for c in (C.RAW, C.MIN_POSSIBLE, C.MAX_POSSIBLE, C.AGE_MONTHS, C.Z, C.PERCENTILE):
         out[c] = np.full(n, np.nan)
     for c in (C.N_ITEMS, C.N_ANSWERED, C.N_MISSING, C.N_NOT_APPLICABLE, C.N_OFF_SCALE):
@@ -794,5 +794,3 @@ def _empty_scores(n: int = 0) -> pd.DataFrame:
     out[C.LEVEL] = pd.array([pd.NA] * n, dtype="Int8")
     return out
 
-
-SCORE_COLUMNS_ORDER = C.SCORE_COLUMNS
