@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/caseload.py --quick    # 60 and 1,000 (smoke run)
 
 For each size a synthetic clinic is written with
-``sensoryprofile.sample.write_clinic`` into a temporary folder, then two
+``sensoryprofile.synthetic.clinic.write_clinic`` into a temporary folder, then two
 fresh subprocesses measure it, so no peak or cache leaks from one measurement
 into the next:
 
@@ -93,15 +93,15 @@ def _self_peak_kb() -> int:
 # workers (each in a fresh subprocess)
 # ---------------------------------------------------------------------------
 def work_render(data_dir: str, out_dir: str) -> dict:
-    from sensoryprofile import reports
+    from sensoryprofile.reports import render
 
     start = time.perf_counter()
-    session = reports.KernelSession()
+    session = render.KernelSession()
     pid = getattr(session.km.provisioner, "pid", None) or session.km.provisioner.process.pid
     poller = None if _peak_kb(pid) is not None else _Poller(pid)
     try:
-        result = reports.render_caseload(data_dir, out_dir=out_dir, as_of=AS_OF,
-                                         session=session)
+        result = render.render_caseload(data_dir, out_dir=out_dir, as_of=AS_OF,
+                                        session=session)
         kernel_kb = _peak_kb(pid) if poller is None else poller.stop()
     finally:
         session.shutdown()
@@ -116,8 +116,8 @@ def work_render(data_dir: str, out_dir: str) -> dict:
 
 
 def work_build(data_dir: str) -> dict:
-    from sensoryprofile.caseload import CaseloadReport
-    from sensoryprofile.dataset import load_dataset
+    from sensoryprofile.data.dataset import load_dataset
+    from sensoryprofile.reports.caseload import CaseloadReport
 
     start = time.perf_counter()
     dataset = load_dataset(data_dir)
@@ -142,7 +142,7 @@ def _worker(args: list[str]) -> dict:
 # the run
 # ---------------------------------------------------------------------------
 def run(sizes: tuple[int, ...]) -> dict[int, dict]:
-    from sensoryprofile.sample import write_clinic
+    from sensoryprofile.synthetic.clinic import write_clinic
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="sp-caseload-bench-") as tmp:

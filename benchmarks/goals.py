@@ -4,7 +4,7 @@ Default: 1,000,000 goal ratings (200,000 children x 5 goals x 1 review).
 
 Compared:
 
-- ours: ``sensoryprofile.goals.gas_tscores`` on the DataFrame (text child
+- ours: ``sensoryprofile.measures.gas.gas_tscores`` on the DataFrame (text child
   ids, datetime review dates, level and weight columns): finds the groups,
   checks levels and weights, sums, returns one row per group. Timed twice:
   rows sorted by (child_id, date), as ``goal_trajectories`` hands them over,
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile.columns import CHILD_ID, DATE, LEVEL, T_SCORE, WEIGHT
-from sensoryprofile.goals import gas_tscore, gas_tscores, goal_weights
+from sensoryprofile.measures.gas import gas_tscore, gas_tscores, goal_weights
 
 FULL = {"children": 200_000, "goals": 5, "naive_children": 20_000}
 QUICK = {"children": 20_000, "goals": 5, "naive_children": 500}

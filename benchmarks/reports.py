@@ -87,9 +87,9 @@ def naive(data: Path, children: list[str], tmp: Path) -> float:
 
 def breakdown(data: Path, tmp: Path) -> list[tuple[str, float]]:
     """One single report, timed by part (in this process, as the CLI does)."""
-    t_import = run([sys.executable, "-c", "import sensoryprofile.cli, sensoryprofile.reports, "
+    t_import = run([sys.executable, "-c", "import sensoryprofile.cli, sensoryprofile.reports.render, "
                     "papermill, nbconvert"])  # a fresh process, as the CLI starts
-    from sensoryprofile.reports import KernelSession, render_child
+    from sensoryprofile.reports.render import KernelSession, render_child
 
     t1 = time.perf_counter()
     session = KernelSession()

@@ -102,8 +102,9 @@ def _best(fn, repeats: int) -> float:
 
 def measure(n: int, naive_n: int) -> dict:
     """Run in a fresh process: time everything at size n."""
+    from sensoryprofile.data.assessments import score_assessments
     from sensoryprofile.instruments import load_instrument
-    from sensoryprofile.scoring import score_assessments, score_responses
+    from sensoryprofile.measures.scoring import score_responses
 
     inst = load_instrument("demo-child")
     frame = make_input(n)

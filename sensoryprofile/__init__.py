@@ -21,13 +21,13 @@ _LAZY = {
     "Instrument": "sensoryprofile.instruments",
     "list_instruments": "sensoryprofile.instruments",
     "load_instrument": "sensoryprofile.instruments",
-    "score_assessments": "sensoryprofile.scoring",
-    "score_responses": "sensoryprofile.scoring",
-    "load_dataset": "sensoryprofile.dataset",
-    "Dataset": "sensoryprofile.dataset",
-    "goal_attainment": "sensoryprofile.goals",
-    "gas_tscore": "sensoryprofile.goals",
-    "score_changes": "sensoryprofile.change",
+    "score_assessments": "sensoryprofile.data.assessments",
+    "score_responses": "sensoryprofile.measures.scoring",
+    "load_dataset": "sensoryprofile.data.dataset",
+    "Dataset": "sensoryprofile.data.dataset",
+    "goal_attainment": "sensoryprofile.measures.goals",
+    "gas_tscore": "sensoryprofile.measures.gas",
+    "score_changes": "sensoryprofile.measures.change",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]

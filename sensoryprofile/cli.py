@@ -147,9 +147,9 @@ def format_scores(scores: pd.DataFrame) -> str:
 
 
 def cmd_score(args) -> int:
-    from sensoryprofile.scoring import score_assessments
-    from sensoryprofile.tables import read_table
-    from sensoryprofile.validation import ValidationReport
+    from sensoryprofile.data.assessments import score_assessments
+    from sensoryprofile.data.tables import read_table
+    from sensoryprofile.data.validation import ValidationReport
 
     report = ValidationReport()
     assessments = read_table(args.assessments)
@@ -158,7 +158,7 @@ def cmd_score(args) -> int:
                                source=Path(args.assessments).name,
                                search_dirs=(Path(args.assessments).parent / "instruments",))
     if args.out:
-        from sensoryprofile.tables import write_csv_atomic
+        from sensoryprofile.data.tables import write_csv_atomic
 
         write_csv_atomic(scores, args.out)
         _out(f"wrote {len(scores)} score rows for {scores[C.ASSESSMENT_ID].nunique()} "
@@ -177,8 +177,8 @@ def cmd_score(args) -> int:
 # datasets: validate, init, sample
 # ---------------------------------------------------------------------------
 def cmd_validate(args) -> int:
-    from sensoryprofile.dataset import load_dataset
-    from sensoryprofile.tables import write_csv_atomic, write_text_atomic
+    from sensoryprofile.data.dataset import load_dataset
+    from sensoryprofile.data.tables import write_csv_atomic, write_text_atomic
 
     dataset = load_dataset(args.data, strict=False, today=args.today)
     report = dataset.report
@@ -205,7 +205,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from sensoryprofile.template import write_template
+    from sensoryprofile.data.template import write_template
 
     written = write_template(args.dir, xlsx=args.xlsx, instruments=args.instrument or [
         "demo-child"], six_level=args.six_level)
@@ -216,10 +216,10 @@ def cmd_init(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from sensoryprofile.sample import write_clinic
+    from sensoryprofile.synthetic.clinic import write_clinic
 
     if args.messy:
-        from sensoryprofile.messy import write_messy_clinic
+        from sensoryprofile.synthetic.messy import write_messy_clinic
 
         for path in write_messy_clinic(args.out).values():
             _out(f"wrote {path}")
@@ -229,8 +229,8 @@ def cmd_sample(args) -> int:
     written = write_clinic(args.out, n_children=args.children, seed=args.seed)
     for path in written.values():
         _out(f"wrote {path}")
-    from sensoryprofile.sample import sample_readme
-    from sensoryprofile.tables import write_text_atomic
+    from sensoryprofile.data.tables import write_text_atomic
+    from sensoryprofile.synthetic.clinic import sample_readme
 
     readme = write_text_atomic(sample_readme(args.children, args.seed),
                                Path(args.out) / "README.md")
@@ -242,7 +242,7 @@ def cmd_sample(args) -> int:
 # goals and change
 # ---------------------------------------------------------------------------
 def _load_for_analysis(args):
-    from sensoryprofile.dataset import load_dataset
+    from sensoryprofile.data.dataset import load_dataset
 
     dataset = load_dataset(args.data, today=getattr(args, "today", None))
     if getattr(args, "child", None):
@@ -276,8 +276,8 @@ def _show(frame: pd.DataFrame, *, floats: int = 1) -> str:
 
 
 def cmd_goals(args) -> int:
-    from sensoryprofile.goals import goal_attainment
-    from sensoryprofile.tables import write_csv_atomic
+    from sensoryprofile.data.tables import write_csv_atomic
+    from sensoryprofile.measures.goals import goal_attainment
 
     dataset = _load_for_analysis(args)
     if args.child:
@@ -304,8 +304,8 @@ def cmd_goals(args) -> int:
 
 
 def cmd_change(args) -> int:
-    from sensoryprofile.change import sensory_change
-    from sensoryprofile.tables import write_csv_atomic
+    from sensoryprofile.data.tables import write_csv_atomic
+    from sensoryprofile.measures.change import sensory_change
 
     dataset = _load_for_analysis(args)
     table = sensory_change(dataset, child_id=args.child)
@@ -325,8 +325,8 @@ def cmd_change(args) -> int:
 # reports
 # ---------------------------------------------------------------------------
 def cmd_report_child(args) -> int:
-    from sensoryprofile.child import check_id
-    from sensoryprofile.reports import render_child
+    from sensoryprofile.ids import check_id
+    from sensoryprofile.reports.render import render_child
 
     check_id(args.child_id)
     result = render_child(args.data, args.child_id, out_dir=args.out, as_of=args.as_of,
@@ -337,7 +337,7 @@ def cmd_report_child(args) -> int:
 
 
 def cmd_report_children(args) -> int:
-    from sensoryprofile.reports import format_summary, render_children
+    from sensoryprofile.reports.batch import format_summary, render_children
 
     batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
                             as_of=args.as_of, deidentify=args.deidentify,
@@ -347,7 +347,8 @@ def cmd_report_children(args) -> int:
 
 
 def cmd_report_caseload(args) -> int:
-    from sensoryprofile.reports import render_caseload, write_index
+    from sensoryprofile.reports.index import write_index
+    from sensoryprofile.reports.render import render_caseload
 
     result = render_caseload(args.data, out_dir=args.out, as_of=args.as_of,
                              period_start=args.period_start, period_end=args.period_end,
@@ -359,7 +360,8 @@ def cmd_report_caseload(args) -> int:
 
 
 def cmd_report_cohort(args) -> int:
-    from sensoryprofile.reports import render_cohort, write_index
+    from sensoryprofile.reports.index import write_index
+    from sensoryprofile.reports.render import render_cohort
 
     result = render_cohort(args.data, out_dir=args.out, instrument=args.instrument,
                            seed=args.seed, n_boot=args.n_boot, pdf=args.pdf)
@@ -372,13 +374,9 @@ def cmd_report_cohort(args) -> int:
 def cmd_report_all(args) -> int:
     """Every child, the caseload report and the index (the cohort analysis too
     with --cohort)."""
-    from sensoryprofile.reports import (
-        format_summary,
-        render_caseload,
-        render_children,
-        render_cohort,
-        write_index,
-    )
+    from sensoryprofile.reports.batch import format_summary, render_children
+    from sensoryprofile.reports.index import write_index
+    from sensoryprofile.reports.render import render_caseload, render_cohort
 
     batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
                             as_of=args.as_of, progress=not args.quiet)
@@ -401,7 +399,7 @@ def cmd_report_all(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from sensoryprofile.export import export_deidentified, new_key
+    from sensoryprofile.data.export import export_deidentified, new_key
 
     if args.new_key:
         path = new_key(args.new_key)
@@ -425,9 +423,9 @@ def cmd_export(args) -> int:
 # demo
 # ---------------------------------------------------------------------------
 def cmd_demo(args) -> int:
+    from sensoryprofile.data.assessments import score_assessments
     from sensoryprofile.instruments import list_instruments
-    from sensoryprofile.sample import example_assessments
-    from sensoryprofile.scoring import score_assessments
+    from sensoryprofile.synthetic.examples import example_assessments
 
     for inst in list_instruments():
         frame = example_assessments(inst)
@@ -560,8 +558,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--data", required=True)
     q.add_argument("--out", default="reports")
     q.add_argument("--instrument", default="demo-child")
-    q.add_argument("--seed", type=int, default=20261126)
-    q.add_argument("--n-boot", type=int, default=2000)
+    q.add_argument("--seed", type=int, default=None, help="bootstrap seed (default: the "
+                   "package's, so reruns give the same numbers)")
+    q.add_argument("--n-boot", type=int, default=None, help="bootstrap resamples per interval "
+                   "(default: the package's)")
     q.add_argument("--pdf", action="store_true")
     q.set_defaults(func=cmd_report_cohort)
     q = rsub.add_parser("all", help="every child, the caseload report and the index")
@@ -607,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     except SensoryProfileError as exc:
         _err(f"sensoryprofile: {exc}")
         return EXIT_PROBLEMS
+    except BrokenPipeError:  # output piped into a program that stopped reading
+        return EXIT_OK
     except Exception as exc:  # a bug, not the user's doing: say so, briefly
         if os.environ.get("SENSORYPROFILE_DEBUG"):
             raise
@@ -617,8 +619,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("sensoryprofile: interrupted")
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
 
 
 if __name__ == "__main__":

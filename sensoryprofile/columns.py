@@ -1,6 +1,15 @@
-"""Column names, defined once and reused everywhere (tables, tests, notebooks)."""
+"""The one vocabulary: every column name of every table, and the values that
+several tables share ("All children", "intake", ...), defined once.
 
-# keys and identifiers
+Tables, tests, charts and notebooks import their names from here; a module
+that needs a name missing here adds it here. Grouped by the table that
+introduces a name; a later table reuses the earlier name rather than
+spelling it again.
+"""
+
+# ---------------------------------------------------------------------------
+# keys and identifiers (clinic dataset tables: data/sample/README.md)
+# ---------------------------------------------------------------------------
 ASSESSMENT_ID = "assessment_id"
 CHILD_ID = "child_id"
 GOAL_ID = "goal_id"
@@ -12,7 +21,42 @@ DISPLAY_NAME = "display_name"
 AGE_MONTHS = "age_months"
 SOURCE_ROW = "source_row"  # row number as a person sees it in the file (header = 1)
 
-# tidy score table
+# children table
+SEX = "sex"
+DIAGNOSES = "diagnoses"  # ';'-separated
+SITE = "site"
+THERAPIST = "therapist"
+REFERRAL_DATE = "referral_date"
+DISCHARGE_DATE = "discharge_date"
+CHILDREN_COLUMNS = [CHILD_ID, DATE_OF_BIRTH, SEX, DIAGNOSES, SITE, THERAPIST, REFERRAL_DATE,
+                    DISCHARGE_DATE, DISPLAY_NAME]
+
+# assessments table: the item columns are the instruments' item ids
+ASSESSMENTS_META_COLUMNS = [ASSESSMENT_ID, CHILD_ID, INSTRUMENT, DATE, RESPONDENT]
+#: Free-text columns an assessments table may carry; never scored, never shown.
+NOTES = "notes"
+
+# goals table
+SET_DATE = "set_date"
+DOMAIN = "domain"
+DESCRIPTION = "description"
+IMPORTANCE = "importance"
+DIFFICULTY = "difficulty"
+BASELINE_LEVEL = "baseline_level"
+TARGET_DATE = "target_date"
+LEVEL_TEXT_COLUMNS = ["level_-2", "level_-1", "level_0", "level_+1", "level_+2"]
+GOALS_COLUMNS = [GOAL_ID, CHILD_ID, SET_DATE, DOMAIN, DESCRIPTION, IMPORTANCE, DIFFICULTY,
+                 BASELINE_LEVEL, *LEVEL_TEXT_COLUMNS, TARGET_DATE]
+
+# goal_ratings table (key: goal_id, date)
+LEVEL = "level"  # a GAS level -2..+2 (-3 six-level); in score tables the classification level
+RATER = "rater"
+NOTE = "note"
+GOAL_RATINGS_COLUMNS = [GOAL_ID, DATE, LEVEL, RATER, NOTE]
+
+# ---------------------------------------------------------------------------
+# the tidy score table (measures.scoring)
+# ---------------------------------------------------------------------------
 SCORE = "score"
 SCORE_NAME = "score_name"
 KIND = "kind"
@@ -31,7 +75,6 @@ NORM_BAND = "norm_band"
 Z = "z"
 PERCENTILE = "percentile"
 CLASSIFICATION = "classification"
-LEVEL = "level"  # ordinal classification level -2 .. +2
 UNCLASSIFIED_REASON = "unclassified_reason"
 
 SCORE_COLUMNS = [
@@ -41,36 +84,9 @@ SCORE_COLUMNS = [
     CLASSIFICATION, LEVEL, UNCLASSIFIED_REASON,
 ]
 
-# children table
-SEX = "sex"
-DIAGNOSES = "diagnoses"  # ';'-separated
-SITE = "site"
-THERAPIST = "therapist"
-REFERRAL_DATE = "referral_date"
-DISCHARGE_DATE = "discharge_date"
-CHILDREN_COLUMNS = [CHILD_ID, DATE_OF_BIRTH, SEX, DIAGNOSES, SITE, THERAPIST, REFERRAL_DATE,
-                    DISCHARGE_DATE, DISPLAY_NAME]
-
-# goals table
-SET_DATE = "set_date"
-DOMAIN = "domain"
-DESCRIPTION = "description"
-IMPORTANCE = "importance"
-DIFFICULTY = "difficulty"
-BASELINE_LEVEL = "baseline_level"
-TARGET_DATE = "target_date"
-LEVEL_TEXT_COLUMNS = ["level_-2", "level_-1", "level_0", "level_+1", "level_+2"]
-GOALS_COLUMNS = [GOAL_ID, CHILD_ID, SET_DATE, DOMAIN, DESCRIPTION, IMPORTANCE, DIFFICULTY,
-                 BASELINE_LEVEL, *LEVEL_TEXT_COLUMNS, TARGET_DATE]
-
-# goal_ratings table (key: goal_id, date)
-RATER = "rater"
-NOTE = "note"
-GOAL_RATINGS_COLUMNS = [GOAL_ID, DATE, LEVEL, RATER, NOTE]
-
-ASSESSMENTS_META_COLUMNS = [ASSESSMENT_ID, CHILD_ID, INSTRUMENT, DATE, RESPONDENT]
-
-# goal attainment outputs (goals.py)
+# ---------------------------------------------------------------------------
+# goal attainment (measures.goals)
+# ---------------------------------------------------------------------------
 WEIGHT = "weight"
 T_SCORE = "t_score"
 BASELINE_T = "baseline_t"
@@ -88,8 +104,13 @@ DATE_FIRST_MET = "date_first_met"
 DAYS_TO_MET = "days_to_met"
 OVERDUE = "overdue"
 GAS_SCALE = "gas_scale"  # "five-level" or "six-level"
+N_AT_BASELINE = "n_at_baseline"  # goals set but not yet rated: counted at baseline
+AT_BASELINE = "at_baseline"  # trajectory row: goal not yet rated, shown at baseline
+N_RATINGS = "n_ratings"  # ratings of a goal up to as_of
 
-# change between administrations (change.py)
+# ---------------------------------------------------------------------------
+# change between administrations (measures.change)
+# ---------------------------------------------------------------------------
 COMPARISON = "comparison"  # "consecutive" or "intake_to_latest"
 FROM_ASSESSMENT = "from_assessment_id"
 TO_ASSESSMENT = "to_assessment_id"
@@ -116,24 +137,174 @@ DIRECTION = "direction"  # "toward typical", "away from typical", "no change", .
 COMPARED = "compared"
 NOT_COMPARED_REASON = "not_compared_reason"
 RCI_NOTE = "rci_note"  # why no RCI was computed for a compared row
-N_AT_BASELINE = "n_at_baseline"  # goals set but not yet rated: counted at baseline
-AT_BASELINE = "at_baseline"  # trajectory row: goal not yet rated, shown at baseline
-N_RATINGS = "n_ratings"  # ratings of a goal up to as_of
 
-# chart inputs (plots.py) and report frames
+# ---------------------------------------------------------------------------
+# validation report (data.validation)
+# ---------------------------------------------------------------------------
+FILE = "file"
+ROW = "row"
+COLUMN = "column"
+VALUE = "value"
+RULE = "rule"
+ACTION = "action"
+TABLE = "table"
+KEY = "key"
+REPORT_COLUMNS = [FILE, ROW, COLUMN, VALUE, RULE, ACTION, TABLE, KEY]
+ROWS_READ = "rows_read"
+ROWS_ACCEPTED = "rows_accepted"
+ROWS_REJECTED = "rows_rejected"
+RECONCILES = "reconciles"
+ACCOUNTING_COLUMNS = [TABLE, ROWS_READ, ROWS_ACCEPTED, ROWS_REJECTED, RECONCILES]
+
+# ---------------------------------------------------------------------------
+# statistics shared by analyses (analysis.stats.paired_change and the tables)
+# ---------------------------------------------------------------------------
+N = "n"
+COUNT = "count"
+SHARE = "share"  # a fraction, 0..1
+MEDIAN = "median"
+Q1 = "q1"
+Q3 = "q3"
+MEAN = "mean"
+SD = "sd"
+CI_LOW = "ci_low"
+CI_HIGH = "ci_high"
+MEDIAN_BEFORE = "median_before"
+MEDIAN_AFTER = "median_after"
+MEDIAN_CHANGE = "median_change"
+IQR_CHANGE_LOW = "iqr_change_low"
+IQR_CHANGE_HIGH = "iqr_change_high"
+WILCOXON_W = "wilcoxon_w"
+P_VALUE = "p_value"
+RANK_BISERIAL = "rank_biserial"
+RANK_BISERIAL_LOW = "rank_biserial_low"
+RANK_BISERIAL_HIGH = "rank_biserial_high"
+COHENS_DZ = "cohens_dz"
+COHENS_DZ_LOW = "cohens_dz_low"
+COHENS_DZ_HIGH = "cohens_dz_high"
+SUPPRESSED = "suppressed"
+SUPPRESSION = "suppression"  # "fewer than 5 children" where suppressed, else NA
+#: The keys of :func:`sensoryprofile.analysis.stats.paired_change`, in order.
+PAIRED_COLUMNS = (N, MEDIAN_BEFORE, MEDIAN_AFTER, MEDIAN_CHANGE, IQR_CHANGE_LOW,
+                  IQR_CHANGE_HIGH, WILCOXON_W, P_VALUE, RANK_BISERIAL, RANK_BISERIAL_LOW,
+                  RANK_BISERIAL_HIGH, COHENS_DZ, COHENS_DZ_LOW, COHENS_DZ_HIGH, SUPPRESSED)
+
+# groups of children (caseload and cohort tables)
+GROUP_BY = "group_by"          # "site", "therapist", "diagnosis" or "all"
+GROUP = "group"                # the site, therapist or diagnosis; ALL_CHILDREN
+DIAGNOSIS = "diagnosis"        # one diagnosis (the children table holds a ';' list)
+N_CHILDREN = "n_children"
+TIMEPOINT = "timepoint"        # INTAKE or LATEST
+
+# ---------------------------------------------------------------------------
+# caseload tables (analysis.caseload)
+# ---------------------------------------------------------------------------
+ACTIVE = "active"
+N_ACTIVE = "n_active"
+N_REFERRED = "n_referred"
+N_DISCHARGED = "n_discharged"
+# coverage
+N_NO_INTAKE = "n_no_intake"
+N_REASSESSMENT_OVERDUE = "n_reassessment_overdue"
+N_GOALS_UNRATED = "n_goals_unrated"
+N_GOALS_PAST_TARGET = "n_goals_past_target"
+LAST_ASSESSMENT = "last_assessment_date"
+DUE_DATE = "due_date"
+DAYS_OVERDUE = "days_overdue"
+DAYS_SINCE_REFERRAL = "days_since_referral"
+LAST_RATING = "last_rating_date"
+DAYS_WITHOUT_RATING = "days_without_rating"
+DAYS_PAST_TARGET = "days_past_target"
+# sensory outcomes
+N_COMPARED = "n_compared"
+N_WITH_RCI = "n_with_rci"
+N_RELIABLE_IMPROVEMENT = "n_reliable_improvement"
+SHARE_RELIABLE_IMPROVEMENT = "share_reliable_improvement"
+N_RELIABLE_DETERIORATION = "n_reliable_deterioration"
+SHARE_RELIABLE_DETERIORATION = "share_reliable_deterioration"
+N_TOWARD_TYPICAL = "n_toward_typical"
+SHARE_TOWARD_TYPICAL = "share_toward_typical"
+N_ATYPICAL_AT_INTAKE = "n_atypical_at_intake"
+N_NOW_TYPICAL = "n_now_typical"
+SHARE_NOW_TYPICAL = "share_now_typical"
+# goal outcomes (the test statistics keep the names of paired_change)
+N_GOALS_RATED = "n_goals_rated"
+MEDIAN_T = "median_t"
+T_Q1 = "t_q1"
+T_Q3 = "t_q3"
+MEDIAN_BASELINE_T = "median_baseline_t"
+MEDIAN_T_CHANGE = "median_t_change"
+T_CHANGE_CI_LOW = "t_change_ci_low"
+T_CHANGE_CI_HIGH = "t_change_ci_high"
+# goal-setting calibration
+MEAN_T = "mean_t"
+SHARE_TOP = "share_top"
+SHARE_BELOW = "share_below"
+FLAG = "flag"
+FLAG_REASON = "flag_reason"
+
+# ---------------------------------------------------------------------------
+# cohort tables (analysis.cohort, analysis.psychometrics, analysis.provenance)
+# ---------------------------------------------------------------------------
+MEASURE = "measure"
+CATEGORY = "category"
+NAME = "name"
+ITEM = "item"
+N_COMPLETE = "n_complete"
+N_INCOMPLETE = "n_incomplete"
+ALPHA = "alpha"
+ALPHA_LOW = "alpha_low"
+ALPHA_HIGH = "alpha_high"
+OMEGA = "omega"
+OMEGA_LOW = "omega_low"
+OMEGA_HIGH = "omega_high"
+ITEMS_LOWERING_ALPHA = "items_lowering_alpha"
+ITEM_TOTAL_R = "item_total_r"
+ALPHA_IF_DELETED = "alpha_if_deleted"
+LOWERS_ALPHA = "lowers_alpha"
+LOADING = "loading"
+SCORE_A = "score_a"
+SCORE_B = "score_b"
+SCORE_NAME_A = "score_name_a"
+SCORE_NAME_B = "score_name_b"
+SPEARMAN_RHO = "spearman_rho"
+EXPECTED_SHARE = "expected_share"
+N_CLASSIFIED = "n_classified"
+N_NOT_CLASSIFIED = "n_not_classified"
+N_RELIABLE = "n_reliable"
+SHARE_RELIABLE = "share_reliable"
+N_RELIABLE_TOWARD = "n_reliable_toward_typical"
+SHARE_RELIABLE_TOWARD = "share_reliable_toward_typical"
+N_RELIABLE_AWAY = "n_reliable_away_from_typical"
+SHARE_RELIABLE_AWAY = "share_reliable_away_from_typical"
+MEDIAN_CHANGE_LOW = "median_change_low"
+MEDIAN_CHANGE_HIGH = "median_change_high"
+K0 = "k0"
+MS_BETWEEN = "ms_between"
+MS_WITHIN = "ms_within"
+F_STATISTIC = "f"
+DF_BETWEEN = "df_between"
+DF_WITHIN = "df_within"
+RHO = "rho"
+RHO_LOW = "rho_low"
+RHO_HIGH = "rho_high"
+RHO_ASSUMED = "rho_assumed"
+# series of one child's assessments (analysis.cohort.series_assessments)
+SERIES_POSITION = "position"  # 0 = intake
+IS_INTAKE = "intake"          # first of the child's series
+IS_LATEST = "latest"          # last of a series of two or more
+
+# ---------------------------------------------------------------------------
+# chart inputs and report frames (plots, reports)
+# ---------------------------------------------------------------------------
 POSITION = "position"  # z clipped to +-3, or the band centre (cut-table norms)
 SECTION_KIND = "section_kind"  # "sensory" or "behavioural"
 LABEL = "label"  # a short goal label chosen by the caller
 IS_BASELINE = "is_baseline"  # the goal row that holds the level when the goal was set
-COUNT = "count"
-TIMEPOINT = "timepoint"  # "intake" or "latest"
-SHARE = "share"  # a fraction, 0..1
-MEDIAN = "median"
-CI_LOW = "ci_low"
-CI_HIGH = "ci_high"
-N = "n"
 
-# de-identified extracts (export.py)
+# ---------------------------------------------------------------------------
+# de-identified extracts (data.export)
+# ---------------------------------------------------------------------------
 AGE_AT_REFERRAL_MONTHS = "age_at_referral_months"
 #: With ``--no-dates``: each date column -> whole days since the child's referral.
 DAY_COLUMNS = {
@@ -145,3 +316,19 @@ DAY_COLUMNS = {
 }
 #: Day 0 of a no-dates extract when it is read back as dates (intervals kept).
 DAY_ZERO = "1900-01-01"
+
+# ---------------------------------------------------------------------------
+# values shared by several tables
+# ---------------------------------------------------------------------------
+#: ``group_by`` of the whole-caseload row, and the group holding every child.
+ALL = "all"
+ALL_CHILDREN = "All children"
+#: Group of a blank site, therapist or diagnosis.
+NOT_RECORDED = "not recorded"
+#: Values of ``timepoint``.
+INTAKE = "intake"
+LATEST = "latest"
+#: Values of ``measure`` in the cohort's change table: the raw score, and the
+#: distance from the norm mean (|z|: smaller is closer to typical).
+RAW_MEASURE = "raw"
+DISTANCE_MEASURE = "abs_z"

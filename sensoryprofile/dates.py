@@ -1,7 +1,13 @@
-"""Dates in data files: ISO 8601 only, never a guess.
+"""Dates: reading them from data files, and counting months between them.
 
-``03/04/2025`` could be 3 April or 4 March: it is reported as ambiguous, not
-read. Excel date cells (already datetimes) are accepted as they are.
+Reading: ISO 8601 only, never a guess. ``03/04/2025`` could be 3 April or
+4 March: it is reported as ambiguous, not read. Excel date cells (already
+datetimes) are accepted as they are.
+
+Counting: one rule for every "months between two dates" in the package
+(age at assessment, months since referral in a de-identified report):
+:func:`completed_months`. Follow-up spans in research tables, where a
+fraction matters, use :func:`elapsed_months`.
 """
 
 from __future__ import annotations
@@ -88,3 +94,53 @@ def to_date(value) -> dt.date | None:
     if not _ISO.match(text):
         raise ValueError(f"{text!r}: {date_problem(text)}")
     return dt.date.fromisoformat(text[:10])
+
+
+#: Days in an average month (a year of 365.25 days / 12).
+DAYS_PER_MONTH = 365.25 / 12.0
+
+
+def completed_months(start, end) -> np.ndarray:
+    """Completed months from ``start`` to ``end`` (vectorised): a child's age
+    in months when ``start`` is the date of birth.
+
+    A month is completed on the same day of a later month, or on the last day
+    of a month too short to have that day (born 31 January: one month old on
+    28 February, 29 in a leap year). Returns float with NaN where either date
+    is missing; negative where ``end`` is before ``start``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> completed_months(pd.Series(pd.to_datetime(["2020-03-15", "2020-01-31"])),
+    ...                  pd.Series(pd.to_datetime(["2023-03-15", "2020-02-29"]))).tolist()
+    [36.0, 1.0]
+    """
+    born = pd.DatetimeIndex(pd.to_datetime(pd.Series(start).to_numpy()))
+    seen = pd.DatetimeIndex(pd.to_datetime(pd.Series(end).to_numpy()))
+    months = (seen.year - born.year) * 12 + (seen.month - born.month)
+    not_reached = seen.day < born.day
+    end_of_month = seen.is_month_end
+    months = np.asarray(months, dtype=float) - (np.asarray(not_reached) & ~np.asarray(
+        end_of_month))
+    months[np.asarray(born.isna() | seen.isna())] = np.nan
+    # before the start: count backwards so the value is negative, never 0
+    before = np.asarray(seen < born)
+    months[before] = np.minimum(months[before], -1.0)
+    return months
+
+
+def months_between(start, end) -> int | None:
+    """:func:`completed_months` of two scalar dates (None when either is missing)."""
+    if start is None or end is None or pd.isna(start) or pd.isna(end):
+        return None
+    return int(completed_months([pd.Timestamp(start)], [pd.Timestamp(end)])[0])
+
+
+def elapsed_months(start, end) -> np.ndarray:
+    """Fractional months from ``start`` to ``end``: days / :data:`DAYS_PER_MONTH`
+    (a year is 12 months of 365.25 days). For follow-up spans in research
+    tables; ages and "month N" labels use :func:`completed_months`."""
+    days = (pd.to_datetime(pd.Series(end).reset_index(drop=True))
+            - pd.to_datetime(pd.Series(start).reset_index(drop=True))).dt.days
+    return days.to_numpy(dtype=float) / DAYS_PER_MONTH

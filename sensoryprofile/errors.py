@@ -33,7 +33,7 @@ class InstrumentError(SensoryProfileError, ValueError):
 class DatasetError(SensoryProfileError, ValueError):
     """A structural problem with a clinic dataset: a missing file or column,
     an unreadable workbook. Row-level problems are not raised; they are
-    collected in a :class:`~sensoryprofile.validation.ValidationReport`."""
+    collected in a :class:`~sensoryprofile.data.validation.ValidationReport`."""
 
 
 class DataProblemsError(DatasetError):

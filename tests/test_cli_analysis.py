@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 import pandas as pd
 
 from sensoryprofile import columns as C
-from sensoryprofile.change import sensory_change
 from sensoryprofile.cli import main
-from sensoryprofile.dataset import load_dataset
-from sensoryprofile.goals import goal_attainment
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "data" / "sample"
-MESSY = ROOT / "data" / "sample-messy"
+from sensoryprofile.data.dataset import load_dataset
+from sensoryprofile.measures.change import sensory_change
+from sensoryprofile.measures.goals import goal_attainment
+from tests.paths import MESSY, SAMPLE
 
 
 def test_goals_prints_and_writes_the_package_tables(tmp_path, capsys):

@@ -16,10 +16,10 @@ import pytest
 import sensoryprofile
 from sensoryprofile import columns as C
 from sensoryprofile.cli import main
-from sensoryprofile.scoring import score_assessments
-from sensoryprofile.tables import read_table
+from sensoryprofile.data.assessments import score_assessments
+from sensoryprofile.data.tables import read_table
+from tests.paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "instruments"
 CHECKS = FIXTURES / "checks"
 
 

@@ -1,5 +1,7 @@
-"""Instrument definitions: the shipped demonstration forms and the loader
-that validates a clinic's own definition files. See docs/instrument-format.md."""
+"""Instrument definitions: the schema of a definition file, the loader that
+checks it, the in-memory model and its compiled arrays, and the registry
+that finds a form by id (the shipped demonstration forms, a clinic's files).
+See docs/instrument-format.md."""
 
 from sensoryprofile.instruments.loader import (
     CheckResult,
@@ -7,10 +9,7 @@ from sensoryprofile.instruments.loader import (
     check_definition,
     check_instrument,
     instrument_from_dict,
-    list_instruments,
-    load_instrument,
     load_instrument_file,
-    shipped_instrument_ids,
 )
 from sensoryprofile.instruments.model import (
     DEFAULT_LABELS,
@@ -24,6 +23,11 @@ from sensoryprofile.instruments.model import (
     ResponseScale,
     Score,
     Section,
+)
+from sensoryprofile.instruments.registry import (
+    list_instruments,
+    load_instrument,
+    shipped_instrument_ids,
 )
 from sensoryprofile.instruments.schema import INSTRUMENT_SCHEMA, LEVEL_KEYS, QUADRANTS
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import jsonschema
@@ -37,8 +35,6 @@ from sensoryprofile.instruments.model import (
     Section,
 )
 from sensoryprofile.instruments.schema import INSTRUMENT_SCHEMA, LEVEL_KEYS, QUADRANTS
-
-PACKAGE = "sensoryprofile.instruments"
 
 
 class InstrumentWarning(UserWarning):
@@ -84,7 +80,7 @@ def _construct_mapping(loader, node, deep=False):
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _read_yaml(text: str, source: str) -> object:
+def read_yaml(text: str, source: str) -> object:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
     except _DuplicateKey as exc:
@@ -469,7 +465,7 @@ def check_instrument(path: str | Path) -> CheckResult:
         raise InstrumentError(f"{path}: no such instrument definition file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InstrumentError(f"{path}: cannot read the file ({exc})") from None
-    data = _read_yaml(text, path.name)
+    data = read_yaml(text, path.name)
     return check_definition(data, str(path))
 
 
@@ -490,74 +486,3 @@ def instrument_from_dict(data: dict, source: str = "<definition>") -> Instrument
     if not result.ok:
         raise InstrumentError(f"{source}: invalid instrument definition", result.errors)
     return result.instrument
-
-
-# ---------------------------------------------------------------------------
-# shipped instruments and look-up by id or path
-# ---------------------------------------------------------------------------
-def _shipped_files() -> dict[str, resources.abc.Traversable]:
-    files = {}
-    for entry in resources.files(PACKAGE).iterdir():
-        if entry.name.endswith((".yaml", ".yml")):
-            files[entry.name.rsplit(".", 1)[0]] = entry
-    return files
-
-
-def shipped_instrument_ids() -> list[str]:
-    return sorted(_shipped_files())
-
-
-@cache
-def _load_shipped(instrument_id: str) -> Instrument:
-    entry = _shipped_files()[instrument_id]
-    data = _read_yaml(entry.read_text(encoding="utf-8"), entry.name)
-    result = check_definition(data, entry.name)
-    if not result.ok:  # a packaging bug, not a user error, but say it plainly
-        raise InstrumentError(f"shipped instrument {entry.name} is invalid", result.errors)
-    return result.instrument
-
-
-def list_instruments() -> list[Instrument]:
-    """The instruments shipped with the package (demonstration forms)."""
-    return [_load_shipped(i) for i in shipped_instrument_ids()]
-
-
-def looks_like_path(value: str | Path) -> bool:
-    text = str(value)
-    return isinstance(value, Path) or text.endswith((".yaml", ".yml")) or "/" in text or (
-        "\\" in text)
-
-
-def load_instrument(id_or_path: str | Path | Instrument, *,
-                    search_dirs: tuple[str | Path, ...] = ()) -> Instrument:
-    """An instrument by shipped id, by id among definition files in
-    ``search_dirs`` (a dataset's ``instruments/`` folder), or by file path."""
-    if isinstance(id_or_path, Instrument):
-        return id_or_path
-    if looks_like_path(id_or_path) or Path(str(id_or_path)).is_file():
-        return load_instrument_file(id_or_path)
-    wanted = str(id_or_path)
-    folders = [Path(f) for f in search_dirs if Path(f).is_dir()]
-    # 1. a clinic's file named after the id (its errors are the user's to see)
-    for folder in folders:
-        for path in sorted(folder.glob("*.y*ml")):
-            if path.stem == wanted:
-                return load_instrument_file(path)
-    # 2. a shipped instrument
-    if wanted in _shipped_files():
-        return _load_shipped(wanted)
-    # 3. a clinic's file that declares the id under another file name; files
-    #    that do not load are skipped here (they are reported when named)
-    for folder in folders:
-        for path in sorted(folder.glob("*.y*ml")):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", InstrumentWarning)
-                    instrument = load_instrument_file(path)
-            except InstrumentError:
-                continue
-            if instrument.id == wanted:
-                return instrument
-    known = ", ".join(shipped_instrument_ids())
-    raise InstrumentError(f"unknown instrument {wanted!r}: the shipped instruments are {known}; "
-                          "for a clinic's own form give the path to its definition file")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 
-from sensoryprofile.instruments.schema import LEVEL_KEYS, QUADRANTS
+from sensoryprofile.errors import UsageError
+from sensoryprofile.instruments.schema import LEVEL_KEYS
 
 DEFAULT_LABELS = {
     "much_less": "Much Less Than Others",
@@ -149,16 +149,21 @@ class Instrument:
         return tuple(score.id for score in self.scores)
 
     def score(self, score_id: str) -> Score:
+        """The score with this id; :class:`UsageError` naming the known ids if none."""
         for score in self.scores:
             if score.id == score_id:
                 return score
-        raise KeyError(score_id)
+        raise UsageError(f"The value for `score_id` must be one of {list(self.score_ids)} "
+                         f"({self.id}), but {score_id!r} was passed")
 
     def section(self, section_id: str) -> Section:
+        """The section with this id; :class:`UsageError` naming the known ids if none."""
         for section in self.sections:
             if section.id == section_id:
                 return section
-        raise KeyError(section_id)
+        raise UsageError(f"The value for `section_id` must be one of "
+                         f"{[s.id for s in self.sections]} ({self.id}), but {section_id!r} "
+                         "was passed")
 
     @property
     def quadrant_scores(self) -> tuple[Score, ...]:
@@ -340,10 +345,3 @@ class CompiledInstrument:
             rel_sd=rel_sd,
         )
 
-
-def is_quadrant(name: str) -> bool:
-    return name in QUADRANTS
-
-
-def source_name(path: str | Path | None) -> str:
-    return Path(path).name if path is not None else "<definition>"

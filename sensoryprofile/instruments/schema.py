@@ -9,8 +9,12 @@ human description of the same format.
 
 from __future__ import annotations
 
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+from sensoryprofile.ids import ID_PATTERN
+
 QUADRANTS = ("seeking", "avoiding", "sensitivity", "registration")
+#: Each quadrant's name in plain words (reports and tables).
+QUADRANT_NAMES = {"seeking": "Sensory seeking", "avoiding": "Sensory avoiding",
+                  "sensitivity": "Sensory sensitivity", "registration": "Low registration"}
 SCORE_KINDS = ("quadrant", "section", "composite")
 SECTION_KINDS = ("sensory", "behavioural")
 DIRECTIONS = ("higher_more", "higher_less")

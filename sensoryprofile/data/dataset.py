@@ -1,0 +1,645 @@
+"""A clinic dataset: a folder of CSV files or one .xlsx workbook.
+
+Tables (their columns: the data dictionary, data/sample/README.md): children, assessments, goals, goal_ratings. Loading
+validates every row, rejects bad rows and their dependants, scores the
+accepted assessments, and keeps a validation report in which every input row
+is accounted for: rows read = rows accepted + rows rejected, per table.
+
+Table rules are declared as pandera schemas (validated lazily, so every
+failure is collected, not just the first); cross-table rules (foreign keys,
+an assessment before birth, a rating before its goal was set) are array
+operations here. Identifying values (display_name, date_of_birth) never
+appear in a problem: rows are named by their IDs.
+
+Loaded tables have these dtypes: ids and text columns are strings; dates are
+``datetime64[ns]`` (NaT when blank); ``importance``/``difficulty`` are
+nullable ``Int64``; ``baseline_level`` and ``level`` are ``int64``; item
+columns hold the cell text (numbers written canonically, "3" not "3.0");
+every table keeps ``source_row``, the row number in its file (header = 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from sensoryprofile import columns as C
+from sensoryprofile.data.tables import EXCEL_SUFFIXES, read_csv_table, read_excel_sheet
+from sensoryprofile.data.validation import (
+    COLUMN_IGNORED,
+    DEPENDENT_REJECTED,
+    ROW_REJECTED,
+    ValidationReport,
+)
+from sensoryprofile.dates import date_problem, parse_dates
+from sensoryprofile.errors import DataProblemsError, DatasetError, InstrumentError
+from sensoryprofile.instruments import Instrument, list_instruments, load_instrument
+from sensoryprofile.instruments.schema import ID_PATTERN, RESPONDENTS
+
+TABLES = ("children", "assessments", "goals", "goal_ratings")
+SETTINGS_FILE = "dataset.yaml"
+INSTRUMENTS_DIR = "instruments"
+
+ID_RULE = "IDs use 1 to 64 letters, digits, '_' or '-' (they become file names)"
+SEXES = ("F", "M", "X")
+
+# Required columns per table (the others of the data dictionary are optional).
+REQUIRED = {
+    "children": [C.CHILD_ID, C.REFERRAL_DATE],
+    "assessments": [C.ASSESSMENT_ID, C.CHILD_ID, C.INSTRUMENT, C.DATE],
+    "goals": [C.GOAL_ID, C.CHILD_ID, C.SET_DATE, C.DOMAIN, C.BASELINE_LEVEL],
+    "goal_ratings": [C.GOAL_ID, C.DATE, C.LEVEL],
+}
+OPTIONAL = {
+    # date_of_birth is required unless every assessment carries age_months (a
+    # de-identified extract): see read_raw_tables
+    "children": [C.DATE_OF_BIRTH, C.SEX, C.DIAGNOSES, C.SITE, C.THERAPIST, C.DISCHARGE_DATE,
+                 C.DISPLAY_NAME, C.AGE_AT_REFERRAL_MONTHS],
+    "assessments": [C.RESPONDENT],
+    "goals": [C.DESCRIPTION, C.IMPORTANCE, C.DIFFICULTY, *C.LEVEL_TEXT_COLUMNS,
+              C.TARGET_DATE],
+    "goal_ratings": [C.RATER, C.NOTE],
+}
+KEYS = {"children": C.CHILD_ID, "assessments": C.ASSESSMENT_ID, "goals": C.GOAL_ID,
+        "goal_ratings": None}
+DATE_COLUMNS = {
+    "children": [C.DATE_OF_BIRTH, C.REFERRAL_DATE, C.DISCHARGE_DATE],
+    "assessments": [C.DATE],
+    "goals": [C.SET_DATE, C.TARGET_DATE],
+    "goal_ratings": [C.DATE],
+}
+REQUIRED_DATES = {C.DATE_OF_BIRTH, C.REFERRAL_DATE, C.DATE, C.SET_DATE}
+INT_COLUMNS = {
+    "goals": [C.IMPORTANCE, C.DIFFICULTY, C.BASELINE_LEVEL],
+    "goal_ratings": [C.LEVEL],
+}
+ID_COLUMNS = {
+    "children": [C.CHILD_ID],
+    "assessments": [C.ASSESSMENT_ID, C.CHILD_ID],
+    "goals": [C.GOAL_ID, C.CHILD_ID],
+    "goal_ratings": [C.GOAL_ID],
+}
+
+
+@dataclass
+class Dataset:
+    """A validated clinic dataset.
+
+    Attributes
+    ----------
+    children, assessments, goals, goal_ratings : the accepted rows.
+    scores : tidy score table of the accepted assessments
+        (:func:`sensoryprofile.data.assessments.score_assessments`).
+    report : every problem found, and rows read = accepted + rejected per table.
+    instruments : the instruments used, by id.
+    gas_six_level : True when the dataset declares the six-level GAS variant
+        (level -3 = worse than baseline is allowed).
+    reassessment_interval_months : the clinic's reassessment interval.
+    """
+
+    children: pd.DataFrame
+    assessments: pd.DataFrame
+    goals: pd.DataFrame
+    goal_ratings: pd.DataFrame
+    scores: pd.DataFrame
+    report: ValidationReport = field(default_factory=ValidationReport)
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    gas_six_level: bool = False
+    reassessment_interval_months: int = 6
+    path: Path | None = None
+    name: str = "dataset"
+    files: dict[str, str] = field(default_factory=dict)
+
+    def child(self, child_id: str) -> pd.Series:
+        """One child's row; :class:`DatasetError` naming the id if absent."""
+        rows = self.children[self.children[C.CHILD_ID] == child_id]
+        if rows.empty:
+            raise DatasetError(f"child_id {child_id!r} is not in {self.name} (or its row was "
+                               "rejected: see `sensoryprofile validate`)")
+        return rows.iloc[0]
+
+
+# ---------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------
+def _canonical_text(value):
+    """A cell as text: Excel numbers without a spurious '.0', dates as ISO."""
+    if value is None:
+        return np.nan
+    if isinstance(value, str):
+        return value.strip() or np.nan
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return np.nan
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        if pd.isna(value):
+            return np.nan
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_string_dtype(series) and series.dtype != object:
+        return series
+    return series.map(_canonical_text).astype("str")
+
+
+def _read_settings(path: Path, workbook: dict | None) -> dict:
+    settings: dict = {}
+    if workbook is not None and "settings" in workbook:
+        sheet = workbook["settings"]
+        if {"key", "value"} <= set(sheet.columns):
+            settings = {str(k).strip(): v for k, v in zip(sheet["key"], sheet["value"],
+                                                          strict=True) if pd.notna(k)}
+    elif path.is_dir() and (path / SETTINGS_FILE).exists():
+        try:
+            loaded = yaml.safe_load((path / SETTINGS_FILE).read_text(encoding="utf-8-sig"))
+        except yaml.YAMLError as exc:
+            raise DatasetError(f"{SETTINGS_FILE}: not valid YAML ({exc})") from None
+        settings = loaded or {}
+        if not isinstance(settings, dict):
+            raise DatasetError(f"{SETTINGS_FILE}: must hold a mapping of settings")
+    out = {"gas_six_level": False, "reassessment_interval_months": 6, "name": path.stem}
+    known = set(out)
+    for key, value in settings.items():
+        if key not in known:
+            raise DatasetError(f"{SETTINGS_FILE}: unknown setting {key!r}; known: "
+                               f"{', '.join(sorted(known))}")
+        out[key] = value
+    six = out["gas_six_level"]
+    if isinstance(six, str):
+        six = six.strip().lower() in ("true", "yes", "1")
+    out["gas_six_level"] = bool(six)
+    try:
+        out["reassessment_interval_months"] = int(out["reassessment_interval_months"])
+    except (TypeError, ValueError):
+        raise DatasetError(f"{SETTINGS_FILE}: reassessment_interval_months must be a whole "
+                           f"number of months, got {out['reassessment_interval_months']!r}"
+                           ) from None
+    return out
+
+
+def read_raw_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict]:
+    """The four tables as read (text cells), their file labels, and settings.
+
+    Raises :class:`DatasetError` for structural problems: a missing file or
+    sheet, an unreadable workbook.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path}: no such dataset (give a folder of CSV files or an .xlsx "
+                           "workbook)")
+    frames: dict[str, pd.DataFrame] = {}
+    files: dict[str, str] = {}
+    if path.is_file() and path.suffix.lower() in EXCEL_SUFFIXES:
+        try:
+            sheets = pd.ExcelFile(path, engine="openpyxl")
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise DatasetError(f"{path.name}: cannot be read as an Excel workbook "
+                               f"({type(exc).__name__}: {exc})") from None
+        with sheets:
+            names = set(sheets.sheet_names)
+            missing = [t for t in TABLES if t not in names]
+            if missing:
+                raise DatasetError(f"{path.name}: missing sheet(s) {', '.join(missing)}; a "
+                                   f"workbook needs sheets named {', '.join(TABLES)}")
+            workbook = {}
+            for table in TABLES:
+                frames[table] = read_excel_sheet(path, table)
+                files[table] = f"{path.name}[{table}]"
+            if "settings" in names:
+                workbook["settings"] = pd.read_excel(path, sheet_name="settings", dtype=object)
+        settings = _read_settings(path, workbook)
+    elif path.is_dir():
+        missing = [f"{t}.csv" for t in TABLES if not (path / f"{t}.csv").exists()]
+        if missing:
+            raise DatasetError(f"{path}: missing file(s) {', '.join(missing)}; a dataset "
+                               f"folder needs {', '.join(f'{t}.csv' for t in TABLES)}")
+        for table in TABLES:
+            frames[table] = read_csv_table(path / f"{table}.csv")
+            files[table] = f"{table}.csv"
+        settings = _read_settings(path, None)
+    else:
+        raise DatasetError(f"{path.name}: a dataset is a folder of CSV files or an .xlsx "
+                           "workbook")
+    _days_to_dates(frames)
+    for table, frame in frames.items():
+        missing = [c for c in REQUIRED[table] if c not in frame.columns]
+        if (table == "children" and C.DATE_OF_BIRTH not in frame.columns
+                and C.AGE_MONTHS not in frames["assessments"].columns):
+            missing.insert(1, C.DATE_OF_BIRTH)  # needed for ages unless they are given
+        if missing:
+            raise DatasetError(f"{files[table]}: missing required column(s) "
+                               f"{', '.join(missing)}; the table needs "
+                               f"{', '.join(REQUIRED[table])}")
+    return frames, files, settings
+
+
+def _days_to_dates(frames: dict[str, pd.DataFrame]) -> None:
+    """A no-dates extract gives days since referral (``date_day``...) instead
+    of dates: read them as dates counted from :data:`columns.DAY_ZERO`, so
+    every rule and every analysis works unchanged (intervals are kept)."""
+    zero = pd.Timestamp(C.DAY_ZERO)
+    for table, frame in frames.items():
+        for date_col, day_col in C.DAY_COLUMNS.items():
+            if date_col in frame.columns or day_col not in frame.columns:
+                continue
+            days = pd.to_numeric(frame[day_col], errors="coerce")
+            as_dates = (zero + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
+            # a cell that is not a whole number of days stays as it was: reported as a date
+            frame[date_col] = as_dates.where(days.notna() & (days == days.round()),
+                                             frame[day_col])
+            frame = frame.drop(columns=[day_col])
+        frames[table] = frame
+
+
+# ---------------------------------------------------------------------------
+# validation helpers
+# ---------------------------------------------------------------------------
+class _Rejections:
+    """Which rows of each table are rejected (by frame index)."""
+
+    def __init__(self, frames):
+        self.masks = {t: pd.Series(False, index=f.index) for t, f in frames.items()}
+
+    def reject(self, table, index):
+        self.masks[table].loc[index] = True
+
+    def ok(self, table) -> pd.Series:
+        return ~self.masks[table]
+
+
+def _key(table: str, frame: pd.DataFrame, i) -> str | None:
+    if table == "goal_ratings":
+        goal = frame.at[i, C.GOAL_ID] if C.GOAL_ID in frame.columns else None
+        return f"goal_id={goal}" if isinstance(goal, str) else None
+    col = KEYS[table]
+    value = frame.at[i, col] if col in frame.columns else None
+    return f"{col}={value}" if isinstance(value, str) and len(value) <= 64 else None
+
+
+class _Validator:
+    def __init__(self, frames, files, report, today, six_level):
+        self.raw = frames
+        self.files = files
+        self.report = report
+        self.today = pd.Timestamp(today)
+        self.six_level = six_level
+        self.rej = _Rejections(frames)
+        self.typed: dict[str, pd.DataFrame] = {}
+        self.seen: set = set()
+        self.unreadable: set = set()  # (table, index, column) cells that failed to parse
+
+    def problem(self, table, i, column, value, rule, action=ROW_REJECTED, *, raw_value=True):
+        seen = (table, i, column, rule)
+        if seen in self.seen:  # pandera reports a multi-column rule once per column
+            return
+        self.seen.add(seen)
+        frame = self.raw[table]
+        self.report.add(file=self.files[table], row=int(frame.at[i, C.SOURCE_ROW]),
+                        column=column, value=value, rule=rule, action=action, table=table,
+                        key=_key(table, self.typed.get(table, frame), i),
+                        raw_value=raw_value)
+        if action in (ROW_REJECTED, DEPENDENT_REJECTED):
+            self.rej.reject(table, i)
+
+    # -- per-table typing: dates and integers, with parse problems ------------
+    def type_table(self, table):
+        raw = self.raw[table]
+        typed = pd.DataFrame(index=raw.index)
+        typed[C.SOURCE_ROW] = raw[C.SOURCE_ROW]
+        date_cols = DATE_COLUMNS[table]
+        int_cols = INT_COLUMNS.get(table, [])
+        for col in raw.columns:
+            if col == C.SOURCE_ROW:
+                continue
+            if col in date_cols:
+                dates, bad = parse_dates(raw[col])
+                for i in raw.index[bad]:
+                    self.problem(table, i, col, raw.at[i, col], date_problem(raw.at[i, col]))
+                    self.unreadable.add((table, i, col))
+                typed[col] = dates
+            elif col in int_cols:
+                text = _as_text(raw[col])
+                number = pd.to_numeric(text, errors="coerce")
+                bad = text.notna() & (number.isna() | (number != np.round(number)))
+                for i in raw.index[bad.to_numpy()]:
+                    self.problem(table, i, col, raw.at[i, col], "must be a whole number")
+                    self.unreadable.add((table, i, col))
+                typed[col] = number.where(~bad).round().astype("Int64")
+            else:
+                typed[col] = _as_text(raw[col])
+        for col in OPTIONAL[table]:
+            if col not in typed.columns:
+                typed[col] = (pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+                              if col in date_cols else
+                              pd.Series(pd.NA, index=raw.index, dtype="Int64")
+                              if col in int_cols else
+                              pd.Series(np.nan, index=raw.index, dtype="str"))
+        self.typed[table] = typed
+
+    # -- pandera schemas ------------------------------------------------------
+    def schema(self, table) -> pa.DataFrameSchema:
+        ids = {col: pa.Column(
+            checks=[pa.Check.str_matches(ID_PATTERN, error=ID_RULE)],
+            nullable=False, required=True, coerce=False,
+            unique=(col == KEYS[table]), report_duplicates="exclude_first",
+        ) for col in ID_COLUMNS[table]}
+        not_future = pa.Check(lambda s: s.isna() | (s <= self.today),
+                              element_wise=False,
+                              error="date is in the future (after today, "
+                                    f"{self.today.date().isoformat()})")
+        cols: dict[str, pa.Column] = dict(ids)
+        for col in DATE_COLUMNS[table]:
+            # a target date is a plan, naturally in the future; every other date is an event
+            checks = [] if col == C.TARGET_DATE else [not_future]
+            absent = col not in self.raw[table].columns  # e.g. no date_of_birth in an extract
+            cols[col] = pa.Column(checks=checks, nullable=col not in REQUIRED_DATES or absent,
+                                  required=False)
+        if table == "children":
+            cols[C.SEX] = pa.Column(checks=[pa.Check.isin(SEXES, error="sex is F, M, X or "
+                                                          "blank")], nullable=True,
+                                    required=False)
+        if table == "assessments":
+            cols[C.RESPONDENT] = pa.Column(
+                checks=[pa.Check.isin(RESPONDENTS, error="respondent is one of "
+                                      + ", ".join(RESPONDENTS) + " (or blank: the "
+                                      "instrument's own respondent)")],
+                nullable=True, required=False)
+            cols[C.INSTRUMENT] = pa.Column(nullable=False, required=True)
+        if table == "goals":
+            for col in (C.IMPORTANCE, C.DIFFICULTY):
+                cols[col] = pa.Column(checks=[pa.Check.isin([0, 1, 2, 3],
+                                                            error=f"{col} is 0, 1, 2 or 3 "
+                                                            "(or blank: unweighted)")],
+                                      nullable=True, required=False)
+            cols[C.BASELINE_LEVEL] = pa.Column(checks=[pa.Check.isin(
+                [-1, -2], error="baseline_level is -1 (some ability) or -2 (none)")],
+                nullable=False)
+            cols[C.DOMAIN] = pa.Column(nullable=False)
+        if table == "goal_ratings":
+            levels = [-3, -2, -1, 0, 1, 2] if self.six_level else [-2, -1, 0, 1, 2]
+            rule = ("level is -3 (worse than baseline), -2, -1, 0, +1 or +2 (six-level scale)"
+                    if self.six_level else "level is -2, -1, 0, +1 or +2 (the dataset does "
+                    "not declare the six-level scale, so -3 is not allowed)")
+            cols[C.LEVEL] = pa.Column(checks=[pa.Check.isin(levels, error=rule)],
+                                      nullable=False)
+        unique = [C.GOAL_ID, C.DATE] if table == "goal_ratings" else None
+        return pa.DataFrameSchema(cols, unique=unique, report_duplicates="exclude_first",
+                                  strict=False, coerce=False)
+
+    def run_schema(self, table):
+        typed = self.typed[table]
+        candidates = typed  # every row: a row rejected for a bad date still gets all its problems
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.schema(table).validate(candidates, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            cases = exc.failure_cases
+            cases = cases[cases["index"].notna()]
+            raw = self.raw[table]
+            first_row = {}
+            key = KEYS[table]
+            if key is not None:
+                first_row = (candidates.drop_duplicates(key).set_index(key)[C.SOURCE_ROW]
+                             .to_dict())
+            for case in cases.itertuples(index=False):
+                i = case.index
+                column = case.column if isinstance(case.column, str) else None
+                check = str(case.check)
+                if (table, i, column) in self.unreadable:
+                    continue  # already reported: the cell could not be read
+                if check == "not_nullable":
+                    rule = f"{column} is required"
+                elif check == "field_uniqueness":
+                    rule = f"duplicate {column} (first on row {first_row.get(case.failure_case)})"
+                elif check.startswith("multiple_fields_uniqueness") or column is None:
+                    column = C.DATE
+                    rule = "duplicate rating: this goal already has a rating on this date"
+                else:
+                    rule = check
+                value = raw.at[i, column] if column in raw.columns else case.failure_case
+                self.problem(table, i, column, value, rule)
+
+    # -- cross-table rules ----------------------------------------------------
+    def foreign_key(self, table, col, parent, parent_col):
+        frame, parents = self.typed[table], self.typed[parent]
+        ok_parent = parents[self.rej.ok(parent)][parent_col]
+        all_parent = parents[parent_col]
+        todo = self.rej.ok(table) & frame[col].notna()
+        missing = todo & ~frame[col].isin(all_parent)
+        for i in frame.index[missing]:
+            self.problem(table, i, col, frame.at[i, col],
+                         f"{col} not found in {self.files[parent]}")
+        dependent = todo & frame[col].isin(all_parent) & ~frame[col].isin(ok_parent)
+        for i in frame.index[dependent]:
+            self.problem(table, i, col, frame.at[i, col],
+                         f"its {parent_col.replace('_id', '')} ({parent_col}={frame.at[i, col]}) "
+                         f"was rejected", action=DEPENDENT_REJECTED)
+
+    def not_before(self, table, col, parent, parent_key, parent_col, rule, *, key=None):
+        """Reject rows of ``table`` whose date ``col`` is before the parent's ``parent_col``."""
+        frame, parents = self.typed[table], self.typed[parent]
+        key = key or parent_key
+        lookup = parents[self.rej.ok(parent)].drop_duplicates(parent_key).set_index(
+            parent_key)[parent_col]
+        ok = self.rej.ok(table)
+        other = pd.Series(lookup.reindex(frame[key].to_numpy()).to_numpy(), index=frame.index)
+        before = ok & frame[col].notna() & other.notna() & (frame[col] < other)
+        for i in frame.index[before]:
+            self.problem(table, i, col, self.raw[table].at[i, col], rule)
+
+    def within_row(self, table, later, earlier, rule):
+        frame = self.typed[table]
+        bad = (self.rej.ok(table) & frame[later].notna() & frame[earlier].notna()
+               & (frame[later] < frame[earlier]))
+        for i in frame.index[bad]:
+            self.problem(table, i, later, self.raw[table].at[i, later], rule)
+
+
+def _resolve_instruments(v: _Validator, search_dirs) -> dict[str, Instrument]:
+    frame = v.typed["assessments"]
+    instruments: dict[str, Instrument] = {}
+    names = frame.loc[v.rej.ok("assessments"), C.INSTRUMENT].dropna().unique()
+    for name in names:
+        try:
+            instruments[name] = load_instrument(name, search_dirs=search_dirs)
+        except InstrumentError as exc:
+            text = str(exc).splitlines()[0]
+            rule = (f"unknown instrument: not one of the shipped instruments "
+                    f"({', '.join(i.id for i in list_instruments())}) and no definition "
+                    f"file with that id in {INSTRUMENTS_DIR}/"
+                    if text.startswith("unknown instrument") else
+                    f"its instrument definition is invalid: {text}")
+            for i in frame.index[(frame[C.INSTRUMENT] == name) & v.rej.ok("assessments")]:
+                v.problem("assessments", i, C.INSTRUMENT, name, rule)
+    return instruments
+
+
+def validate_tables(frames: dict[str, pd.DataFrame], files: dict[str, str], *,
+                    today: dt.date | None = None, gas_six_level: bool = False,
+                    search_dirs: tuple = ()) -> tuple[dict[str, pd.DataFrame],
+                                                      ValidationReport, dict]:
+    """Validate raw tables; return (accepted typed tables, report, instruments)."""
+    report = ValidationReport()
+    v = _Validator(frames, files, report, today or dt.date.today(), gas_six_level)
+    for table in TABLES:
+        v.type_table(table)
+    for table in TABLES:
+        v.run_schema(table)
+
+    # children: dates in order
+    v.within_row("children", C.REFERRAL_DATE, C.DATE_OF_BIRTH,
+                 "referral_date is before the date of birth")
+    v.within_row("children", C.DISCHARGE_DATE, C.REFERRAL_DATE,
+                 "discharge_date is before referral_date")
+    # assessments
+    v.foreign_key("assessments", C.CHILD_ID, "children", C.CHILD_ID)
+    v.not_before("assessments", C.DATE, "children", C.CHILD_ID, C.DATE_OF_BIRTH,
+                 "assessment dated before the child's date of birth", key=C.CHILD_ID)
+    instruments = _resolve_instruments(v, search_dirs)
+    # goals
+    v.foreign_key("goals", C.CHILD_ID, "children", C.CHILD_ID)
+    v.not_before("goals", C.SET_DATE, "children", C.CHILD_ID, C.DATE_OF_BIRTH,
+                 "goal set before the child's date of birth", key=C.CHILD_ID)
+    v.within_row("goals", C.TARGET_DATE, C.SET_DATE, "target_date is before set_date")
+    # ratings
+    v.foreign_key("goal_ratings", C.GOAL_ID, "goals", C.GOAL_ID)
+    v.not_before("goal_ratings", C.DATE, "goals", C.GOAL_ID, C.SET_DATE,
+                 "rating dated before its goal's set_date", key=C.GOAL_ID)
+
+    accepted = {}
+    for table in TABLES:
+        ok = v.rej.ok(table)
+        accepted[table] = v.typed[table][ok].reset_index(drop=True)
+        report.count(table, read=len(ok), accepted=int(ok.sum()), rejected=int((~ok).sum()))
+    return accepted, report, instruments
+
+
+def _unknown_columns(table: str, frame: pd.DataFrame, file: str, report: ValidationReport,
+                     item_ids: set[str]) -> None:
+    known = set(REQUIRED[table]) | set(OPTIONAL[table]) | {C.SOURCE_ROW}
+    if table == "assessments":
+        known |= item_ids | {C.AGE_MONTHS}
+    for col in frame.columns:
+        if col not in known:
+            rule = ("column belongs to no known instrument" if table == "assessments"
+                    else f"not a column of {table}; known columns: "
+                    + ", ".join(REQUIRED[table] + OPTIONAL[table]))
+            report.add(file=file, row=1, column=col, value="", rule=rule,
+                       action=COLUMN_IGNORED, table=table, raw_value=False)
+
+
+def load_dataset(path: str | Path, *, strict: bool = False, today: dt.date | None = None
+                 ) -> Dataset:
+    """Load, validate and score a clinic dataset.
+
+    Parameters
+    ----------
+    path : a folder with children.csv, assessments.csv, goals.csv and
+        goal_ratings.csv (and optionally ``dataset.yaml`` settings and an
+        ``instruments/`` folder of definition files), or an .xlsx workbook
+        with sheets of those names (and optionally a ``settings`` sheet with
+        ``key``/``value`` columns).
+    strict : raise :class:`DataProblemsError` if any problem is found.
+    today : the date after which nothing may be dated (default: today).
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    DatasetError
+        A structural problem: missing file, sheet or required column;
+        unreadable workbook.
+    """
+    from sensoryprofile.data.assessments import score_assessments
+
+    path = Path(path)
+    frames, files, settings = read_raw_tables(path)
+    search_dirs = (path / INSTRUMENTS_DIR,) if path.is_dir() else (
+        path.parent / INSTRUMENTS_DIR,)
+    accepted, report, instruments = validate_tables(
+        frames, files, today=today, gas_six_level=settings["gas_six_level"],
+        search_dirs=search_dirs)
+    all_items = set()
+    for inst in list(instruments.values()) + list_instruments():
+        all_items.update(inst.item_ids)
+    for table in TABLES:
+        _unknown_columns(table, frames[table], files[table], report, all_items)
+
+    # the instrument's own respondent when the column is blank
+    assessments = accepted["assessments"]
+    if len(assessments):
+        default_resp = assessments[C.INSTRUMENT].map(
+            {k: i.respondent for k, i in instruments.items()})
+        assessments[C.RESPONDENT] = assessments[C.RESPONDENT].fillna(default_resp).astype("str")
+    unknown_cols = [c for c in assessments.columns
+                    if c not in all_items and c not in REQUIRED["assessments"]
+                    + OPTIONAL["assessments"] + [C.SOURCE_ROW, C.AGE_MONTHS]]
+    scoring_input = assessments.drop(columns=unknown_cols)
+    sink = ValidationReport()  # unknown columns are already reported above
+    scores = score_assessments(scoring_input, None, children=accepted["children"],
+                               report=sink, source=files["assessments"],
+                               search_dirs=search_dirs)
+    for problem in sink.problems:
+        if problem.row == 1 and problem.rule == "column belongs to no known instrument":
+            continue
+        report.problems.append(problem)
+    order = {table: k for k, table in enumerate(TABLES)}
+    report.problems.sort(key=lambda p: (order.get(p.table, 9), p.row or 0))
+    dataset = Dataset(
+        children=accepted["children"], assessments=assessments, goals=accepted["goals"],
+        goal_ratings=accepted["goal_ratings"], scores=scores, report=report,
+        instruments=instruments, gas_six_level=settings["gas_six_level"],
+        reassessment_interval_months=settings["reassessment_interval_months"],
+        path=path, name=str(settings["name"]), files=files,
+    )
+    if strict and report.problems:
+        raise DataProblemsError(f"{path.name}: {len(report.problems)} problem(s) found "
+                                f"(strict mode):\n" + "\n".join(
+                                    f"  {p}" for p in report.problems[:20])
+                                + ("\n  ..." if len(report.problems) > 20 else ""),
+                                report=report)
+    return dataset
+
+
+# ---------------------------------------------------------------------------
+# loading once per process while the files are unchanged
+# ---------------------------------------------------------------------------
+@lru_cache(maxsize=4)
+def _cached_dataset(path: str, stamp: tuple, today: dt.date | None) -> Dataset:
+    return load_dataset(path, today=today)
+
+
+def dataset_stamp(path: Path) -> tuple:
+    """Identity of a dataset's files (name, size, mtime) for caching."""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+
+def load_dataset_cached(path: str | Path, *, today: dt.date | None = None) -> Dataset:
+    """:func:`load_dataset`, remembered while the files are unchanged (a batch
+    of reports in one kernel loads the clinic's data once)."""
+    path = Path(path).resolve()
+    if not path.exists():
+        raise DatasetError(f"{path}: no such dataset")
+    return _cached_dataset(str(path), dataset_stamp(path), today)

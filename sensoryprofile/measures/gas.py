@@ -1,0 +1,556 @@
+"""Goal attainment scaling (GAS): levels, weights and the T-score formula.
+
+* :func:`gas_tscore` scores one set of goals (a child's goals at one review).
+* :func:`gas_tscores` scores every group of a long table at once (one row per
+  goal per review): group sums of w*x, w**2 and w by array arithmetic, no
+  Python loop per group.
+
+A clinic's goals over time (reviews, carry-forward, goals met) are
+:mod:`sensoryprofile.measures.goals`.
+
+Levels: +2 much better than expected, +1 better, 0 the expected outcome (the
+goal), -1 less than expected, -2 much less. The six-level variant adds -3,
+worse than baseline (Turner-Stokes & Williams 2010). A goal counts as met at
+level 0 or above.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+from sensoryprofile.columns import (
+    CHILD_ID,
+    DATE,
+    LEVEL,
+    N_GOALS,
+    T_SCORE,
+    WEIGHT,
+)
+from sensoryprofile.errors import UsageError
+
+FIVE_LEVEL = "five-level"
+SIX_LEVEL = "six-level"
+DEFAULT_RHO = 0.3
+TOP_LEVEL = 2
+MET_LEVEL = 0  # a goal is met at level 0 (the expected outcome) or above
+#: The five levels of the standard scale, from much less to much better than expected.
+FIVE_LEVELS = (-2, -1, 0, 1, 2)
+
+
+def _expected_shares() -> dict[int, float]:
+    # each whole level k holds the standard normal scores nearest to it:
+    # P(k - 0.5 < Z < k + 0.5), the outer levels open-ended
+    edges = np.array([-1.5, -0.5, 0.5, 1.5])
+    cdf = np.concatenate([[0.0], ndtr(edges), [1.0]])
+    return dict(zip(FIVE_LEVELS, np.diff(cdf).tolist(), strict=True))
+
+
+#: Share of goals expected at each final level when goals are well set.
+#: The T-score formula standardises each goal's level as a score with mean 0
+#: and SD 1 (Kiresuk & Sherman 1968): five whole levels cut that normal curve
+#: at +-0.5 and +-1.5 SD, which gives 6.7, 24.2, 38.3, 24.2 and 6.7 % for
+#: -2..+2 (computed here, not copied). The 7/21/43/21/7 % often quoted could
+#: not be traced to a source and is not used.
+EXPECTED_GAS_SHARES: dict[int, float] = _expected_shares()
+
+
+
+# ---------------------------------------------------------------------------
+# argument checks
+# ---------------------------------------------------------------------------
+def gas_scale_for(six_level: bool) -> tuple[int, str]:
+    """Lowest level and the scale's name."""
+    return (-3, SIX_LEVEL) if six_level else (-2, FIVE_LEVEL)
+
+
+def _fmt(value) -> str:
+    """A value as a person reads it in an error message."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "a missing value"
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return "a missing value"
+        return str(int(value)) if float(value).is_integer() else f"{float(value):g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def index_label(value) -> str:
+    """An index label as written in Python (no numpy scalar reprs)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def check_rho(rho) -> float:
+    what = "(the assumed correlation between goal scores; 0.3 is usual)"
+    try:
+        value = float(rho)
+    except (TypeError, ValueError):
+        raise UsageError(f"`rho` must be a number in [0, 1) {what}, but {rho!r} was "
+                         "passed.") from None
+    if not 0.0 <= value < 1.0:
+        raise UsageError(f"`rho` must be in [0, 1) {what}, but {rho!r} was passed.")
+    return value
+
+
+def as_float(values, arg: str, where) -> np.ndarray:
+    """1-D float array of numbers (NaN where blank); text raises UsageError."""
+    if np.ndim(values) == 0:
+        values = [values]
+    elif np.ndim(values) > 1:
+        raise UsageError(f"`{arg}` must be one-dimensional (one value per goal), but an array "
+                         f"of shape {np.shape(values)} was passed.")
+    if not isinstance(values, pd.Series):
+        values = pd.Series(values, copy=False) if isinstance(
+            values, (np.ndarray, pd.Index, pd.api.extensions.ExtensionArray)
+        ) else pd.Series(list(values), dtype=object)
+    if values.dtype.kind in "iuf":
+        return values.to_numpy(dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    numbers = pd.to_numeric(values, errors="coerce")
+    text = (numbers.isna() & values.notna()).to_numpy(dtype=bool)
+    if pd.api.types.is_bool_dtype(values):
+        text[:] = True
+    if text.any():
+        i = int(np.flatnonzero(text)[0])
+        raise UsageError(f"The values in `{arg}` must be numbers, but {values.iloc[i]!r} was "
+                         f"passed ({where(i, int(text.sum()))}).")
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _off_scale(x: np.ndarray, six_level: bool) -> np.ndarray | None:
+    """Boolean mask of levels off the scale, or None when all are on it."""
+    low, _ = gas_scale_for(six_level)
+    if x.size == 0:
+        return None
+    if x.dtype.kind in "iu":
+        if x.min() >= low and x.max() <= TOP_LEVEL:
+            return None
+        return (x < low) | (x > TOP_LEVEL)
+    with np.errstate(invalid="ignore"):
+        ok = (x >= low) & (x <= TOP_LEVEL) & (np.floor(x) == x)
+    return None if ok.all() else ~ok
+
+
+def _level_message(arg: str, value, six_level: bool, where: str,
+                   six_level_switch: str = "six_level=True") -> str:
+    low, scale = gas_scale_for(six_level)
+    allowed = ", ".join(str(v) for v in range(low, TOP_LEVEL + 1))
+    message = (f"The values in `{arg}` must be one of {allowed} ({scale} GAS), but "
+               f"{_fmt(value)} was passed ({where}).")
+    if not six_level and value == -3:
+        message += (" Level -3 (worse than baseline) is allowed only on the six-level scale "
+                    f"({six_level_switch}).")
+    elif value == -0.5:
+        message += (" A partial-achievement -0.5 counts as -1 for analysis (Turner-Stokes & "
+                    "Williams 2010): convert it to -1 before scoring.")
+    return message
+
+
+def check_levels(x: np.ndarray, arg: str, six_level: bool, where,
+                  six_level_switch: str = "six_level=True") -> None:
+    bad = _off_scale(x, six_level)
+    if bad is not None:
+        i = int(np.flatnonzero(bad)[0])
+        raise UsageError(_level_message(arg, x[i], six_level, where(i, int(bad.sum())),
+                                        six_level_switch))
+
+
+def _check_weights(w: np.ndarray, arg: str, where) -> None:
+    if w.size == 0 or (np.isfinite(w).all() and w.min() >= 0):
+        return
+    bad = ~(np.isfinite(w) & (w >= 0))
+    i = int(np.flatnonzero(bad)[0])
+    if np.isnan(w[i]):
+        raise UsageError(f"The values in `{arg}` must not be blank, but a missing value was "
+                         f"passed ({where(i, int(bad.sum()))}). goal_weights() gives 1 where "
+                         "importance or difficulty is blank.")
+    raise UsageError(f"The values in `{arg}` must be finite and >= 0, but {_fmt(w[i])} was "
+                     f"passed ({where(i, int(bad.sum()))}).")
+
+
+def _goal_where(n: int, noun: str = "goal"):
+    def where(i: int, n_bad: int) -> str:
+        more = f"; {n_bad} {noun}s in all" if n_bad > 1 else ""
+        return f"{noun} {i + 1} of {n}{more}"
+    return where
+
+
+def tscore_from_sums(swx, sw2, sw, rho: float):
+    """T from the group sums; NaN where every weight is 0 (denominator 0).
+
+    (1-rho)*sw2 + rho*sw**2 is computed as sw2 + rho*(sw**2 - sw2): the same
+    number, with less rounding (the worked example gives exactly 196).
+    """
+    squared = sw2 + rho * (sw * sw - sw2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = 50.0 + 10.0 * swx / np.sqrt(squared)
+    return np.where(squared > 0, t, np.nan)
+
+
+# ---------------------------------------------------------------------------
+# weights and one set of goals
+# ---------------------------------------------------------------------------
+def goal_weights(importance, difficulty):
+    """Goal weights: importance x difficulty, or 1 where either is blank.
+
+    Parameters
+    ----------
+    importance, difficulty : scalar or array-like of numbers
+        Importance (0-3, rated with the family) and difficulty (0-3, rated by
+        the therapist) of each goal; blank (None, NaN, ``pd.NA``) allowed.
+        Same length, or one of them a scalar.
+
+    Returns
+    -------
+    numpy.ndarray of float (one weight per goal), or a float when both
+    arguments are scalars.
+
+    Raises
+    ------
+    UsageError
+        A value is negative or not a number, or the lengths differ.
+
+    Notes
+    -----
+    A goal rated 0 for importance or for difficulty gets weight 0: it then
+    contributes nothing to the T-score (neither to Σwx nor to the
+    denominator); see :func:`gas_tscore` for what happens when every goal of a
+    set has weight 0. A blank rating is not 0: the goal is unweighted
+    (weight 1). Weighting, difficulty especially, can behave perversely when
+    goals are not achieved (King's College London GAS guidance), which is why
+    many services report unweighted T-scores alongside.
+
+    Examples
+    --------
+    >>> goal_weights([2, 3, None, 0], [3, 1, 2, 2]).tolist()
+    [6.0, 3.0, 1.0, 0.0]
+    >>> goal_weights(2, 3)
+    6.0
+    """
+    scalar = np.ndim(importance) == 0 and np.ndim(difficulty) == 0
+    imp = as_float(importance, "importance", _goal_where(max(np.size(importance), 1)))
+    dif = as_float(difficulty, "difficulty", _goal_where(max(np.size(difficulty), 1)))
+    try:
+        imp, dif = np.broadcast_arrays(imp, dif)
+    except ValueError:
+        raise UsageError("`importance` and `difficulty` must have one value per goal (the same "
+                         f"length), but lengths {imp.size} and {dif.size} were passed.") from None
+    for arg, values in (("importance", imp), ("difficulty", dif)):
+        with np.errstate(invalid="ignore"):
+            negative = values < 0
+        if negative.any():
+            i = int(np.flatnonzero(negative)[0])
+            raise UsageError(f"The values in `{arg}` must be >= 0 (or blank), but "
+                             f"{_fmt(values[i])} was passed "
+                             f"({_goal_where(values.size)(i, int(negative.sum()))}).")
+    weights = np.where(np.isnan(imp) | np.isnan(dif), 1.0, imp * dif)
+    return float(weights[0]) if scalar else weights
+
+
+def gas_tscore(levels, weights=None, rho: float = DEFAULT_RHO, *,
+               six_level: bool = False) -> float:
+    """GAS T-score of one set of goals (Kiresuk & Sherman, corrected).
+
+    Parameters
+    ----------
+    levels : array-like of int
+        Attainment level of each goal: -2..+2, or -3..+2 when ``six_level``.
+    weights : array-like of float, optional
+        One weight >= 0 per goal (:func:`goal_weights`); default 1 each.
+    rho : float, default 0.3
+        Assumed correlation between goal scores, in [0, 1).
+    six_level : bool, default False
+        Allow -3 (worse than baseline; Turner-Stokes & Williams 2010).
+
+    Returns
+    -------
+    float
+        The T-score (50 when every goal is at its expected level), or NaN when
+        every weight is 0.
+
+    Raises
+    ------
+    UsageError
+        A level is off the scale or blank, ``levels`` is empty, ``weights``
+        has another length or a negative or blank value, or ``rho`` is outside
+        [0, 1).
+
+    Notes
+    -----
+    .. math::
+
+        T = 50 + \\frac{10 \\sum w_i x_i}
+                       {\\sqrt{(1 - \\rho) \\sum w_i^2 + \\rho (\\sum w_i)^2}}
+
+    with :math:`x_i` the level and :math:`w_i` the weight of goal *i*
+    (Kiresuk & Sherman 1968, as corrected in the Turner-Stokes 2009 erratum).
+    One unweighted goal gives T = 50 + 10x; with rho = 0 the denominator is
+    the root of the sum of squared weights.
+
+    Zero weights: a goal with weight 0 contributes nothing. When every weight
+    of the set is 0 the formula is 0/0 and the T-score is undefined: NaN is
+    returned (not an error), the same in :func:`gas_tscores` and
+    :func:`goal_attainment`, so one child whose goals were all rated 0 for
+    importance does not stop a caseload report.
+
+    Six-level scale: -3 enters the formula as -3. A partial-achievement
+    -0.5 (the other six-level variant) is rejected: convert it to -1 first,
+    as Turner-Stokes & Williams (2010) advise for analysis.
+
+    References
+    ----------
+    .. [1] Kiresuk TJ, Sherman RE (1968). Goal attainment scaling: a general
+       method for evaluating comprehensive community mental health programs.
+       Community Mental Health Journal 4(6):443-453.
+    .. [2] Turner-Stokes L (2009). Goal attainment scaling (GAS) in
+       rehabilitation: a practical guide. Clinical Rehabilitation
+       23(4):362-370; erratum 23(10):959.
+
+    Examples
+    --------
+    Worked example: Σwx = 7, Σw² = 91, Σw = 21, √(0.7·91 + 0.3·21²) = 14.
+
+    >>> gas_tscore([-2, 0, -1, 2, 0, 1], weights=[3, 5, 1, 4, 2, 6])
+    55.0
+    >>> gas_tscore([1])
+    60.0
+    >>> round(gas_tscore([-1, -1, -1]), 3)
+    36.307
+    """
+    rho = check_rho(rho)
+    n = int(np.size(levels)) if np.ndim(levels) else 1
+    x = as_float(levels, "levels", _goal_where(n))
+    if x.size == 0:
+        raise UsageError("`levels` must hold at least one goal's level, but an empty sequence "
+                         "was passed.")
+    check_levels(x, "levels", six_level, _goal_where(x.size))
+    if weights is None:
+        w = np.ones_like(x)
+    else:
+        w = as_float(weights, "weights", _goal_where(x.size))
+        if w.size != x.size:
+            raise UsageError(f"`weights` must hold one weight per goal in `levels` ({x.size}), "
+                             f"but {w.size} were passed.")
+        _check_weights(w, "weights", _goal_where(x.size))
+    return float(tscore_from_sums(float(w @ x), float(w @ w), float(w.sum()), rho))
+
+
+# ---------------------------------------------------------------------------
+# many sets of goals: a long table
+# ---------------------------------------------------------------------------
+def _lexicographic(keys: list[np.ndarray], strict: bool) -> bool:
+    """True when the rows of ``keys`` (one array per column) are in order."""
+    if keys[0].size < 2:
+        return True
+    increasing = np.zeros(keys[0].size - 1, dtype=bool)
+    tied = np.ones(keys[0].size - 1, dtype=bool)
+    for key in keys:
+        increasing |= tied & np.asarray(key[1:] > key[:-1], dtype=bool)
+        tied &= np.asarray(key[1:] == key[:-1], dtype=bool)
+    return bool(increasing.all() if strict else (increasing | tied).all())
+
+
+def _sorted_runs(table: pd.DataFrame, by: list[str]) -> np.ndarray | None:
+    """Start row of each group when the rows are sorted by ``by``, else None.
+
+    Adjacent rows are compared (no hashing). Each run of equal keys must
+    start with a key greater (lexicographically over ``by``) than the run
+    before, so that no group is split into two runs;
+    anything else (unsorted rows, blank or uncomparable keys, categoricals)
+    returns None and the caller hashes the keys instead. Two small samples
+    (the first rows, and every k-th row) are checked first, so unsorted input
+    is turned away cheaply.
+    """
+    n = len(table)
+    if n == 0:
+        return None
+    try:
+        keys = []
+        for column in by:
+            series = table[column]
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                return None
+            keys.append(series.to_numpy())
+        stride = max(n // 1024, 1)
+        if not (_lexicographic([k[:1024] for k in keys], strict=False)
+                and _lexicographic([k[::stride] for k in keys], strict=False)):
+            return None
+        # rows i and i+1 differ on column j: changes[j][i]
+        changes = [np.asarray(key[1:] != key[:-1], dtype=bool) for key in keys]
+        boundary = np.flatnonzero(np.logical_or.reduce(changes))
+        # at each boundary the first column that changes must increase
+        starts = np.concatenate([[0], boundary + 1])
+        decided = np.zeros(boundary.size, dtype=bool)
+        for key, changed in zip(keys, changes, strict=True):
+            first = changed[boundary] & ~decided
+            if first.all():  # the usual case for the first column: compare whole runs
+                run_keys = key[starts]
+                increasing = np.asarray(run_keys[1:] > run_keys[:-1], dtype=bool)
+            elif first.any():
+                rows = boundary[first]
+                increasing = np.asarray(key[rows + 1] > key[rows], dtype=bool)
+            else:
+                continue
+            if not increasing.all():
+                return None
+            decided |= first
+    except (TypeError, ValueError):
+        return None
+    return starts
+
+
+def _hashed_groups(table: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Group codes 0..k-1 in order of first appearance, and one row of each group.
+
+    Each key column is factorized (hashed); the codes are combined column by
+    column and made dense again. Blank keys form groups of their own.
+    """
+    codes = np.zeros(len(table), dtype=np.int64)
+    for column in by:
+        values = table[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            values = values.to_numpy()  # hashing the object array directly is faster
+        column_codes, uniques = pd.factorize(values)
+        # blank keys (code -1) become one more group of this column
+        column_codes = np.where(column_codes < 0, len(uniques), column_codes)
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + column_codes)
+    some_row = np.empty(int(codes.max()) + 1, dtype=np.int64)
+    # repeated indices: some row of the group is stored; all share the keys
+    some_row[codes] = np.arange(codes.size)
+    return codes, some_row
+
+
+def group_rows(table: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    """Group code of every row (0..k-1, in order of first appearance), the
+    keys of each group (a k-row frame of the ``by`` columns), and group sizes."""
+    n = len(table)
+    starts = _sorted_runs(table, by)
+    if starts is not None:
+        keys = table[by].iloc[starts].reset_index(drop=True)
+        counts = np.diff(np.append(starts, n))
+        codes = np.repeat(np.arange(starts.size), counts)
+    elif n == 0:
+        keys = table[by].iloc[:0].reset_index(drop=True)
+        codes = counts = np.zeros(0, dtype=np.int64)
+    else:
+        codes, some_row = _hashed_groups(table, by)
+        keys = table[by].iloc[some_row].reset_index(drop=True)
+        counts = np.bincount(codes, minlength=some_row.size)
+    return codes, keys, counts.astype(np.int64)
+
+
+def gas_tscores(table: pd.DataFrame, *, by=(CHILD_ID, DATE), level: str = LEVEL,
+                weight: str | None = WEIGHT, rho: float = DEFAULT_RHO,
+                six_level: bool = False) -> pd.DataFrame:
+    """GAS T-score of every group of goals in a long table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per goal per group (e.g. per child per review date).
+    by : str or sequence of str, default (``child_id``, ``date``)
+        Columns that identify a set of goals.
+    level : str, default ``level``
+        Column of attainment levels (-2..+2, or -3..+2 when ``six_level``).
+    weight : str or None, default ``weight``
+        Column of weights >= 0 (:func:`goal_weights`); None for unweighted.
+    rho : float, default 0.3
+        Assumed correlation between goal scores, in [0, 1).
+    six_level : bool, default False
+        Allow -3 (worse than baseline).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, in order of first appearance in ``table`` (so in
+        key order when ``table`` is sorted by ``by``); blank keys form a
+        group of their own. Columns:
+
+        - the ``by`` columns;
+        - ``t_score`` : float, as :func:`gas_tscore`; NaN when every weight
+          of the group is 0;
+        - ``n_goals`` : int, rows (goals) in the group.
+
+    Raises
+    ------
+    UsageError
+        A column is missing, a level is off the scale or blank, a weight is
+        negative or blank, or ``rho`` is outside [0, 1). The message names
+        the first offending row by its index label.
+
+    Notes
+    -----
+    T = 50 + 10·Σwx / √((1−ρ)Σw² + ρ(Σw)²) per group (Kiresuk & Sherman
+    1968; Turner-Stokes 2009 erratum). The three sums are taken for all
+    groups at once (``np.bincount`` over integer group codes); there is no
+    Python loop per group. When the rows are
+    already sorted by ``by`` (as the tables of :func:`goal_trajectories`
+    are), groups are found by comparing adjacent rows; otherwise each key
+    column is hashed (``pd.factorize``), which for text keys in random order
+    costs far more than the arithmetic (see ``benchmarks/goals.py``).
+    Zero weights are handled as in :func:`gas_tscore`.
+
+    References
+    ----------
+    .. [1] Kiresuk TJ, Sherman RE (1968). Community Mental Health Journal
+       4(6):443-453.
+    .. [2] Turner-Stokes L (2009). Clinical Rehabilitation 23(4):362-370;
+       erratum 23(10):959.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"child_id": ["C1", "C1", "C2", "C2"],
+    ...                       "date": pd.to_datetime(["2024-03-01"] * 4),
+    ...                       "level": [0, 1, -1, -1],
+    ...                       "weight": [1.0, 1.0, 1.0, 1.0]})
+    >>> gas_tscores(table).round({"t_score": 3})
+      child_id       date  t_score  n_goals
+    0       C1 2024-03-01   56.202        2
+    1       C2 2024-03-01   37.597        2
+    """
+    rho = check_rho(rho)
+    if not isinstance(table, pd.DataFrame):
+        raise UsageError(f"`table` must be a pandas DataFrame, but {type(table).__name__} was "
+                         "passed.")
+    by = [by] if isinstance(by, str) else list(by)
+    if not by:
+        raise UsageError("`by` must name at least one column, but an empty sequence was "
+                         "passed.")
+    wanted = [*by, level] + ([weight] if weight is not None else [])
+    missing = [c for c in wanted if c not in table.columns]
+    if missing:
+        hint = (" Pass weight=None for unweighted goals, or add weights with goal_weights()."
+                if weight in missing else "")
+        raise UsageError(f"`table` has no column {', '.join(map(repr, missing))}; its columns "
+                         f"are {', '.join(map(repr, table.columns))}.{hint}")
+
+    def where(i: int, n_bad: int) -> str:
+        more = f"; {n_bad} rows in all" if n_bad > 1 else ""
+        return f"`table` index {index_label(table.index[i])}{more}"
+
+    x = table[level].to_numpy()
+    if x.dtype.kind not in "iu":
+        x = as_float(table[level], level, where)
+    check_levels(x, level, six_level, where)
+    if weight is not None:
+        w = as_float(table[weight], weight, where)
+        _check_weights(w, weight, where)
+
+    codes, keys, counts = group_rows(table, by)
+
+    def group_sum(values):
+        return np.bincount(codes, weights=values, minlength=len(keys))
+
+    if weight is None:
+        sw = counts.astype(np.float64)
+        t = tscore_from_sums(group_sum(x.astype(np.float64)), sw, sw, rho)
+    else:
+        t = tscore_from_sums(group_sum(w * x), group_sum(w * w), group_sum(w), rho)
+    out = keys
+    out[T_SCORE] = t
+    out[N_GOALS] = counts.astype(np.int64)
+    return out
+
+

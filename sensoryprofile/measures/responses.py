@@ -1,0 +1,158 @@
+"""Item cells -> response codes: every cell becomes a small integer once, at
+the edge, and the scoring core works on those codes only.
+
+A cell is blank, off the instrument's response scale, or one of the scale's
+values (numbers, numbers written as text, or the scale's labels in any case).
+:func:`encode_item_columns` reads a wide table's item columns into an int8
+code array; :class:`ResponseCodec` says what each code adds to a raw score
+and how it counts (answered, missing, "does not apply", off the scale).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sensoryprofile.instruments import Instrument
+
+BLANK = 0      # code of a blank (missing) cell
+OFF = 1        # code of a cell whose value is not on the scale
+FIRST_VALUE = 2  # code of the scale's k-th allowed value is FIRST_VALUE + k
+
+
+@dataclass(frozen=True)
+class ResponseCodec:
+    """Maps cells to int8 codes and codes to what they contribute.
+
+    ``allowed`` are the scale's numbers, ascending. ``contrib[code]`` is what a
+    cell adds to a raw score; ``packed[code]`` packs the counts answered,
+    missing, not-applicable and off-scale as ``a + B*m + B^2*na + B^3*off`` so
+    that one matrix product with the key gives all four per score (exact:
+    ``B`` exceeds any score's item count and the total stays within the
+    float's integer range).
+    """
+
+    allowed: np.ndarray
+    contrib: np.ndarray
+    packed: np.ndarray
+    base: float
+    int_lut: np.ndarray | None  # value - int_lo -> code, for integer scales
+    int_lo: int
+
+    @classmethod
+    def build(cls, inst: Instrument) -> ResponseCodec:
+        scale = inst.response_scale
+        allowed = np.array(scale.allowed_values, dtype=float)
+        is_na = np.isin(allowed, scale.na_codes)
+        counts_as = scale.na_counts_as
+        value_contrib = np.where(is_na, 0.0 if counts_as is None else counts_as, allowed)
+        integral = bool(np.all(value_contrib == np.round(value_contrib)))
+        base = float(int(inst.compiled.n_items.max(initial=0)) + 1)
+        dtype = np.float32 if (integral and base**4 <= 2**24) else np.float64
+        contrib = np.concatenate([[0.0, 0.0], value_contrib]).astype(dtype)
+        packed = np.concatenate([[base, base**3], np.where(is_na, base**2, 1.0)]).astype(dtype)
+        int_lut, int_lo = None, 0
+        if np.all(allowed == np.round(allowed)) and allowed.max() - allowed.min() < 120:
+            int_lo = int(allowed.min()) - 1
+            span = int(allowed.max()) - int_lo + 2
+            int_lut = np.full(span, OFF, dtype=np.int8)
+            int_lut[(allowed - int_lo).astype(int)] = FIRST_VALUE + np.arange(len(allowed))
+        return cls(allowed=allowed, contrib=contrib, packed=packed, base=base,
+                   int_lut=int_lut, int_lo=int_lo)
+
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        """int8 codes of numeric cells (NaN = blank); any shape."""
+        values = np.asarray(values)
+        if self.int_lut is not None:
+            hi = len(self.int_lut) - 1
+            if values.dtype.kind in "iu":
+                idx = np.clip(values, self.int_lo, self.int_lo + hi) - self.int_lo
+                return self.int_lut[idx]
+            blank = np.isnan(values)
+            clipped = np.clip(values, self.int_lo, self.int_lo + hi)
+            clipped[blank] = self.int_lo
+            as_int = clipped.astype(np.intp)
+            codes = self.int_lut[as_int - self.int_lo]
+            codes[as_int != values] = OFF  # fractions, out of range (and NaN: reset below)
+            codes[blank] = BLANK
+            return codes
+        values = values.astype(float)
+        pos = np.clip(np.searchsorted(self.allowed, values), 0, len(self.allowed) - 1)
+        codes = np.where(self.allowed[pos] == values, FIRST_VALUE + pos, OFF).astype(np.int8)
+        codes[np.isnan(values)] = BLANK
+        return codes
+
+
+def codec_for(inst: Instrument) -> ResponseCodec:
+    """The instrument's codec, built once and cached on the (immutable) instrument."""
+    codec = inst.__dict__.get("_codec")
+    if codec is None:
+        codec = inst.__dict__["_codec"] = ResponseCodec.build(inst)
+    return codec
+
+
+@dataclass
+class CellProblems:
+    """Off-scale cells found by :func:`encode_item_columns` (rows, cols, raw values)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: list
+
+
+def allowed_text(inst: Instrument) -> str:
+    """The rule an off-scale cell breaks, naming the allowed values."""
+    nums = ", ".join(f"{v:g}" for v in inst.response_scale.allowed_values)
+    return f"not on {inst.id}'s response scale; allowed: {nums} (or their labels)"
+
+
+def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
+        np.ndarray, CellProblems]:
+    """The item columns of ``frame`` as int8 response codes, ``(n, n_items)``
+    in ``instrument.item_ids`` order (Fortran order: one column per item).
+
+    Numbers stored as text, surrounding spaces and response labels (any case)
+    are read. Columns absent from ``frame`` are all blank. Off-scale cells get
+    the OFF code and are listed in the returned :class:`CellProblems`.
+    Loops over item columns only, never over rows.
+    """
+    n = len(frame)
+    codec = codec_for(instrument)
+    labels = {label.strip().casefold(): number
+              for label, number in instrument.response_scale.values.items()}
+    item_ids = instrument.item_ids
+    codes = np.full((n, len(item_ids)), BLANK, dtype=np.int8, order="F")
+    for j, item in enumerate(item_ids):
+        if item not in frame.columns:
+            continue
+        col = frame[item]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            arr = col.to_numpy()
+            if arr.dtype == object or pd.api.types.is_extension_array_dtype(col):
+                arr = col.to_numpy(dtype=float, na_value=np.nan)
+            codes[:, j] = codec.encode(arr)
+            continue
+        text = col.astype("string").str.strip()
+        text = text.mask(text == "")
+        number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        unparsed = text.notna().to_numpy() & np.isnan(number)
+        if unparsed.any():
+            mapped = text[unparsed].str.casefold().map(labels)
+            number[unparsed] = mapped.to_numpy(dtype=float, na_value=np.nan)
+        column_codes = codec.encode(number)
+        column_codes[unparsed & np.isnan(number)] = OFF
+        codes[:, j] = column_codes
+    rows_list, cols_list = [], []
+    for j in range(len(item_ids)):
+        off_rows = np.flatnonzero(codes[:, j] == OFF)
+        if len(off_rows):
+            rows_list.append(off_rows)
+            cols_list.append(np.full(len(off_rows), j))
+    rows = np.concatenate(rows_list) if rows_list else np.zeros(0, dtype=np.intp)
+    cols = np.concatenate(cols_list) if cols_list else np.zeros(0, dtype=np.intp)
+    order = np.lexsort((cols, rows))  # report in reading order: by row, then column
+    rows, cols = rows[order], cols[order]
+    shown = [frame[item_ids[c]].iloc[r] for r, c in zip(rows, cols, strict=True)]
+    return codes, CellProblems(rows=rows, cols=cols, values=shown)

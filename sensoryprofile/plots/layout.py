@@ -1,0 +1,129 @@
+"""Layout helpers shared by the charts: the column check every chart starts
+with, band labels, text wrapping to the space available, row ticks,
+titles and legends. They place and label; they compute no statistics."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+
+import matplotlib.transforms as mtransforms
+import pandas as pd
+from matplotlib.axes import Axes
+
+from sensoryprofile.errors import UsageError
+from sensoryprofile.instruments.model import DEFAULT_LABELS, LEVELS
+from sensoryprofile.instruments.schema import LEVEL_KEYS
+from sensoryprofile.plots.style import GRID, INK, LABEL_SIZE, NOTE_SIZE, TICK_SIZE, TITLE_SIZE
+
+
+def require(data: pd.DataFrame, needed: Sequence[str], func: str) -> None:
+    """The check every chart starts with: ``data`` is a DataFrame with these columns."""
+    if not isinstance(data, pd.DataFrame):
+        raise UsageError(f"`data` for {func} must be a pandas DataFrame, "
+                         f"but {type(data).__name__} was passed")
+    missing = [c for c in needed if c not in data.columns]
+    if missing:
+        raise UsageError(f"`data` for {func} must have the column(s) {', '.join(needed)}; "
+                         f"missing: {', '.join(missing)}")
+
+
+def band_labels(labels) -> dict[int, str]:
+    """Classification text by level -2..2 from None, a mapping (level keys such
+    as ``"much_less"`` or levels -2..2) or five texts from least to most."""
+    if labels is None:
+        return {LEVELS[k]: DEFAULT_LABELS[k] for k in LEVEL_KEYS}
+    if isinstance(labels, Mapping):
+        out = {}
+        for key, level in LEVELS.items():
+            if key in labels:
+                out[level] = str(labels[key])
+            elif level in labels:
+                out[level] = str(labels[level])
+        if len(out) == 5:
+            return out
+    elif not isinstance(labels, str) and len(labels) == 5:
+        return dict(zip((-2, -1, 0, 1, 2), map(str, labels), strict=True))
+    raise UsageError("`labels` must be a mapping with the keys "
+                     f"{list(LEVEL_KEYS)} (or levels -2..2), or five texts from "
+                     f"least to most, but {labels!r} was passed")
+
+
+def wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(str(text), max(4, int(width)))) or str(text)
+
+
+def size_pt(ax: Axes) -> tuple[float, float]:
+    """The axes' width and height in points, as laid out when the chart is drawn
+    (layout math: it decides wrapping, tick counts and marker sizes)."""
+    fig = ax.figure
+    pos = ax.get_position()
+    return pos.width * fig.get_figwidth() * 72, pos.height * fig.get_figheight() * 72
+
+
+def chars(width_pt: float, fontsize: float) -> int:
+    """About how many characters of DejaVu Sans fit in ``width_pt``."""
+    return int(width_pt / (0.58 * fontsize))
+
+
+def finish_axes(ax: Axes, *, grid: str | None, numeric: str | None = None) -> None:
+    """Light grid on one axis (or none), no top/right spines; tick labels of a
+    ``numeric`` axis (whose labels matplotlib makes) at :data:`TICK_SIZE`."""
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.tick_params(colors=INK)
+    if numeric is not None:
+        ax.tick_params(axis=numeric, labelsize=TICK_SIZE)
+    ax.grid(False)
+    if grid is not None:
+        ax.grid(True, axis=grid, color=GRID, linewidth=0.8)
+        ax.set_axisbelow(True)
+
+
+def title(ax: Axes, text: str) -> None:
+    ax.set_title(text, fontsize=TITLE_SIZE, fontweight="bold", loc="left", pad=12, color=INK)
+
+
+def grouped_rows(groups: Sequence[tuple[str | None, Sequence]]) -> tuple[list, list, list]:
+    """y positions for rows drawn top to bottom in groups with a header each.
+
+    Returns (the y of each member, per group; the ticks as (y, text) pairs;
+    the indexes of the header ticks). y grows downwards (the axis is inverted).
+    """
+    member_y, tick_y, tick_text, header_idx = [], [], [], []
+    y = 0.0
+    for g, (header, members) in enumerate(groups):
+        if g:
+            y += 0.6
+        if header is not None:
+            header_idx.append(len(tick_y))
+            tick_y.append(y)
+            tick_text.append(header)
+            y += 1
+        ys = []
+        for member in members:
+            ys.append(y)
+            tick_y.append(y)
+            tick_text.append(member)
+            y += 1
+        member_y.append(ys)
+    return member_y, list(zip(tick_y, tick_text, strict=True)), header_idx
+
+
+def set_row_ticks(ax: Axes, ticks, header_idx) -> None:
+    """y tick labels for :func:`grouped_rows`, headers in bold."""
+    ax.set_yticks([t[0] for t in ticks], [t[1] for t in ticks], fontsize=TICK_SIZE)
+    ax.tick_params(axis="y", length=0)
+    labels = ax.get_yticklabels()
+    for i in header_idx:
+        labels[i].set_fontweight("bold")
+
+
+def legend(ax: Axes, handles, labels, *, ncol: int) -> None:
+    """A legend centred under the x axis label, placed in points so that it
+    clears the tick labels and the axis label whatever the axes' height."""
+    drop = (8 + 1.3 * TICK_SIZE + 8 + 1.3 * LABEL_SIZE + 6) / 72
+    offset = mtransforms.ScaledTranslation(0, -drop, ax.figure.dpi_scale_trans)
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0),
+              bbox_transform=ax.transAxes + offset, ncol=ncol, frameon=False,
+              fontsize=NOTE_SIZE, handlelength=2.6, columnspacing=1.6)

@@ -1,0 +1,456 @@
+"""Rendering one report: papermill executes the parameterised notebook (they
+ship inside the package, in ``reports/notebooks/``), nbconvert exports
+self-contained HTML (code hidden), WeasyPrint prints it to PDF.
+
+A :class:`KernelSession` keeps one Jupyter kernel for several reports.
+Between two reports the kernel's namespace is reset (``%reset -f``), figures
+are closed and the execution counter restarts, so nothing of one child's
+report can reach the next; the test suite renders a child after another in
+one kernel and checks the result is identical to rendering it alone. Batches
+of children are :mod:`sensoryprofile.reports.batch`.
+
+Writes are atomic: a report is rendered into a hidden ``.ID.partial`` folder
+and only then moved into place, so an interrupted or failed run never leaves
+a report that looks complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from sensoryprofile.errors import ReportError
+from sensoryprofile.ids import check_id
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+KERNEL_NAME = "python3"
+#: what a fresh kernel imports while the parent process is still starting up
+WARM_UP_CODE = ("import matplotlib.pyplot, matplotlib_inline.backend_inline, pandas, scipy.stats, "
+                "sensoryprofile.reports.child, sensoryprofile.plots.child")
+EXECUTION_TIMEOUT = 600
+
+
+def notebook_path(name: str) -> Path:
+    path = NOTEBOOK_DIR / name
+    if not path.exists():
+        raise ReportError(f"report notebook {name} is missing from the installed package "
+                          f"({NOTEBOOK_DIR}); reinstall sensoryprofile")
+    return path
+
+
+# ---------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------
+@dataclass
+class RenderResult:
+    """What rendering one report produced, or why it failed."""
+
+    name: str                      # child id, or "caseload"/"cohort"
+    ok: bool
+    folder: Path | None = None
+    files: list[Path] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    stderr_removed: int = 0
+
+    @property
+    def html(self) -> Path | None:
+        return next((p for p in self.files if p.suffix == ".html"), None)
+
+
+# ---------------------------------------------------------------------------
+# kernels
+# ---------------------------------------------------------------------------
+class KernelSession:
+    """One Jupyter kernel reused for several notebooks, reset between them."""
+
+    def __init__(self, kernel_name: str = KERNEL_NAME, cwd: str | None = None, *,
+                 warm: bool = True):
+        from jupyter_client.manager import KernelManager
+
+        # IPC sockets in a private folder: nothing listens on the network
+        self._ipc = tempfile.mkdtemp(prefix="sp-kernel-")
+        self.km = KernelManager(kernel_name=kernel_name, transport="ipc",
+                                ip=os.path.join(self._ipc, "k"),
+                                kernel_spec_manager=_this_interpreter())
+        # the kernel works in a private folder of its own: a notebook that
+        # wrote a relative path could not reach the source tree or the caller's
+        # folder (every path a report needs is passed to it absolute)
+        self.cwd = cwd or self._ipc
+        # no IPython history database: nothing of a report is written to ~/.ipython,
+        # and the execution counter can restart at 1 for each report
+        self.km.start_kernel(cwd=self.cwd, env=_kernel_env(),
+                             extra_arguments=["--HistoryManager.enabled=False"])
+        self.used = False
+        # one client for the session's life: warm-up, resets and every report
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        if warm:
+            self.warm()
+
+    def warm(self) -> None:
+        """Ask the kernel to import the report's libraries now, without waiting:
+        the kernel imports while this process goes on with its own start-up.
+        (Modules stay imported across reports; namespaces do not.)"""
+        self.kc.execute(WARM_UP_CODE, silent=True, store_history=False)
+
+    def reset(self) -> None:
+        """Clear everything a previous notebook left in the kernel."""
+        if not self.used:
+            self.used = True
+            self.kc.wait_for_ready(timeout=120)
+            return
+        if not self.km.is_alive():
+            self.km.restart_kernel(now=True)
+            self.kc.wait_for_ready(timeout=120)
+            return
+        self.kc.wait_for_ready(timeout=60)
+        code = ("get_ipython().run_line_magic('reset', '-f')\n"
+                "import matplotlib.pyplot as _plt\n_plt.close('all')\n"
+                "import matplotlib as _mpl\n_mpl.rcdefaults()\n"
+                "del _plt, _mpl\n"
+                "get_ipython().execution_count = 1\n")
+        reply = self.kc.execute_interactive(code, store_history=False, timeout=60)
+        if reply["content"].get("status") != "ok":
+            self.km.restart_kernel(now=True)
+            self.kc.wait_for_ready(timeout=120)
+
+    def shutdown(self) -> None:
+        with contextlib.suppress(Exception):
+            self.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            self.km.shutdown_kernel(now=True)
+        shutil.rmtree(self._ipc, ignore_errors=True)
+
+
+def _this_interpreter():
+    """A kernel-spec manager whose every kernel is this process's own Python:
+    a report runs with exactly the package and libraries of the command that
+    asked for it, whatever kernel specs the machine has installed."""
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class _ThisInterpreter(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f",
+                                    "{connection_file}"],
+                              display_name="Python 3 (sensoryprofile)", language="python")
+
+    return _ThisInterpreter()
+
+
+def _kernel_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    env["PYTHONWARNINGS"] = "ignore"  # a report shows no warnings; tests check for none
+    # figures carry no creation time (matplotlib honours SOURCE_DATE_EPOCH): the same
+    # data gives the same report, byte for byte
+    env.setdefault("SOURCE_DATE_EPOCH", "0")
+    return env
+
+
+# ---------------------------------------------------------------------------
+# executing and exporting one notebook
+# ---------------------------------------------------------------------------
+def execute_notebook(notebook: Path, output: Path, parameters: dict, *,
+                     session: KernelSession | None = None) -> None:
+    """Run a notebook with papermill; raise :class:`ReportError` naming the cell."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    kwargs: dict = {"progress_bar": False, "request_save_on_cell_execute": False,
+                    "kernel_name": KERNEL_NAME, "cwd": None,
+                    "execution_timeout": EXECUTION_TIMEOUT}
+    if session is not None:
+        session.reset()
+        kwargs["km"] = session.km
+        kwargs["shared_kc"] = session.kc
+        kwargs["engine_name"] = _register_engine()
+    try:
+        pm.execute_notebook(str(notebook), str(output), parameters=parameters, **kwargs)
+    except PapermillExecutionError as exc:
+        source = (exc.source or "").strip().splitlines()
+        first = source[0][:80] if source else ""
+        raise ReportError(f"cell {exc.cell_index} ({first!r}) raised {exc.ename}: "
+                          f"{short_text(exc.evalue)}", cell_index=exc.cell_index, ename=exc.ename,
+                          evalue=exc.evalue) from None
+
+
+_ENGINE = "sensoryprofile-reused-kernel"
+
+
+def _register_engine() -> str:
+    """A papermill engine for a kernel we keep: like papermill's own nbclient
+    engine, but it closes its kernel client's sockets after each notebook
+    (papermill leaves them open when it does not own the kernel, and a batch
+    would run out of file descriptors)."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if _ENGINE in papermill_engines._engines:
+        return _ENGINE
+
+    class _Client(PapermillNotebookClient):
+        def __init__(self, nb_man, shared_kc=None, **kw):
+            super().__init__(nb_man, **kw)
+            self._shared_kc = shared_kc
+            if shared_kc is not None:  # the session's client: no new sockets per report
+                self.kc = shared_kc
+                self.kc.allow_stdin = False
+
+        def execute(self, **kwargs):
+            try:
+                return super().execute(**kwargs)
+            finally:
+                if self.kc is not None and self.kc is not self._shared_kc:
+                    self.kc.stop_channels()
+                self.kc = None
+
+    class _Engine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
+            kwargs.pop("input_path", None)
+            kwargs.pop("timeout", None)
+            kwargs.pop("startup_timeout", None)
+            import logging
+
+            return _Client(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                           kernel_name=kernel_name, log=logging.getLogger("papermill"),
+                           log_output=log_output, stdout_file=stdout_file,
+                           stderr_file=stderr_file, **kwargs).execute()
+
+    papermill_engines.register(_ENGINE, _Engine)
+    return _ENGINE
+
+
+def short_text(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_EXPORTER = None
+
+
+def html_exporter():
+    """An HTMLExporter (built once per process: building one is slow)."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        from nbconvert import HTMLExporter
+
+        _EXPORTER = HTMLExporter(template_name="sensoryprofile",
+                                 extra_template_basedirs=[str(TEMPLATE_DIR)])
+        _EXPORTER.exclude_input = True
+        _EXPORTER.exclude_input_prompt = True
+        _EXPORTER.exclude_output_prompt = True
+        _EXPORTER.embed_images = True
+    return _EXPORTER
+
+
+def strip_stderr(nb) -> int:
+    """Remove stderr streams from outputs (a report shows no warnings); return
+    how many were removed."""
+    removed = 0
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        keep = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                removed += 1
+                continue
+            keep.append(out)
+        cell["outputs"] = keep
+    return removed
+
+
+def export_html(nb, title: str) -> str:
+    nb.metadata["title"] = title
+    body, _ = html_exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def export_pdf(html_text: str, path: Path) -> None:
+    """Print the report's HTML to PDF. Only ``data:`` URLs are fetched (the
+    images embedded in the page): a report never reaches the network."""
+    import logging
+
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    HTML(string=html_text, url_fetcher=fetcher).write_pdf(str(path))
+
+
+def _swap_into_place(partial: Path, final: Path) -> None:
+    """Replace ``final`` by ``partial`` with two renames (old copy removed after)."""
+    old = final.parent / f".{final.name}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(partial, final)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: str,
+                    pdf: bool = False, session: KernelSession | None = None,
+                    name: str = "report", output_dir_parameter: bool = False) -> RenderResult:
+    """Execute ``notebook`` into ``folder`` (report.ipynb, report.html, report.pdf).
+
+    With ``output_dir_parameter`` the notebook also gets an ``output_dir``
+    parameter: the folder its side files go to (moved into place with it).
+    """
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    os.chmod(partial, 0o755)  # mkdtemp makes it private; a report folder is ordinary
+    try:
+        t = time.perf_counter()
+        executed = partial / "report.ipynb"
+        if output_dir_parameter:
+            parameters = {**parameters, "output_dir": str(partial)}
+        execute_notebook(notebook, executed, parameters, session=session)
+        if output_dir_parameter:  # the executed copy names the final folder, not the partial
+            nb = nbformat.read(executed, as_version=4)
+            for cell in nb.cells:
+                if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+                    cell["source"] = cell["source"].replace(str(partial), str(folder))
+            nbformat.write(nb, executed)
+        timings["execute"] = time.perf_counter() - t
+        nb = nbformat.read(executed, as_version=4)
+        removed = strip_stderr(nb)
+        nbformat.write(nb, executed)
+        t = time.perf_counter()
+        html_text = export_html(nb, title)
+        (partial / "report.html").write_text(html_text, encoding="utf-8")
+        timings["html"] = time.perf_counter() - t
+        if pdf:
+            t = time.perf_counter()
+            export_pdf(html_text, partial / "report.pdf")
+            timings["pdf"] = time.perf_counter() - t
+        extras = sorted(p.name for p in partial.iterdir())
+        _swap_into_place(partial, folder)
+        files = [folder / n for n in extras]
+        return RenderResult(name=name, ok=True, folder=folder, files=files,
+                            seconds=time.perf_counter() - start, timings=timings,
+                            stderr_removed=removed)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+# ---------------------------------------------------------------------------
+# per-child reports
+# ---------------------------------------------------------------------------
+def child_parameters(data_dir, child_id, as_of, deidentify) -> dict:
+    return {"data_dir": str(Path(data_dir).resolve()), "child_id": child_id,
+            "as_of": None if as_of is None else str(as_of), "deidentify": bool(deidentify)}
+
+
+def render_child(data_dir: str | Path, child_id: str, *, out_dir: str | Path = "reports",
+                 as_of: dt.date | str | None = None, deidentify: bool = False,
+                 pdf: bool = False, session: KernelSession | None = None) -> RenderResult:
+    """Render one child's report to ``out_dir/children/ID/``.
+
+    Raises :class:`UsageError` for an ID outside ``[A-Za-z0-9_-]{1,64}``
+    (checked before any path is built) and :class:`ReportError` when the
+    notebook fails (naming the cell).
+    """
+    check_id(child_id)
+    folder = Path(out_dir).resolve() / "children" / child_id
+    own = session is None
+    if own:
+        session = KernelSession()
+    try:
+        return render_notebook(notebook_path("child_report.ipynb"), folder,
+                               child_parameters(data_dir, child_id, as_of, deidentify),
+                               title=f"Report {child_id}", pdf=pdf, session=session,
+                               name=child_id)
+    except ReportError as exc:
+        raise ReportError(f"child {child_id}: {exc}", cell_index=exc.cell_index,
+                          ename=exc.ename, evalue=exc.evalue) from None
+    finally:
+        if own:
+            session.shutdown()
+
+
+# ---------------------------------------------------------------------------
+# clinic-level reports
+# ---------------------------------------------------------------------------
+def render_caseload(data_dir: str | Path, *, out_dir: str | Path = "reports",
+                    as_of=None, period_start=None, period_end=None, site: str | None = None,
+                    therapist: str | None = None, min_group: int | None = None,
+                    n_boot: int | None = None, seed: int | None = None, pdf: bool = False,
+                    session: KernelSession | None = None) -> RenderResult:
+    """Render the caseload report (``caseload_report.ipynb``) to
+    ``out_dir/caseload/``. Long lists go to CSV files beside the report (the
+    notebook writes them into ``output_dir``). ``min_group``, ``n_boot`` and
+    ``seed`` default (None) to the package's settings."""
+    return _render_clinic("caseload_report.ipynb", "caseload", data_dir, out_dir, pdf, session, {
+        "as_of": _iso_or_none(as_of), "period_start": _iso_or_none(period_start),
+        "period_end": _iso_or_none(period_end), "site": site, "therapist": therapist,
+        "min_group": _int_or_none(min_group), "n_boot": _int_or_none(n_boot),
+        "seed": _int_or_none(seed)})
+
+
+def render_cohort(data_dir: str | Path, *, out_dir: str | Path = "reports",
+                  instrument: str = "demo-child", seed: int | None = None,
+                  n_boot: int | None = None, min_group: int | None = None, pdf: bool = False,
+                  session: KernelSession | None = None) -> RenderResult:
+    """Render the cohort analysis (``cohort_analysis.ipynb``) to
+    ``out_dir/cohort/``, with its numeric tables as CSV and a provenance JSON
+    beside it. ``seed``, ``n_boot`` and ``min_group`` default (None) to the
+    package's settings."""
+    return _render_clinic("cohort_analysis.ipynb", "cohort", data_dir, out_dir, pdf, session, {
+        "instrument": instrument, "seed": _int_or_none(seed), "n_boot": _int_or_none(n_boot),
+        "min_group": _int_or_none(min_group)})
+
+
+def _int_or_none(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def _iso_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _render_clinic(notebook: str, name: str, data_dir, out_dir, pdf, session, extra: dict
+                   ) -> RenderResult:
+    """Render a clinic-level notebook. The notebook writes its side files (CSV,
+    JSON) into the ``output_dir`` parameter, which is the hidden partial
+    folder, so they are swapped into place together with the report."""
+    folder = Path(out_dir).resolve() / name
+    own = session is None
+    if own:
+        session = KernelSession()
+    try:
+        params = {"data_dir": str(Path(data_dir).resolve()), **extra}
+        return render_notebook(notebook_path(notebook), folder, params,
+                               title=f"{name.capitalize()} report", pdf=pdf, session=session,
+                               name=name, output_dir_parameter=True)
+    except ReportError as exc:
+        raise ReportError(f"{name} report: {exc}", cell_index=exc.cell_index, ename=exc.ename,
+                          evalue=exc.evalue) from None
+    finally:
+        if own:
+            session.shutdown()
+
+
+__all__ = ["KernelSession", "RenderResult", "render_caseload", "render_child", "render_cohort",
+           "render_notebook"]
