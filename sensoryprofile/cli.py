@@ -18,7 +18,9 @@ from sensoryprofile import __version__
 from sensoryprofile import columns as C
 from sensoryprofile.errors import (
     DataProblemsError,
+    DatasetError,
     InstrumentError,
+    Interrupted,
     SensoryProfileError,
     UsageError,
 )
@@ -146,16 +148,51 @@ def format_scores(scores: pd.DataFrame) -> str:
     return view.to_string(index=False)
 
 
+def _score_input(args):
+    """The assessments to score and the children table for ages: a CSV file,
+    or a dataset workbook (its assessments and children sheets)."""
+    from sensoryprofile.data.tables import EXCEL_SUFFIXES, read_rows, require_regular_file
+
+    path = require_regular_file(args.assessments)
+    sheet, children_sheet = 0, None
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        import pandas as pd
+
+        try:
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                names = book.sheet_names
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise DatasetError(f"{path.name}: cannot be read as an Excel workbook "
+                               f"({type(exc).__name__})") from None
+        if "assessments" in names:  # a dataset workbook
+            sheet = "assessments"
+            children_sheet = "children" if "children" in names else None
+    assessments = read_rows(path, sheet, free_text=C.FREE_TEXT_COLUMNS)
+    if args.children:
+        children = read_rows(args.children).frame
+    elif children_sheet is not None:
+        children = read_rows(path, children_sheet).frame
+    else:
+        children = None
+    return assessments, children
+
+
 def cmd_score(args) -> int:
     from sensoryprofile.data.assessments import score_assessments
-    from sensoryprofile.data.tables import read_table
-    from sensoryprofile.data.validation import ValidationReport
+    from sensoryprofile.data.validation import NOTED, ROW_REJECTED, ValidationReport
 
     report = ValidationReport()
-    assessments = read_table(args.assessments)
-    children = read_table(args.children) if args.children else None
-    scores = score_assessments(assessments, args.instrument, children=children, report=report,
-                               source=Path(args.assessments).name,
+    read, children = _score_input(args)
+    if children is not None:
+        from sensoryprofile.data.dataset import identifying_values
+
+        report.hide(identifying_values(children))
+    for problem in read.problems:
+        report.add(file=read.source, row=problem.line, column=None, value="", rule=problem.rule,
+                   action=ROW_REJECTED if problem.rejected else NOTED, table="assessments",
+                   raw_value=False)
+    scores = score_assessments(read.frame, args.instrument, children=children, report=report,
+                               source=read.source,
                                search_dirs=(Path(args.assessments).parent / "instruments",))
     if args.out:
         from sensoryprofile.data.tables import write_csv_atomic
@@ -187,7 +224,9 @@ def cmd_validate(args) -> int:
         if args.out:
             write_csv_atomic(frame, args.out)
         else:
-            sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+            from sensoryprofile.data.tables import spreadsheet_safe
+
+            sys.stdout.write(spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n"))
     else:
         text = report.format_text()
         if args.out:
@@ -330,9 +369,12 @@ def cmd_report_child(args) -> int:
 
     check_id(args.child_id)
     result = render_child(args.data, args.child_id, out_dir=args.out, as_of=args.as_of,
-                          deidentify=args.deidentify, pdf=args.pdf)
+                          deidentify=args.deidentify, pdf=args.pdf, key_file=args.key_file,
+                          wait=args.wait)
     for path in result.files:
         _out(f"wrote {path}")
+    if args.deidentify:
+        _out(f"de-identified report of {args.child_id} under the name {result.name}")
     return EXIT_OK
 
 
@@ -341,33 +383,37 @@ def cmd_report_children(args) -> int:
 
     batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
                             as_of=args.as_of, deidentify=args.deidentify,
-                            progress=not args.quiet)
+                            progress=not args.quiet, key_file=args.key_file, wait=args.wait)
     _out(format_summary(batch))
     return EXIT_PROBLEMS if batch.failed else EXIT_OK
 
 
 def cmd_report_caseload(args) -> int:
     from sensoryprofile.reports.index import write_index
+    from sensoryprofile.reports.lock import output_lock
     from sensoryprofile.reports.render import render_caseload
 
-    result = render_caseload(args.data, out_dir=args.out, as_of=args.as_of,
-                             period_start=args.period_start, period_end=args.period_end,
-                             site=args.site, therapist=args.therapist, pdf=args.pdf)
-    for path in result.files:
-        _out(f"wrote {path}")
-    write_index(Path(args.out))
+    with output_lock(args.out, wait=args.wait):
+        result = render_caseload(args.data, out_dir=args.out, as_of=args.as_of,
+                                 period_start=args.period_start, period_end=args.period_end,
+                                 site=args.site, therapist=args.therapist, pdf=args.pdf)
+        for path in result.files:
+            _out(f"wrote {path}")
+        write_index(Path(args.out))
     return EXIT_OK
 
 
 def cmd_report_cohort(args) -> int:
     from sensoryprofile.reports.index import write_index
+    from sensoryprofile.reports.lock import output_lock
     from sensoryprofile.reports.render import render_cohort
 
-    result = render_cohort(args.data, out_dir=args.out, instrument=args.instrument,
-                           seed=args.seed, n_boot=args.n_boot, pdf=args.pdf)
-    for path in result.files:
-        _out(f"wrote {path}")
-    write_index(Path(args.out))
+    with output_lock(args.out, wait=args.wait):
+        result = render_cohort(args.data, out_dir=args.out, instrument=args.instrument,
+                               seed=args.seed, n_boot=args.n_boot, pdf=args.pdf)
+        for path in result.files:
+            _out(f"wrote {path}")
+        write_index(Path(args.out))
     return EXIT_OK
 
 
@@ -376,24 +422,26 @@ def cmd_report_all(args) -> int:
     with --cohort)."""
     from sensoryprofile.reports.batch import format_summary, render_children
     from sensoryprofile.reports.index import write_index
+    from sensoryprofile.reports.lock import output_lock
     from sensoryprofile.reports.render import render_caseload, render_cohort
 
-    batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
-                            as_of=args.as_of, progress=not args.quiet)
-    failed = list(batch.failed)
-    clinic = [("caseload", lambda: render_caseload(args.data, out_dir=args.out,
-                                                   as_of=args.as_of, pdf=args.pdf))]
-    if args.cohort:
-        clinic.append(("cohort", lambda: render_cohort(args.data, out_dir=args.out,
-                                                       pdf=args.pdf)))
-    for name, render in clinic:
-        try:
-            render()
-            _out(f"Rendered the {name} report.")
-        except SensoryProfileError as exc:
-            failed.append(exc)
-            _err(f"FAILED {name} report: {exc}")
-    batch.index = write_index(Path(args.out), batch.results)
+    with output_lock(args.out, wait=args.wait):
+        batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
+                                as_of=args.as_of, progress=not args.quiet)
+        failed = list(batch.failed)
+        clinic = [("caseload", lambda: render_caseload(args.data, out_dir=args.out,
+                                                       as_of=args.as_of, pdf=args.pdf))]
+        if args.cohort:
+            clinic.append(("cohort", lambda: render_cohort(args.data, out_dir=args.out,
+                                                           pdf=args.pdf)))
+        for name, render in clinic:
+            try:
+                render()
+                _out(f"Rendered the {name} report.")
+            except SensoryProfileError as exc:
+                failed.append(exc)
+                _err(f"FAILED {name} report: {exc}")
+        batch.index = write_index(Path(args.out), batch.results)
     _out(format_summary(batch))
     return EXIT_PROBLEMS if failed else EXIT_OK
 
@@ -531,9 +579,13 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--as-of", type=_date_arg, default=None, help="YYYY-MM-DD: ignore "
                        "anything dated later (default: today)")
         q.add_argument("--pdf", action="store_true", help="also write a PDF")
+        q.add_argument("--wait", action="store_true", help="if another run is writing into "
+                       "the output folder, wait for it (default: refuse)")
         if deid:
             q.add_argument("--deidentify", action="store_true", help="no name, no dates, no "
-                           "free text")
+                           "free text, no therapist or site; the report goes by a pseudonym")
+            q.add_argument("--key-file", help="with --deidentify: the export's key, so that "
+                           "the pseudonym is the extract's (default: a random study code)")
 
     q = rsub.add_parser("child", help="one child's report")
     q.add_argument("child_id")
@@ -563,6 +615,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--n-boot", type=int, default=None, help="bootstrap resamples per interval "
                    "(default: the package's)")
     q.add_argument("--pdf", action="store_true")
+    q.add_argument("--wait", action="store_true", help="if another run is writing into the "
+                   "output folder, wait for it (default: refuse)")
     q.set_defaults(func=cmd_report_cohort)
     q = rsub.add_parser("all", help="every child, the caseload report and the index")
     common(q, deid=False)
@@ -594,7 +648,20 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return int(exc.code or 0)
     try:
+        if args.command == "report":
+            from sensoryprofile.reports.batch import stop_on_signals
+
+            with stop_on_signals():  # SIGINT/SIGTERM: clean up, exit 130/143
+                return args.func(args)
         return args.func(args)
+    except Interrupted as stop:
+        if stop.batch is not None:
+            from sensoryprofile.reports.batch import format_summary
+
+            _out(format_summary(stop.batch))
+        _err(f"sensoryprofile: interrupted ({'SIGINT' if stop.exit_code == 130 else 'SIGTERM'}); "
+             "what finished is in the index, nothing partial is left")
+        return stop.exit_code
     except UsageError as exc:
         _err(f"sensoryprofile: error: {exc}")
         return EXIT_USAGE

@@ -53,6 +53,9 @@ LEVEL = "level"  # a GAS level -2..+2 (-3 six-level); in score tables the classi
 RATER = "rater"
 NOTE = "note"
 GOAL_RATINGS_COLUMNS = [GOAL_ID, DATE, LEVEL, RATER, NOTE]
+#: Free-text columns: a quoted line break is kept in them, and their values are
+#: never shown in a message (they may name or describe a child).
+FREE_TEXT_COLUMNS = frozenset({DESCRIPTION, NOTE, NOTES, *LEVEL_TEXT_COLUMNS})
 
 # ---------------------------------------------------------------------------
 # the tidy score table (measures.scoring)

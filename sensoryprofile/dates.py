@@ -22,10 +22,38 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
 _SLASHED = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}$")
 
 ISO_RULE = "dates must be ISO 8601 (YYYY-MM-DD)"
+#: The dates a table can hold (those of a nanosecond timestamp); a cell outside
+#: them is not a date a record could carry, and is reported.
+EARLIEST = pd.Timestamp("1678-01-01")
+LATEST = pd.Timestamp("2261-12-31")
+OUT_OF_RANGE_RULE = (f"not a possible date: dates must lie between {EARLIEST.year} and "
+                     f"{LATEST.year}")
+
+
+def _in_range(parsed) -> np.ndarray:
+    """Parsed dates as datetime64[ns], NaT outside :data:`EARLIEST`..:data:`LATEST`
+    (converting first would wrap a year-9999 date around to another one)."""
+    parsed = pd.Series(parsed).astype("datetime64[us]")
+    inside = (parsed >= EARLIEST) & (parsed <= LATEST)
+    return parsed.where(inside).to_numpy(dtype="datetime64[ns]")
+
+
+def _date_cell(value) -> np.datetime64:
+    """An Excel date cell (date, datetime or Timestamp) as datetime64[ns], NaT
+    when it lies outside :data:`EARLIEST`..:data:`LATEST`."""
+    try:
+        day = value.date() if isinstance(value, (dt.datetime, pd.Timestamp)) else value
+        if not (EARLIEST.date() <= day <= LATEST.date()):
+            return np.datetime64("NaT")
+        return np.datetime64(day.isoformat(), "D").astype("datetime64[ns]")
+    except (ValueError, OverflowError, TypeError):
+        return np.datetime64("NaT")
 
 
 def date_problem(value) -> str:
     """Why a cell that failed :func:`parse_dates` is not a date."""
+    if isinstance(value, (dt.date, pd.Timestamp, np.datetime64)):
+        return OUT_OF_RANGE_RULE
     text = str(value).strip()
     if _SLASHED.match(text):
         # the value itself is not repeated here: a date of birth must not leak
@@ -45,7 +73,10 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         dates = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
-        return dates.dt.normalize().astype("datetime64[ns]"), np.zeros(len(values), bool)
+        dates = dates.astype("datetime64[us]")  # any range; checked before narrowing
+        inside = dates.isna() | ((dates >= EARLIEST) & (dates <= LATEST))
+        kept = dates.where(inside).dt.normalize().astype("datetime64[ns]")
+        return kept, (~inside).to_numpy()
     blank = values.isna().to_numpy().copy()
     n = len(values)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")  # positional throughout
@@ -54,15 +85,17 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         is_obj_date = np.fromiter((isinstance(v, (dt.date, pd.Timestamp)) for v in values),
                                   dtype=bool, count=n)
         for k in np.flatnonzero(is_obj_date):
-            out[k] = pd.Timestamp(values.iloc[k]).normalize().to_datetime64()
+            # an Excel date cell: kept only inside the range a date can be held in
+            # (a year-9999 cell would otherwise wrap around to another date)
+            out[k] = _date_cell(values.iloc[k])
     else:
         is_obj_date = np.zeros(n, bool)
     todo = ~blank & ~is_obj_date
     if todo.any():
         # fast path: plain YYYY-MM-DD (the common case), parsed in C
         text = values.astype("string") if values.dtype != "string" else values
-        fast = pd.to_datetime(text.where(todo), format="%Y-%m-%d", errors="coerce")
-        out[todo] = fast.to_numpy(dtype="datetime64[ns]")[todo]
+        fast = _in_range(pd.to_datetime(text.where(todo), format="%Y-%m-%d", errors="coerce"))
+        out[todo] = fast[todo]
         # slow path, only for what the fast path could not read
         rest = np.flatnonzero(todo & np.isnat(out))
         if len(rest):
@@ -73,7 +106,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
             if iso.any():
                 parsed = pd.to_datetime(stripped[iso].str.slice(0, 10), format="%Y-%m-%d",
                                         errors="coerce")
-                out[rest[iso]] = parsed.to_numpy(dtype="datetime64[ns]")
+                out[rest[iso]] = _in_range(parsed)
     bad = ~blank & np.isnat(out)
     return pd.Series(out, index=values.index), bad
 

@@ -54,3 +54,20 @@ class ReportError(SensoryProfileError, RuntimeError):
         self.ename = ename
         self.evalue = evalue
         super().__init__(message)
+
+
+class OutputBusyError(SensoryProfileError, RuntimeError):
+    """Another run is writing reports into the same output folder."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A batch was stopped by a signal (SIGINT or SIGTERM). ``exit_code`` is
+    128 + the signal's number (130 or 143); ``batch`` what finished, if known.
+    Like KeyboardInterrupt, it is not an ``Exception``: no ``except Exception``
+    swallows it on its way out."""
+
+    def __init__(self, signum: int, batch=None):
+        self.signum = signum
+        self.exit_code = 128 + int(signum)
+        self.batch = batch
+        super().__init__(f"interrupted by signal {signum}")

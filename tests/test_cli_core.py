@@ -252,14 +252,15 @@ def test_score_exit_1_on_data_problems(tmp_path, capsys):
     ]
 
 
-def test_score_without_instrument_column_or_option_is_a_usage_error(tmp_path, capsys):
+def test_score_without_instrument_column_or_option_is_a_data_problem(tmp_path, capsys):
+    # the file lacks a column it needs: a data problem (exit 1), not a usage error (2)
     path = child_csv(tmp_path / "assessments.csv", [
         {C.ASSESSMENT_ID: "A1", C.CHILD_ID: "C1", C.AGE_MONTHS: 60}])
     code, out, err = run(["score", path], capsys)
-    assert code == 2
-    assert err.strip() == ("sensoryprofile: error: assessments.csv: no `instrument` column and "
-                           "no instrument given; pass --instrument ID_OR_FILE or add an "
-                           "`instrument` column")
+    assert code == 1
+    assert err.strip() == ("sensoryprofile: assessments.csv: no `instrument` column and no "
+                           "instrument given; add an `instrument` column or pass --instrument "
+                           "ID_OR_FILE")
 
 
 def test_score_missing_file_no_traceback(tmp_path, capsys):

@@ -26,7 +26,7 @@ from sensoryprofile.data.validation import (
     ValidationReport,
 )
 from sensoryprofile.dates import completed_months, date_problem, parse_dates
-from sensoryprofile.errors import InstrumentError, UsageError
+from sensoryprofile.errors import DatasetError, InstrumentError, UsageError
 from sensoryprofile.instruments import Instrument, list_instruments, load_instrument
 from sensoryprofile.measures import norms as N
 from sensoryprofile.measures.responses import allowed_text
@@ -108,15 +108,16 @@ def _row_instruments(inp: _Input, instrument, search_dirs) -> _RowInstruments:
         return _RowInstruments([load_instrument(instrument, search_dirs=search_dirs)],
                                np.zeros(n, dtype=np.intp), np.zeros(n, dtype=bool))
     if C.INSTRUMENT not in inp.frame.columns:
-        raise UsageError(f"{inp.source}: no `instrument` column and no instrument given; "
-                         "pass --instrument ID_OR_FILE or add an `instrument` column")
+        raise DatasetError(f"{inp.source}: no `instrument` column and no instrument given; "
+                           "add an `instrument` column or pass --instrument ID_OR_FILE")
     names = inp.frame[C.INSTRUMENT].astype("string").str.strip()
     codes, uniques = pd.factorize(names)
     instruments: list[Instrument | None] = []
     unknown = np.zeros(n, dtype=bool)
     for k, name in enumerate(uniques):
         try:
-            instruments.append(load_instrument(str(name), search_dirs=search_dirs))
+            instruments.append(load_instrument(str(name), search_dirs=search_dirs,
+                                               by_id=True))
         except InstrumentError as exc:
             instruments.append(None)
             unknown[codes == k] = True
@@ -174,6 +175,9 @@ def _ages(inp: _Input, dates: pd.Series, children: pd.DataFrame | None) -> np.nd
              if C.AGE_MONTHS in frame.columns else None)
     if children is None or C.DATE_OF_BIRTH not in children.columns:
         return given if given is not None else np.full(inp.n, np.nan)
+    if C.CHILD_ID not in children.columns:
+        raise DatasetError("the children table has no child_id column, so no date of birth "
+                           "can be matched to an assessment")
     dob_by_child = children.drop_duplicates(C.CHILD_ID).set_index(C.CHILD_ID)[C.DATE_OF_BIRTH]
     dob_parsed, _ = parse_dates(dob_by_child)
     if C.CHILD_ID in frame.columns:

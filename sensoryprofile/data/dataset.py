@@ -30,26 +30,36 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import yaml
 
 from sensoryprofile import columns as C
-from sensoryprofile.data.tables import EXCEL_SUFFIXES, read_csv_table, read_excel_sheet
+from sensoryprofile.data.settings import SETTINGS_FILE, Settings, read_settings
+from sensoryprofile.data.tables import (
+    EXCEL_SUFFIXES,
+    TableRead,
+    read_csv_rows,
+    read_excel_rows,
+    require_regular_file,
+)
 from sensoryprofile.data.validation import (
     COLUMN_IGNORED,
     DEPENDENT_REJECTED,
+    NOTED,
     ROW_REJECTED,
     ValidationReport,
 )
 from sensoryprofile.dates import date_problem, parse_dates
 from sensoryprofile.errors import DataProblemsError, DatasetError, InstrumentError
+from sensoryprofile.ids import ID_PATTERN, ID_RULE, is_valid_id
 from sensoryprofile.instruments import Instrument, list_instruments, load_instrument
-from sensoryprofile.instruments.schema import ID_PATTERN, RESPONDENTS
+from sensoryprofile.instruments.schema import RESPONDENTS
 
 TABLES = ("children", "assessments", "goals", "goal_ratings")
-SETTINGS_FILE = "dataset.yaml"
 INSTRUMENTS_DIR = "instruments"
 
-ID_RULE = "IDs use 1 to 64 letters, digits, '_' or '-' (they become file names)"
+#: The largest day offset (days since referral) an extract may give: 200 years.
+MAX_DAY_OFFSET = 73_050
+#: Whole-number columns hold small numbers; anything beyond this is not one.
+MAX_WHOLE = 1_000_000
 SEXES = ("F", "M", "X")
 
 # Required columns per table (the others of the data dictionary are optional).
@@ -118,6 +128,7 @@ class Dataset:
     path: Path | None = None
     name: str = "dataset"
     files: dict[str, str] = field(default_factory=dict)
+    settings: Settings | None = None
 
     def child(self, child_id: str) -> pd.Series:
         """One child's row; :class:`DatasetError` naming the id if absent."""
@@ -160,84 +171,67 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.map(_canonical_text).astype("str")
 
 
-def _read_settings(path: Path, workbook: dict | None) -> dict:
-    settings: dict = {}
-    if workbook is not None and "settings" in workbook:
-        sheet = workbook["settings"]
-        if {"key", "value"} <= set(sheet.columns):
-            settings = {str(k).strip(): v for k, v in zip(sheet["key"], sheet["value"],
-                                                          strict=True) if pd.notna(k)}
-    elif path.is_dir() and (path / SETTINGS_FILE).exists():
-        try:
-            loaded = yaml.safe_load((path / SETTINGS_FILE).read_text(encoding="utf-8-sig"))
-        except yaml.YAMLError as exc:
-            raise DatasetError(f"{SETTINGS_FILE}: not valid YAML ({exc})") from None
-        settings = loaded or {}
-        if not isinstance(settings, dict):
-            raise DatasetError(f"{SETTINGS_FILE}: must hold a mapping of settings")
-    out = {"gas_six_level": False, "reassessment_interval_months": 6, "name": path.stem}
-    known = set(out)
-    for key, value in settings.items():
-        if key not in known:
-            raise DatasetError(f"{SETTINGS_FILE}: unknown setting {key!r}; known: "
-                               f"{', '.join(sorted(known))}")
-        out[key] = value
-    six = out["gas_six_level"]
-    if isinstance(six, str):
-        six = six.strip().lower() in ("true", "yes", "1")
-    out["gas_six_level"] = bool(six)
-    try:
-        out["reassessment_interval_months"] = int(out["reassessment_interval_months"])
-    except (TypeError, ValueError):
-        raise DatasetError(f"{SETTINGS_FILE}: reassessment_interval_months must be a whole "
-                           f"number of months, got {out['reassessment_interval_months']!r}"
-                           ) from None
-    return out
+@dataclass
+class RawTables:
+    """The four tables as read (text cells), before any rule is applied.
+
+    ``reads`` keeps, per table, what strict reading found (rows that did not
+    line up with the header, kept line breaks); ``files`` how problems name
+    each table's file; ``identifying`` the dataset's names and dates of birth
+    as written, so that no message ever repeats one.
+    """
+
+    frames: dict[str, pd.DataFrame]
+    files: dict[str, str]
+    settings: Settings
+    reads: dict[str, TableRead]
+    identifying: set[str]
 
 
-def read_raw_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, str], dict]:
-    """The four tables as read (text cells), their file labels, and settings.
+def read_raw_tables(path: str | Path) -> RawTables:
+    """Read a dataset folder or workbook (see :class:`RawTables`).
 
     Raises :class:`DatasetError` for structural problems: a missing file or
-    sheet, an unreadable workbook.
+    sheet, a folder or device where a table should be, an unreadable file or
+    workbook, a missing required column, settings that break their schema.
     """
     path = Path(path)
     if not path.exists():
         raise DatasetError(f"{path}: no such dataset (give a folder of CSV files or an .xlsx "
                            "workbook)")
-    frames: dict[str, pd.DataFrame] = {}
-    files: dict[str, str] = {}
+    reads: dict[str, TableRead] = {}
     if path.is_file() and path.suffix.lower() in EXCEL_SUFFIXES:
+        require_regular_file(path, path.name)
         try:
             sheets = pd.ExcelFile(path, engine="openpyxl")
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise DatasetError(f"{path.name}: cannot be read as an Excel workbook "
-                               f"({type(exc).__name__}: {exc})") from None
+                               f"({type(exc).__name__})") from None
         with sheets:
             names = set(sheets.sheet_names)
             missing = [t for t in TABLES if t not in names]
             if missing:
                 raise DatasetError(f"{path.name}: missing sheet(s) {', '.join(missing)}; a "
                                    f"workbook needs sheets named {', '.join(TABLES)}")
-            workbook = {}
             for table in TABLES:
-                frames[table] = read_excel_sheet(path, table)
-                files[table] = f"{path.name}[{table}]"
-            if "settings" in names:
-                workbook["settings"] = pd.read_excel(path, sheet_name="settings", dtype=object)
-        settings = _read_settings(path, workbook)
+                reads[table] = read_excel_rows(path, table)
+            sheet = (pd.read_excel(path, sheet_name="settings", dtype=object)
+                     if "settings" in names else None)
+        settings = read_settings(path, sheet) if sheet is not None else Settings(name=path.stem)
     elif path.is_dir():
         missing = [f"{t}.csv" for t in TABLES if not (path / f"{t}.csv").exists()]
         if missing:
             raise DatasetError(f"{path}: missing file(s) {', '.join(missing)}; a dataset "
                                f"folder needs {', '.join(f'{t}.csv' for t in TABLES)}")
         for table in TABLES:
-            frames[table] = read_csv_table(path / f"{table}.csv")
-            files[table] = f"{table}.csv"
-        settings = _read_settings(path, None)
+            reads[table] = read_csv_rows(path / f"{table}.csv", free_text=C.FREE_TEXT_COLUMNS,
+                                         label=f"{table}.csv")
+        settings = read_settings(path)
     else:
         raise DatasetError(f"{path.name}: a dataset is a folder of CSV files or an .xlsx "
                            "workbook")
+    frames = {table: reads[table].frame for table in TABLES}
+    files = {table: reads[table].source for table in TABLES}
     _days_to_dates(frames)
     for table, frame in frames.items():
         missing = [c for c in REQUIRED[table] if c not in frame.columns]
@@ -248,7 +242,19 @@ def read_raw_tables(path: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
             raise DatasetError(f"{files[table]}: missing required column(s) "
                                f"{', '.join(missing)}; the table needs "
                                f"{', '.join(REQUIRED[table])}")
-    return frames, files, settings
+    return RawTables(frames=frames, files=files, settings=settings, reads=reads,
+                     identifying=identifying_values(frames["children"]))
+
+
+def identifying_values(children: pd.DataFrame) -> set[str]:
+    """Names and dates of birth of a children table, as written (stripped,
+    case-folded), for :meth:`ValidationReport.hide`."""
+    values: set[str] = set()
+    for col in (C.DISPLAY_NAME, C.DATE_OF_BIRTH):
+        if col in children.columns:
+            values.update(str(v).strip().casefold() for v in children[col].dropna()
+                          if str(v).strip())
+    return values
 
 
 def _days_to_dates(frames: dict[str, pd.DataFrame]) -> None:
@@ -261,10 +267,12 @@ def _days_to_dates(frames: dict[str, pd.DataFrame]) -> None:
             if date_col in frame.columns or day_col not in frame.columns:
                 continue
             days = pd.to_numeric(frame[day_col], errors="coerce")
-            as_dates = (zero + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
-            # a cell that is not a whole number of days stays as it was: reported as a date
-            frame[date_col] = as_dates.where(days.notna() & (days == days.round()),
-                                             frame[day_col])
+            # a cell that is not a whole number of days within 200 years stays as it
+            # was: it is then reported as a date that cannot be read
+            usable = days.notna() & (days == days.round()) & (days.abs() <= MAX_DAY_OFFSET)
+            as_dates = (zero + pd.to_timedelta(days.where(usable, 0), unit="D")
+                        ).dt.strftime("%Y-%m-%d")
+            frame[date_col] = as_dates.where(usable, frame[day_col])
             frame = frame.drop(columns=[day_col])
         frames[table] = frame
 
@@ -305,6 +313,22 @@ class _Validator:
         self.typed: dict[str, pd.DataFrame] = {}
         self.seen: set = set()
         self.unreadable: set = set()  # (table, index, column) cells that failed to parse
+        self._goal_child: dict | None = None
+
+    def child_of(self, table, i) -> str | None:
+        """The child a row belongs to (for the child's own report), when known."""
+        if table == "goal_ratings":
+            if self._goal_child is None:
+                goals = self.raw["goals"]
+                self._goal_child = (dict(zip(goals[C.GOAL_ID], goals[C.CHILD_ID], strict=True))
+                                    if {C.GOAL_ID, C.CHILD_ID} <= set(goals.columns) else {})
+            frame = self.raw[table]
+            goal = frame.at[i, C.GOAL_ID] if C.GOAL_ID in frame.columns else None
+            child = self._goal_child.get(goal)
+        else:
+            frame = self.raw[table]
+            child = frame.at[i, C.CHILD_ID] if C.CHILD_ID in frame.columns else None
+        return child if is_valid_id(child) else None
 
     def problem(self, table, i, column, value, rule, action=ROW_REJECTED, *, raw_value=True):
         seen = (table, i, column, rule)
@@ -315,7 +339,7 @@ class _Validator:
         self.report.add(file=self.files[table], row=int(frame.at[i, C.SOURCE_ROW]),
                         column=column, value=value, rule=rule, action=action, table=table,
                         key=_key(table, self.typed.get(table, frame), i),
-                        raw_value=raw_value)
+                        raw_value=raw_value, child_id=self.child_of(table, i))
         if action in (ROW_REJECTED, DEPENDENT_REJECTED):
             self.rej.reject(table, i)
 
@@ -338,11 +362,14 @@ class _Validator:
             elif col in int_cols:
                 text = _as_text(raw[col])
                 number = pd.to_numeric(text, errors="coerce")
-                bad = text.notna() & (number.isna() | (number != np.round(number)))
+                with np.errstate(invalid="ignore"):
+                    whole = number.notna() & (number.abs() <= MAX_WHOLE) & (
+                        number == np.round(number))
+                bad = text.notna() & ~whole
                 for i in raw.index[bad.to_numpy()]:
                     self.problem(table, i, col, raw.at[i, col], "must be a whole number")
                     self.unreadable.add((table, i, col))
-                typed[col] = number.where(~bad).round().astype("Int64")
+                typed[col] = number.where(whole).round().astype("Int64")
             else:
                 typed[col] = _as_text(raw[col])
         for col in OPTIONAL[table]:
@@ -480,7 +507,7 @@ def _resolve_instruments(v: _Validator, search_dirs) -> dict[str, Instrument]:
     names = frame.loc[v.rej.ok("assessments"), C.INSTRUMENT].dropna().unique()
     for name in names:
         try:
-            instruments[name] = load_instrument(name, search_dirs=search_dirs)
+            instruments[name] = load_instrument(name, search_dirs=search_dirs, by_id=True)
         except InstrumentError as exc:
             text = str(exc).splitlines()[0]
             rule = (f"unknown instrument: not one of the shipped instruments "
@@ -493,17 +520,24 @@ def _resolve_instruments(v: _Validator, search_dirs) -> dict[str, Instrument]:
     return instruments
 
 
-def validate_tables(frames: dict[str, pd.DataFrame], files: dict[str, str], *,
-                    today: dt.date | None = None, gas_six_level: bool = False,
+def validate_tables(raw: RawTables, *, today: dt.date | None = None,
                     search_dirs: tuple = ()) -> tuple[dict[str, pd.DataFrame],
                                                       ValidationReport, dict]:
     """Validate raw tables; return (accepted typed tables, report, instruments)."""
     report = ValidationReport()
-    v = _Validator(frames, files, report, today or dt.date.today(), gas_six_level)
+    report.hide(raw.identifying)
+    frames, files = raw.frames, raw.files
+    for table in TABLES:  # what strict reading left out, by line
+        for problem in raw.reads[table].problems:
+            report.add(file=files[table], row=problem.line, column=None, value="",
+                       rule=problem.rule, action=ROW_REJECTED if problem.rejected else NOTED,
+                       table=table, raw_value=False)
+    v = _Validator(frames, files, report, today or dt.date.today(), raw.settings.gas_six_level)
     for table in TABLES:
         v.type_table(table)
     for table in TABLES:
         v.run_schema(table)
+    _check_vocabulary(v, raw.settings)
 
     # children: dates in order
     v.within_row("children", C.REFERRAL_DATE, C.DATE_OF_BIRTH,
@@ -529,8 +563,30 @@ def validate_tables(frames: dict[str, pd.DataFrame], files: dict[str, str], *,
     for table in TABLES:
         ok = v.rej.ok(table)
         accepted[table] = v.typed[table][ok].reset_index(drop=True)
-        report.count(table, read=len(ok), accepted=int(ok.sum()), rejected=int((~ok).sum()))
+        unread = raw.reads[table].n_rejected  # rows of the file that never became rows
+        report.count(table, read=len(ok) + unread, accepted=int(ok.sum()),
+                     rejected=int((~ok).sum()) + unread)
     return accepted, report, instruments
+
+
+def _check_vocabulary(v: _Validator, settings: Settings) -> None:
+    """Diagnoses and goal domains outside the dataset's vocabulary are noted:
+    they stay in the clinic's own reports, and an export writes 'other'."""
+    for table, col, vocabulary in (("children", C.DIAGNOSES, "diagnoses"),
+                                   ("goals", C.DOMAIN, "goal_domains")):
+        frame = v.typed[table]
+        if col not in frame.columns:
+            continue
+        values = frame[col].dropna()
+        for i, text in values.items():
+            terms = [t for t in str(text).split(";") if t.strip()] if col == C.DIAGNOSES else [
+                str(text)]
+            unknown = [t.strip() for t in terms if settings.canonical(vocabulary, t) is None]
+            if unknown:
+                v.problem(table, i, col, "; ".join(unknown),
+                          f"not in the dataset's vocabulary of {vocabulary.replace('_', ' ')} "
+                          f"(add it to {SETTINGS_FILE}); kept here, exported as 'other'",
+                          action=NOTED)
 
 
 def _unknown_columns(table: str, frame: pd.DataFrame, file: str, report: ValidationReport,
@@ -574,12 +630,12 @@ def load_dataset(path: str | Path, *, strict: bool = False, today: dt.date | Non
     from sensoryprofile.data.assessments import score_assessments
 
     path = Path(path)
-    frames, files, settings = read_raw_tables(path)
+    raw = read_raw_tables(path)
+    frames, files, settings = raw.frames, raw.files, raw.settings
     search_dirs = (path / INSTRUMENTS_DIR,) if path.is_dir() else (
         path.parent / INSTRUMENTS_DIR,)
-    accepted, report, instruments = validate_tables(
-        frames, files, today=today, gas_six_level=settings["gas_six_level"],
-        search_dirs=search_dirs)
+    accepted, report, instruments = validate_tables(raw, today=today,
+                                                    search_dirs=search_dirs)
     all_items = set()
     for inst in list(instruments.values()) + list_instruments():
         all_items.update(inst.item_ids)
@@ -609,9 +665,9 @@ def load_dataset(path: str | Path, *, strict: bool = False, today: dt.date | Non
     dataset = Dataset(
         children=accepted["children"], assessments=assessments, goals=accepted["goals"],
         goal_ratings=accepted["goal_ratings"], scores=scores, report=report,
-        instruments=instruments, gas_six_level=settings["gas_six_level"],
-        reassessment_interval_months=settings["reassessment_interval_months"],
-        path=path, name=str(settings["name"]), files=files,
+        instruments=instruments, gas_six_level=settings.gas_six_level,
+        reassessment_interval_months=settings.reassessment_interval_months,
+        path=path, name=settings.name, files=files, settings=settings,
     )
     if strict and report.problems:
         raise DataProblemsError(f"{path.name}: {len(report.problems)} problem(s) found "

@@ -1,24 +1,108 @@
 """Reading and writing tables at the edge: CSV (UTF-8, with or without BOM)
-and Excel workbooks. Cells are read as text (CSV) or as Excel gives them, and
-each row keeps its number as a person sees it in the file (header = row 1),
-so every later problem can name it. Writes are atomic.
+and Excel workbooks. Writes are atomic and spreadsheet-safe.
+
+Reading is strict, so that nothing is lost or shifted on the way in:
+
+* Only regular files are read: a folder, a device or a pipe where a table
+  should be is reported, never opened.
+* Rows are counted from the file itself, not from a parser's output: every
+  line that starts a row is a row read, and is either a row of the table or
+  a rejected row named by its line number (header = line 1).
+* A row with more or fewer fields than the header is rejected (empty fields
+  beyond the header, from trailing commas, are ignored and noted). A quoted
+  line break is kept only in a free-text column, and noted; anywhere else
+  the lines it runs together (an unbalanced quote) are each rejected.
+* A rejected row's values are never shown: a row that does not line up with
+  its header may hold a name or a date of birth in any field.
+
+Cells are read as text (CSV) or as Excel gives them, and each row keeps its
+number as a person sees it in the file (``source_row``), so every later
+problem can name it.
+
+Writing neutralises spreadsheet formulas (OWASP: a text cell that begins with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``);
+numbers stay numbers.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import stat
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sensoryprofile.columns import SOURCE_ROW
 from sensoryprofile.errors import DatasetError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+#: Characters that make a spreadsheet program read a text cell as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _tidy_frame(frame: pd.DataFrame, source: str, first_data_row: int) -> pd.DataFrame:
+# ---------------------------------------------------------------------------
+# what a read found
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RowProblem:
+    """A row of a file that did not become a table row as it was (``rejected``),
+    or that did with a note."""
+
+    line: int
+    rule: str
+    rejected: bool
+
+
+@dataclass
+class TableRead:
+    """A table as read from a file.
+
+    ``frame`` holds the rows that line up with the header (with
+    ``source_row``); ``rows_read`` counts every row of the file, so
+    ``rows_read == len(frame) + len(rejected rows)`` always holds.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    rows_read: int
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def n_rejected(self) -> int:
+        return sum(1 for p in self.problems if p.rejected)
+
+
+def require_regular_file(path: str | Path, label: str | None = None) -> Path:
+    """``path`` if it is a regular file; :class:`DatasetError` naming what it
+    is instead (missing, a folder, a device, a pipe...). Never opens it."""
+    path = Path(path)
+    label = label or str(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise DatasetError(f"{label}: no such file") from None
+    except OSError as exc:
+        raise DatasetError(f"{label}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISREG(mode):
+        if not os.access(path, os.R_OK):
+            raise DatasetError(f"{label}: cannot be read (permission denied)")
+        return path
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    raise DatasetError(f"{label}: is {kind}, not a file; tables are read only from regular "
+                       "files")
+
+
+# ---------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------
+def _tidy_frame(frame: pd.DataFrame, source: str, rows) -> pd.DataFrame:
     frame = frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
     unnamed = [c for c in frame.columns if c.startswith("Unnamed:") or c == ""]
@@ -28,7 +112,7 @@ def _tidy_frame(frame: pd.DataFrame, source: str, first_data_row: int) -> pd.Dat
     if dupes:
         raise DatasetError(f"{source}: column(s) {', '.join(map(repr, dupes))} appear more than "
                            "once in the header row")
-    frame.insert(0, SOURCE_ROW, range(first_data_row, first_data_row + len(frame)))
+    frame.insert(0, SOURCE_ROW, np.asarray(rows, dtype=np.int64))
     # strip surrounding spaces from text cells; a cell of only spaces is blank
     for col in frame.columns:
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
@@ -41,45 +125,199 @@ def _tidy_frame(frame: pd.DataFrame, source: str, first_data_row: int) -> pd.Dat
     return frame.reset_index(drop=True)
 
 
-def read_csv_table(path: str | Path) -> pd.DataFrame:
-    path = Path(path)
+def _csv_text(path: Path, label: str) -> str:
+    require_regular_file(path, label)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                            encoding="utf-8-sig", skip_blank_lines=False)
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file") from None
-    except pd.errors.EmptyDataError:
-        raise DatasetError(f"{path.name}: the file is empty (it needs at least a header "
-                           "row)") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path.name}: cannot be read as UTF-8 CSV ({exc})") from None
-    return _tidy_frame(frame, path.name, 2)
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{label}: is not UTF-8 text (byte {exc.start + 1} cannot be read); "
+                           "save it as 'CSV UTF-8'") from None
+    except OSError as exc:
+        raise DatasetError(f"{label}: cannot be read ({exc.strerror})") from None
+    if "\x00" in text:
+        raise DatasetError(f"{label}: holds NUL bytes, so it is not a CSV text file")
+    return text
 
 
-def read_excel_sheet(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
+def _header(names: list[str], label: str) -> list[str]:
+    if not names or all(not n.strip() for n in names):
+        raise DatasetError(f"{label}: the header row is empty (the first line must name the "
+                           "columns)")
+    if len(names) == 1:
+        for sep, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in names[0]:
+                raise DatasetError(f"{label}: the header row is separated by {word}, not "
+                                   "commas; save the file as comma-separated values (CSV)")
+    return [n.strip() for n in names]
+
+
+def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -> TableRead:
+    """Read a CSV file strictly (see the module docstring).
+
+    Parameters
+    ----------
+    path : the file.
+    free_text : columns in which a quoted line break is kept (with a note).
+    label : how problems name the file (default its name).
+
+    Returns
+    -------
+    TableRead
+    """
     path = Path(path)
+    label = label or path.name
+    text = _csv_text(path, label)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise DatasetError(f"{label}: the file is empty (it needs at least a header row)")
+        if reader.line_num > 1:
+            raise DatasetError(f"{label}: a column name in the header holds a line break")
+        names = _header(header, label)
+        m = len(names)
+        free = set(free_text)
+        records, lines, problems = [], [], []
+        rows_read, trailing, first_trailing = 0, 0, None
+        previous_end = reader.line_num
+        for record in reader:
+            start, end = previous_end + 1, reader.line_num
+            previous_end = end
+            if not any(field.strip() for field in record):
+                continue  # a blank line is not a row
+            n = len(record)
+            if start == end:
+                rows_read += 1
+                if n == m:
+                    records.append(record)
+                    lines.append(start)
+                elif n > m and not any(f.strip() for f in record[m:]):
+                    records.append(record[:m])
+                    lines.append(start)
+                    trailing += 1
+                    first_trailing = first_trailing or start
+                else:
+                    problems.append(RowProblem(start, f"the row has {n} field(s) but the header "
+                                               f"has {m}; its values would land in the wrong "
+                                               "columns, so the row was not read", True))
+                continue
+            broken = [names[k] if k < m else f"field {k + 1}" for k, f in enumerate(record)
+                      if "\n" in f or "\r" in f]
+            if n == m and broken and all(col in free for col in broken):
+                rows_read += 1
+                records.append(record)
+                lines.append(start)
+                problems.append(RowProblem(start, f"a line break inside the quoted "
+                                           f"{', '.join(broken)} cell (lines {start}-{end}) "
+                                           "was kept", False))
+                continue
+            for line in range(start, end + 1):
+                rows_read += 1
+                problems.append(RowProblem(line, f"lines {start}-{end} run together: a quote "
+                                           f"opened on line {start} is not closed on its line "
+                                           "(an unbalanced quote?); the line was not read as "
+                                           "a row", True))
+    except csv.Error as exc:
+        raise DatasetError(f"{label}: cannot be read as CSV near line {reader.line_num} "
+                           f"({exc})") from None
+    if trailing:
+        problems.append(RowProblem(first_trailing, f"{trailing} row(s) end with empty fields "
+                                   "beyond the header (trailing commas?); the empty fields were "
+                                   "ignored", False))
+    frame = pd.DataFrame(records, columns=names, dtype=object) if records else pd.DataFrame(
+        {name: pd.Series(dtype=object) for name in dict.fromkeys(names)})
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise DatasetError(f"{label}: column(s) {', '.join(map(repr, dupes))} appear more than "
+                           "once in the header row")
+    tidy = _tidy_frame(frame, label, lines)
+    # rows of only spaces were dropped by _tidy_frame and never counted
+    rows_read -= len(frame) - len(tidy)
+    return TableRead(frame=tidy, source=label, rows_read=rows_read,
+                     problems=sorted(problems, key=lambda p: p.line))
+
+
+def read_csv_table(path: str | Path) -> pd.DataFrame:
+    """The rows of a CSV file that line up with its header (strict reading;
+    see :func:`read_csv_rows` for what was left out, and why)."""
+    return read_csv_rows(path).frame
+
+
+def read_excel_rows(path: str | Path, sheet: str | int = 0) -> TableRead:
+    """One sheet of a workbook (cells as Excel gives them)."""
+    path = Path(path)
+    label = f"{path.name}[{sheet}]"
+    require_regular_file(path, path.name)
     try:
         frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file") from None
     except ValueError as exc:
         if "not found" in str(exc).lower() or "worksheet" in str(exc).lower():
             raise DatasetError(f"{path.name}: no sheet named {sheet!r}") from None
         raise DatasetError(f"{path.name}: cannot be read as an Excel workbook ({exc})") from None
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise DatasetError(f"{path.name}: cannot be read as an Excel workbook "
-                           f"({type(exc).__name__}: {exc})") from None
-    return _tidy_frame(frame, f"{path.name}[{sheet}]", 2)
+                           f"({type(exc).__name__})") from None
+    tidy = _tidy_frame(frame, label, range(2, 2 + len(frame)))
+    return TableRead(frame=tidy, source=label, rows_read=len(tidy))
+
+
+def read_excel_sheet(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
+    return read_excel_rows(path, sheet).frame
+
+
+def read_rows(path: str | Path, sheet: str | int = 0, *, free_text=()) -> TableRead:
+    """A CSV file, or one sheet of a workbook, read strictly."""
+    path = Path(path)
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return read_excel_rows(path, sheet)
+    return read_csv_rows(path, free_text=free_text)
 
 
 def read_table(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
     """A CSV file, or one sheet of a workbook, with a ``source_row`` column."""
-    path = Path(path)
-    if not path.exists():
-        raise DatasetError(f"{path}: no such file")
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        return read_excel_sheet(path, sheet)
-    return read_csv_table(path)
+    return read_rows(path, sheet).frame
+
+
+# ---------------------------------------------------------------------------
+# writing
+# ---------------------------------------------------------------------------
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise_cell(value):
+    """A text cell made safe for a spreadsheet: ``'`` before a leading
+    ``=``, ``+``, ``-``, ``@``, tab or carriage return (OWASP CSV injection),
+    unless the text is a plain number ("-1", "+2.5"). Other values unchanged.
+
+    >>> neutralise_cell("=HYPERLINK(1)"), neutralise_cell("-1"), neutralise_cell("-1-1")
+    ("'=HYPERLINK(1)", '-1', "'-1-1")
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not (
+            value[:1] in "+-" and _is_number(value)):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells (and column names) are neutralised
+    (:func:`neutralise_cell`); numeric, boolean and date columns are untouched."""
+    out = frame.copy()
+    out.columns = [neutralise_cell(c) if isinstance(c, str) else c for c in out.columns]
+    for col in out.columns:
+        values = out[col]
+        if values.dtype == object or pd.api.types.is_string_dtype(values) or isinstance(
+                values.dtype, pd.CategoricalDtype):
+            text = values.astype(object)
+            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_TRIGGERS))
+            if risky.any():
+                out[col] = text.map(neutralise_cell)
+    return out
 
 
 def atomic_write(path: str | Path, write) -> Path:
@@ -101,8 +339,11 @@ def atomic_write(path: str | Path, write) -> Path:
     return path
 
 
-def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
-    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, lineterminator="\n"))
+def write_csv_atomic(frame: pd.DataFrame, path: str | Path, **to_csv) -> Path:
+    """Write ``frame`` as spreadsheet-safe CSV (no index, LF line endings), atomically."""
+    safe = spreadsheet_safe(frame)
+    options = {"index": False, "lineterminator": "\n", **to_csv}
+    return atomic_write(path, lambda tmp: safe.to_csv(tmp, **options))
 
 
 def write_text_atomic(text: str, path: str | Path) -> Path:

@@ -13,9 +13,13 @@ import pandas as pd
 
 from sensoryprofile import columns as C
 
-#: Columns whose values identify a child; never shown in a report or message.
-IDENTIFYING_COLUMNS = frozenset({"display_name", "date_of_birth", "name", "notes", "note"})
+#: Columns whose values identify a child, or may (free text); never shown in a
+#: report or message.
+IDENTIFYING_COLUMNS = frozenset({C.DISPLAY_NAME, C.DATE_OF_BIRTH, "name",
+                                 *C.FREE_TEXT_COLUMNS})
 HIDDEN = "(hidden: identifying)"
+#: Shortest part of a name that is looked for inside a shown value.
+_NAME_PART = 3
 
 # What was done about a problem.
 ROW_REJECTED = "row rejected"
@@ -24,7 +28,7 @@ SCORE_INVALIDATED = "score invalidated"
 NOT_CLASSIFIED = "score not classified"
 COLUMN_IGNORED = "column ignored"
 VALUE_IGNORED = "value ignored"
-
+NOTED = "noted"
 
 
 def display_value(value, column: str | None = None, *, limit: int = 60) -> str:
@@ -59,6 +63,8 @@ class Problem:
     action: str
     table: str | None = None
     key: str | None = None
+    #: The child the row belongs to, when known (never shown; for the child's report).
+    child_id: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         where = self.file
@@ -89,16 +95,40 @@ class ValidationReport:
 
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, TableCount] = field(default_factory=dict)
+    #: The dataset's names and dates of birth (case-folded): never shown.
+    secrets: set[str] = field(default_factory=set, repr=False)
+
+    def hide(self, values) -> None:
+        """Never show these values (names, dates of birth), in any column:
+        a column that is not what its header says cannot leak them."""
+        self.secrets.update(str(v).strip().casefold() for v in values if str(v).strip())
+        self._parts = {part for value in self.secrets for part in value.replace(
+            ",", " ").split() if len(part) >= _NAME_PART and part.isalpha()}
+
+    def _identifying(self, text: str) -> bool:
+        folded = text.strip().casefold()
+        if not self.secrets:
+            return False
+        if folded in self.secrets:
+            return True
+        words = set(folded.replace(",", " ").replace(".", " ").split())
+        return bool(words & getattr(self, "_parts", set()))
 
     def add(self, *, file: str, row: int | None, column: str | None, value, rule: str,
             action: str, table: str | None = None, key: str | None = None,
-            raw_value: bool = True) -> Problem:
+            raw_value: bool = True, child_id: str | None = None) -> Problem:
         """Record a problem. ``value`` is the offending cell; it is shown
-        through :func:`display_value` (identifying columns are hidden) unless
+        through :func:`display_value` (identifying columns are hidden, and so is
+        any value that matches a name or date of birth of the dataset) unless
         ``raw_value`` is false, in which case it is taken as already formatted."""
         shown = display_value(value, column) if raw_value else str(value)
+        if raw_value and shown != HIDDEN and self._identifying(str(value)):
+            shown = HIDDEN
+        if key is not None and self._identifying(key.split("=", 1)[-1]):
+            key = None
         problem = Problem(file=file, row=None if row is None else int(row), column=column,
-                          value=shown, rule=rule, action=action, table=table, key=key)
+                          value=shown, rule=rule, action=action, table=table, key=key,
+                          child_id=child_id)
         self.problems.append(problem)
         return problem
 

@@ -12,7 +12,9 @@ tables that are not monotone) are checked here.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -460,6 +462,8 @@ def check_instrument(path: str | Path) -> CheckResult:
     """
     path = Path(path)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a folder, device or pipe: never opened
+            raise InstrumentError(f"{path}: not a regular file, so not a definition file")
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InstrumentError(f"{path}: no such instrument definition file") from None

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from sensoryprofile.errors import InstrumentError
+from sensoryprofile.ids import is_valid_id
 from sensoryprofile.instruments.loader import (
     InstrumentWarning,
     check_definition,
@@ -59,12 +60,22 @@ def looks_like_path(value: str | Path) -> bool:
 
 
 def load_instrument(id_or_path: str | Path | Instrument, *,
-                    search_dirs: tuple[str | Path, ...] = ()) -> Instrument:
+                    search_dirs: tuple[str | Path, ...] = (), by_id: bool = False
+                    ) -> Instrument:
     """An instrument by shipped id, by id among definition files in
-    ``search_dirs`` (a dataset's ``instruments/`` folder), or by file path."""
+    ``search_dirs`` (a dataset's ``instruments/`` folder), or by file path.
+
+    With ``by_id`` (a name read from a data cell) the value is only ever an
+    id: it is never opened as a path, and only the registered folders are
+    searched.
+    """
     if isinstance(id_or_path, Instrument):
         return id_or_path
-    if looks_like_path(id_or_path) or Path(str(id_or_path)).is_file():
+    if by_id:
+        if not is_valid_id(id_or_path):
+            raise InstrumentError(f"unknown instrument {str(id_or_path)[:64]!r}: an instrument "
+                                  "is named by its id (letters, digits, '_' or '-')")
+    elif looks_like_path(id_or_path) or Path(str(id_or_path)).is_file():
         return load_instrument_file(id_or_path)
     wanted = str(id_or_path)
     folders = [Path(f) for f in search_dirs if Path(f).is_dir()]

@@ -23,6 +23,7 @@ from sensoryprofile.plots.layout import (
     finish_axes,
     grouped_rows,
     legend,
+    literal_text,
     require,
     set_row_ticks,
     size_pt,
@@ -69,6 +70,7 @@ def _order(values: pd.Series) -> list:
     return list(pd.unique(values.dropna()))
 
 
+@literal_text
 def plot_caseload_counts(data: pd.DataFrame, *, x: str, hue: str | None = None,
                          ylabel: str = "Number of children", ax: Axes | None = None,
                          **kwargs) -> Axes:
@@ -162,6 +164,7 @@ def _check_share(data: pd.DataFrame, func: str) -> pd.Series:
     return share
 
 
+@literal_text
 def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | None = None,
                               **kwargs) -> Axes:
     """How the caseload's classifications are spread at intake and latest,
@@ -252,6 +255,7 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
     return ax
 
 
+@literal_text
 def plot_tchange_by_group(data: pd.DataFrame, *, group: str,
                           interval: str = "95% interval", min_group: int = 5,
                           ax: Axes | None = None, **kwargs) -> Axes:
@@ -313,6 +317,7 @@ def plot_tchange_by_group(data: pd.DataFrame, *, group: str,
     return ax
 
 
+@literal_text
 def plot_goal_calibration(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Final goal levels per therapist against the shape expected when goals
     are well set (:data:`~sensoryprofile.measures.gas.EXPECTED_GAS_SHARES`).

@@ -50,6 +50,7 @@ from sensoryprofile.plots.layout import (
     finish_axes,
     grouped_rows,
     legend,
+    literal_text,
     require,
     set_row_ticks,
     size_pt,
@@ -214,6 +215,7 @@ def _band_dotplot(ax: Axes, data: pd.DataFrame, ys: list[float], band_text: dict
     ax.spines["left"].set_visible(False)
 
 
+@literal_text
 def plot_quadrant_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = None,
                           **kwargs) -> Axes:
     """The child's four quadrant scores on the five classification bands.
@@ -264,6 +266,7 @@ def plot_quadrant_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = 
     return ax
 
 
+@literal_text
 def plot_section_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = None,
                          **kwargs) -> Axes:
     """Section scores on the five classification bands, sensory sections
@@ -336,6 +339,7 @@ def _standing_size(position: float, largest: float) -> float:
     return largest * (0.1 + 0.9 * t)
 
 
+@literal_text
 def plot_pattern_map(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Dunn's 2x2 map of the four sensory patterns, with the child's standing.
 
@@ -445,6 +449,7 @@ def plot_pattern_map(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) ->
     return ax
 
 
+@literal_text
 def plot_quadrant_trajectories(data: pd.DataFrame, *, labels=None, ax: Axes | None = None,
                                **kwargs) -> Axes:
     """Quadrant positions across assessments: one line per quadrant.
@@ -506,6 +511,7 @@ def plot_quadrant_trajectories(data: pd.DataFrame, *, labels=None, ax: Axes | No
     return ax
 
 
+@literal_text
 def plot_goal_trajectories(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Goal attainment levels over time: one line per goal.
 
@@ -608,6 +614,7 @@ def plot_goal_trajectories(data: pd.DataFrame, *, ax: Axes | None = None, **kwar
     return ax
 
 
+@literal_text
 def plot_tscore_over_time(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """The goal attainment T-score at each review, against the expected 50.
 

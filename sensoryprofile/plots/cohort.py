@@ -40,10 +40,11 @@ from sensoryprofile.columns import (
 from sensoryprofile.errors import UsageError
 from sensoryprofile.plots import style as P
 from sensoryprofile.plots.caseload import plot_goal_calibration
-from sensoryprofile.plots.layout import require
+from sensoryprofile.plots.layout import literal_text, require
 
 MEASURES = (C.RAW_MEASURE, C.DISTANCE_MEASURE)
 
+@literal_text
 def plot_consistency(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Alpha and omega with their intervals, one row per scale.
 
@@ -92,6 +93,7 @@ def plot_consistency(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) ->
     return ax
 
 
+@literal_text
 def plot_quadrant_correlations(data: pd.DataFrame, *, ax: Axes | None = None,
                                **kwargs) -> Axes:
     """Spearman correlations between quadrants as an annotated matrix
@@ -132,6 +134,7 @@ def plot_quadrant_correlations(data: pd.DataFrame, *, ax: Axes | None = None,
     return ax
 
 
+@literal_text
 def plot_norm_comparison(data: pd.DataFrame, *, timepoint: str = INTAKE,
                          ax: Axes | None = None, **kwargs) -> Axes:
     """Share of children per classification band and quadrant, bars, with
@@ -191,6 +194,7 @@ def plot_norm_comparison(data: pd.DataFrame, *, timepoint: str = INTAKE,
     return ax
 
 
+@literal_text
 def plot_change_effects(data: pd.DataFrame, *, measure: str = C.DISTANCE_MEASURE,
                         ax: Axes | None = None, **kwargs) -> Axes:
     """Rank-biserial correlation of intake-to-latest change with its 95%
@@ -269,6 +273,7 @@ def plot_change_effects(data: pd.DataFrame, *, measure: str = C.DISTANCE_MEASURE
     return ax
 
 
+@literal_text
 def plot_gas_levels(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
     """Final goal levels against the spread expected when goals are well set,
     drawn by :func:`sensoryprofile.plots.plot_goal_calibration` with one bar

@@ -4,9 +4,12 @@ titles and legends. They place and label; they compute no statistics."""
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from collections.abc import Mapping, Sequence
 
+import matplotlib as mpl
+import matplotlib.text as mtext
 import matplotlib.transforms as mtransforms
 import pandas as pd
 from matplotlib.axes import Axes
@@ -15,6 +18,23 @@ from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments.model import DEFAULT_LABELS, LEVELS
 from sensoryprofile.instruments.schema import LEVEL_KEYS
 from sensoryprofile.plots.style import GRID, INK, LABEL_SIZE, NOTE_SIZE, TICK_SIZE, TITLE_SIZE
+
+
+def literal_text(chart):
+    """Decorate a chart function so that every text it draws is literal: a
+    site called "$2 & $1" or a goal "Lunch $5 (50% off $10)" is drawn as
+    written, never parsed as mathtext (which would fail, or swallow the
+    dollar signs). Text made while the chart draws, tick labels included, is
+    created with ``text.parse_math`` off and marked so afterwards."""
+    @functools.wraps(chart)
+    def draw(*args, **kwargs):
+        with mpl.rc_context({"text.parse_math": False}):
+            ax = chart(*args, **kwargs)
+            for text in ax.figure.findobj(mtext.Text):
+                text.set_parse_math(False)
+        return ax
+
+    return draw
 
 
 def require(data: pd.DataFrame, needed: Sequence[str], func: str) -> None:

@@ -108,6 +108,7 @@ REPORT_RC = {
     "savefig.bbox": "tight",
     "savefig.facecolor": "white",
     "svg.fonttype": "none",  # SVG text stays text: small files, crisp in print
+    "text.parse_math": False,  # text from data is drawn as written ("$5" stays "$5")
     "svg.hashsalt": "sensoryprofile",  # the same figure gives the same SVG, every run
     "font.family": "sans-serif",
     "font.size": TICK_SIZE,

@@ -1,124 +1,356 @@
 """Rendering many children's reports: worker processes, each with one warm
 kernel (:class:`~sensoryprofile.reports.render.KernelSession`), failures
-isolated and summarised, and the index page written at the end.
+isolated, every child accounted for, and the index page written at the end.
+
+Every child of the dataset gets a line in the result, rendered or not: a
+child whose row was rejected by validation is listed as not rendered, with
+the reason, and makes the batch exit 1, like a report that failed.
+
+A batch holds its output folder (:func:`~sensoryprofile.reports.lock.output_lock`)
+and stops cleanly on SIGINT (Ctrl-C) and SIGTERM: queued children are not
+started, the workers and their kernels are ended (killed if they do not end
+within a few seconds), partial folders and the kernels' files are removed,
+the index of what finished is written, and :class:`~sensoryprofile.errors.Interrupted`
+carries the exit code (130 or 143) to the command line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
+import shutil
+import signal
 import sys
+import tempfile
+import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from sensoryprofile.errors import ReportError, UsageError
+from sensoryprofile import columns as C
+from sensoryprofile.errors import Interrupted, ReportError, UsageError
 from sensoryprofile.ids import is_valid_id
 from sensoryprofile.reports.index import write_index
+from sensoryprofile.reports.lock import output_lock
 from sensoryprofile.reports.render import (
+    CURRENT_PARTIAL,
+    NOT_RENDERED,
+    RUNTIME_DIR_ENV,
     KernelSession,
     RenderResult,
     html_exporter,
-    render_child,
+    render_child_unlocked,
+    report_name,
     short_text,
 )
+
+#: How long stopped workers get to end their kernels before they are killed.
+STOP_GRACE_SECONDS = 3.0
 
 _SESSION: KernelSession | None = None
 
 
-def _worker_init() -> None:
+# ---------------------------------------------------------------------------
+# workers
+# ---------------------------------------------------------------------------
+def _worker_stop(signum, frame) -> None:  # pragma: no cover - runs in a worker process
+    """A worker told to stop: end its kernel, remove its partial folder, exit."""
+    if _SESSION is not None:
+        _SESSION.kill()
+    for partial in list(CURRENT_PARTIAL):
+        shutil.rmtree(partial, ignore_errors=True)
+    os._exit(0)
+
+
+def _worker_init(runtime_dir: str | None = None) -> None:
     global _SESSION
     import atexit
 
+    if runtime_dir:
+        os.environ[RUNTIME_DIR_ENV] = runtime_dir
+    # Ctrl-C reaches every process of the terminal's group: only the parent
+    # acts on it (it stops the workers); a worker ends on SIGTERM
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
     _SESSION = KernelSession()
     html_exporter()
     atexit.register(_SESSION.shutdown)
 
 
-def _worker_render(data_dir, child_id, out_dir, as_of, deidentify, pdf) -> RenderResult:
+def _worker_render(data_dir, child_id, name, out_dir, as_of, deidentify, pdf) -> RenderResult:
     global _SESSION
     if _SESSION is None:
         _worker_init()
     try:
-        return render_child(data_dir, child_id, out_dir=out_dir, as_of=as_of,
-                            deidentify=deidentify, pdf=pdf, session=_SESSION)
+        return render_child_unlocked(data_dir, child_id, out_dir=out_dir, as_of=as_of,
+                                     deidentify=deidentify, pdf=pdf, session=_SESSION,
+                                     name=name)
     except ReportError as exc:
-        return RenderResult(name=child_id, ok=False, error=str(exc))
+        return RenderResult(name=name, ok=False, error=str(exc), child_id=child_id)
     except Exception as exc:  # isolate: one broken child never stops the rest
         if _SESSION is not None and not _SESSION.km.is_alive():
             _SESSION.km.restart_kernel(now=True)
-        return RenderResult(name=child_id, ok=False,
-                            error=f"child {child_id}: {type(exc).__name__}: {short_text(exc)}")
+        return RenderResult(name=name, ok=False, child_id=child_id,
+                            error=f"child {name}: {type(exc).__name__}: {short_text(exc)}")
 
 
+# ---------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------
 @dataclass
 class BatchResult:
+    """Every child of a batch: ``results`` in the dataset's order."""
+
     results: list[RenderResult]
     index: Path | None
     seconds: float
 
     @property
     def failed(self) -> list[RenderResult]:
+        """Children without a report, for any reason (the batch then exits 1)."""
         return [r for r in self.results if not r.ok]
 
     @property
     def rendered(self) -> list[RenderResult]:
         return [r for r in self.results if r.ok]
 
+    @property
+    def not_rendered(self) -> list[RenderResult]:
+        """Children nothing was tried for (rejected data, an interrupted batch)."""
+        return [r for r in self.results if r.status == NOT_RENDERED]
 
+
+def format_summary(batch: BatchResult) -> str:
+    broken = [r for r in batch.failed if r.status != NOT_RENDERED]
+    lines = [f"Rendered {len(batch.rendered)} report(s), not rendered "
+             f"{len(batch.not_rendered)}, failed {len(broken)}, in {batch.seconds:.1f} s."]
+    for r in batch.not_rendered:
+        lines.append(f"  NOT RENDERED {r.name}: {r.error}")
+    for r in broken:
+        lines.append(f"  FAILED {r.error}")
+    if batch.index is not None:
+        lines.append(f"Index: {batch.index.resolve()}")
+    return "\n".join(lines)
+
+
+def _rejected_children(dataset) -> list[RenderResult]:
+    """A line for every children row that validation rejected: by its ID when
+    the ID is valid, else by its row (an invalid ID may hold anything)."""
+    from sensoryprofile.data.validation import DEPENDENT_REJECTED, ROW_REJECTED
+
+    out: dict[str, list[str]] = {}
+    for p in dataset.report.problems:
+        if p.table != "children" or p.action not in (ROW_REJECTED, DEPENDENT_REJECTED):
+            continue
+        name = p.child_id if p.child_id and is_valid_id(p.child_id) else (
+            f"{p.file} row {p.row}")
+        out.setdefault(name, []).append(p.rule if p.child_id else "the row was rejected")
+    accepted = set(dataset.children[C.CHILD_ID].astype(str))
+    return [RenderResult(name=name, ok=False, status=NOT_RENDERED,
+                         error="not rendered: the child's row was rejected by validation ("
+                               + "; ".join(dict.fromkeys(rules)) + ")")
+            for name, rules in out.items() if name not in accepted]
+
+
+# ---------------------------------------------------------------------------
+# stopping
+# ---------------------------------------------------------------------------
+@contextlib.contextmanager
+def stop_on_signals():
+    """SIGINT and SIGTERM raise :class:`Interrupted` in this (main) thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_interrupted(signum, frame):
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, raise_interrupted)
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc; empty elsewhere)."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{parent}/task/{task}/children") as handle:
+                    kids = [int(k) for k in handle.read().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            todo.extend(kids)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie counts as gone
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return True
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """End the pool now: no queued child starts; workers end their kernels
+    (SIGTERM), and whatever is still alive after the grace period is killed."""
+    workers = list(getattr(pool, "_processes", {}).values())  # CPython's pool internals
+    everyone = [w.pid for w in workers if w.pid] + [
+        pid for w in workers if w.pid for pid in _descendants(w.pid)]  # and their kernels
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        with contextlib.suppress(OSError):
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while time.monotonic() < deadline and any(_alive(p) for p in everyone):
+        time.sleep(0.05)
+    for pid in everyone:
+        if _alive(pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    for process in workers:
+        with contextlib.suppress(Exception):
+            process.join(timeout=1)
+
+
+def _remove_partials(out_dir: Path) -> None:
+    for folder in (out_dir, out_dir / "children"):
+        if folder.is_dir():
+            for stale in folder.glob(".*.partial-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            for stale in folder.glob(".*.old"):
+                shutil.rmtree(stale, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# the batch
+# ---------------------------------------------------------------------------
 def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
                     out_dir: str | Path = "reports", jobs: int = 1, pdf: bool = False,
-                    as_of=None, deidentify: bool = False, progress: bool = True
-                    ) -> BatchResult:
-    """Render many children's reports; failures are isolated and summarised.
+                    as_of=None, deidentify: bool = False, progress: bool = True,
+                    key_file=None, wait: bool = False) -> BatchResult:
+    """Render many children's reports; every child is accounted for.
 
-    Each worker (``jobs`` processes; 1 = in this process) keeps one kernel.
-    Writes ``out_dir/index.html`` linking every report rendered so far.
+    Parameters
+    ----------
+    data_dir : the dataset.
+    child_ids : which children (default every child of the dataset, and a
+        line for each child whose row validation rejected).
+    out_dir : output folder; held for the batch (another run refuses, or
+        waits with ``wait``).
+    jobs : worker processes, each with one warm kernel (1 = in this process).
+    deidentify, key_file : de-identified reports under pseudonyms
+        (:func:`~sensoryprofile.reports.render.report_name`).
+
+    Returns
+    -------
+    BatchResult
+        Writes ``out_dir/index.html``. On SIGINT/SIGTERM raises
+        :class:`~sensoryprofile.errors.Interrupted` (``.batch`` holds what
+        finished) after cleaning up and writing the index.
     """
-    from tqdm import tqdm
-
     from sensoryprofile.data.dataset import load_dataset_cached
 
-    if jobs < 1:
-        raise UsageError(f"`jobs` must be at least 1, but {jobs} was passed")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise UsageError(f"`jobs` must be at least 1, but {jobs!r} was passed")
     start = time.perf_counter()
-    if child_ids is None:
-        dataset = load_dataset_cached(data_dir)
-        child_ids = dataset.children["child_id"].astype(str).tolist()
-    bad = [c for c in child_ids if not is_valid_id(c)]
-    child_ids = [c for c in child_ids if is_valid_id(c)]
-    results: list[RenderResult] = [RenderResult(name=str(c)[:64], ok=False,
-                                                error="invalid child_id: refused before any "
-                                                "path was built") for c in bad]
-    bar = tqdm(total=len(child_ids), desc="Rendering reports", unit="report",
+    out = Path(out_dir).resolve()
+    with output_lock(out, wait=wait):
+        results: list[RenderResult] = []
+        if child_ids is None:
+            dataset = load_dataset_cached(data_dir)
+            child_ids = dataset.children[C.CHILD_ID].astype(str).tolist()
+            results.extend(_rejected_children(dataset))
+        bad = [c for c in child_ids if not is_valid_id(c)]
+        child_ids = [c for c in child_ids if is_valid_id(c)]
+        results.extend(RenderResult(name=str(c)[:64], ok=False, status=NOT_RENDERED,
+                                    error="invalid child_id: refused before any path was "
+                                          "built") for c in bad)
+        names = {c: report_name(c, deidentify=deidentify, key_file=key_file)
+                 for c in child_ids}
+        tasks = [(str(data_dir), c, names[c], str(out), as_of, deidentify, pdf)
+                 for c in child_ids]
+        runtime = tempfile.mkdtemp(prefix="sp-batch-")
+        done: dict[str, RenderResult] = {}
+        try:
+            with stop_on_signals():
+                _run(tasks, jobs, runtime, done, progress)
+        except Interrupted as stop:
+            _remove_partials(out)
+            results.extend(done.values())
+            results.extend(RenderResult(name=names[c], ok=False, status=NOT_RENDERED,
+                                        child_id=c, error="not rendered: the batch was "
+                                        "interrupted") for c in child_ids if c not in done)
+            stop.batch = _finish(results, child_ids, names, out, start)
+            raise
+        finally:
+            shutil.rmtree(runtime, ignore_errors=True)
+        results.extend(done.values())
+        return _finish(results, child_ids, names, out, start)
+
+
+def _run(tasks, jobs: int, runtime: str, done: dict, progress: bool) -> None:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(tasks), desc="Rendering reports", unit="report",
                disable=not progress, file=sys.stderr)
-    args = [(str(data_dir), c, str(out_dir), as_of, deidentify, pdf) for c in child_ids]
     try:
         if jobs == 1:
-            for a in args:
-                results.append(_worker_render(*a))
-                bar.update(1)
-        else:
-            # spawn, not fork: a forked child inherits the parent's ZeroMQ threads
-            # (kernel clients) in an unknown state and can hang
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
-                                     mp_context=context) as pool:
-                futures = {pool.submit(_worker_render, *a): a[1] for a in args}
-                for future in as_completed(futures):
-                    try:
-                        results.append(future.result())
-                    except Exception as exc:  # the worker process itself died
-                        results.append(RenderResult(name=futures[future], ok=False,
-                                                    error=f"worker failed: {exc!r}"))
+            os.environ[RUNTIME_DIR_ENV] = runtime
+            try:
+                for task in tasks:
+                    done[task[1]] = _worker_render(*task)
                     bar.update(1)
+            finally:
+                os.environ.pop(RUNTIME_DIR_ENV, None)
+                _shutdown_local_session()
+            return
+        # spawn, not fork: a forked child inherits the parent's ZeroMQ threads
+        # (kernel clients) in an unknown state and can hang
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
+                                   initargs=(runtime,),
+                                   mp_context=multiprocessing.get_context("spawn"))
+        try:
+            pending = {pool.submit(_worker_render, *task): task[1] for task in tasks}
+            while pending:
+                finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    child = pending.pop(future)
+                    try:
+                        done[child] = future.result()
+                    except Exception as exc:  # the worker process itself died
+                        done[child] = RenderResult(name=child, ok=False, child_id=child,
+                                                   error=f"worker failed: {exc!r}")
+                    bar.update(1)
+        except BaseException:
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
     finally:
         bar.close()
-        if jobs == 1 and _SESSION is not None:
-            _shutdown_local_session()
-    order = {c: k for k, c in enumerate(child_ids)}
+
+
+def _finish(results, child_ids, names, out: Path, start: float) -> BatchResult:
+    order = {names.get(c, c): k for k, c in enumerate(child_ids)}
     results.sort(key=lambda r: order.get(r.name, -1))
-    index = write_index(Path(out_dir), results)
+    index = write_index(out, results)
     return BatchResult(results=results, index=index, seconds=time.perf_counter() - start)
 
 
@@ -129,14 +361,4 @@ def _shutdown_local_session() -> None:
         _SESSION = None
 
 
-def format_summary(batch: BatchResult) -> str:
-    lines = [f"Rendered {len(batch.rendered)} report(s), failed {len(batch.failed)}, in "
-             f"{batch.seconds:.1f} s."]
-    for r in batch.failed:
-        lines.append(f"  FAILED {r.error}")
-    if batch.index is not None:
-        lines.append(f"Index: {batch.index.resolve()}")
-    return "\n".join(lines)
-
-
-__all__ = ["BatchResult", "format_summary", "render_children"]
+__all__ = ["BatchResult", "format_summary", "render_children", "stop_on_signals"]

@@ -44,7 +44,7 @@ from sensoryprofile.columns import (
     N,
 )
 from sensoryprofile.data.dataset import Dataset, load_dataset_cached
-from sensoryprofile.data.tables import atomic_write
+from sensoryprofile.data.tables import write_csv_atomic
 from sensoryprofile.errors import UsageError
 from sensoryprofile.measures.change import RCI_CRITICAL
 from sensoryprofile.measures.gas import EXPECTED_GAS_SHARES
@@ -592,8 +592,6 @@ class CaseloadReport(CaseloadTables):
         files.update(TABLE_FILES)
         for name, frame in frames.items():
             path = folder / files[name]
-            atomic_write(path, lambda tmp, frame=frame: frame.to_csv(
-                tmp, index=False, lineterminator="\n", date_format="%Y-%m-%d"))
-            path.chmod(0o644)  # an ordinary file beside the report (mkstemp makes it private)
+            write_csv_atomic(frame, path, date_format="%Y-%m-%d")
             self.written[name] = path
         return list(self.written.values())

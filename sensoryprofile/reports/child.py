@@ -22,6 +22,7 @@ import pandas as pd
 from sensoryprofile import columns as C
 from sensoryprofile.columns import POSITION
 from sensoryprofile.data.dataset import Dataset, load_dataset_cached
+from sensoryprofile.data.validation import DEPENDENT_REJECTED, ROW_REJECTED
 from sensoryprofile.dates import completed_months, months_between
 from sensoryprofile.ids import check_id
 from sensoryprofile.instruments.schema import QUADRANT_NAMES
@@ -68,26 +69,35 @@ def goal_subset(dataset: Dataset, child_id: str) -> SimpleNamespace:
                            gas_six_level=dataset.gas_six_level)
 
 
-def header_table(dataset, child, scores, as_of, deidentify, when) -> pd.DataFrame:
-    """The report's header: child, age, therapist, site, referral, assessments."""
+def header_table(dataset, child, scores, as_of, deidentify, when, pseudonym=None
+                 ) -> pd.DataFrame:
+    """The report's header: child, age, therapist, site, referral, assessments
+    (de-identified: the pseudonym, age, months since referral; no therapist,
+    site or ID of the clinic's)."""
     age = completed_months([child[C.DATE_OF_BIRTH]], [as_of])[0]
     if pd.isna(age) and pd.notna(child.get(C.AGE_AT_REFERRAL_MONTHS)):  # an extract
         age = float(child[C.AGE_AT_REFERRAL_MONTHS]) + months_between(
             child[C.REFERRAL_DATE], as_of)
     dates = sorted(scores[C.DATE].dropna().unique())
-    rows = [("Child", child[C.CHILD_ID] if deidentify or pd.isna(child.get(C.DISPLAY_NAME))
-             else f"{child[C.DISPLAY_NAME]} ({child[C.CHILD_ID]})"),
-            ("Age", age_text(age) + ("" if deidentify else f" on {long_date(as_of)}")),
-            ("Therapist", child.get(C.THERAPIST) if pd.notna(child.get(C.THERAPIST))
-             else "not recorded"),
-            ("Site", child.get(C.SITE) if pd.notna(child.get(C.SITE)) else "not recorded"),
-            ("Referred", "month 0" if deidentify else long_date(child[C.REFERRAL_DATE])),
-            ("Assessments", ", ".join(when(d) for d in dates) or "none yet")]
+    if deidentify:
+        rows = [("Child", pseudonym or "(de-identified)"),
+                ("Age", age_text(age)),
+                ("Referred", "month 0"),
+                ("Assessments", ", ".join(when(d) for d in dates) or "none yet")]
+    else:
+        rows = [("Child", child[C.CHILD_ID] if pd.isna(child.get(C.DISPLAY_NAME))
+                 else f"{child[C.DISPLAY_NAME]} ({child[C.CHILD_ID]})"),
+                ("Age", f"{age_text(age)} on {long_date(as_of)}"),
+                ("Therapist", child.get(C.THERAPIST) if pd.notna(child.get(C.THERAPIST))
+                 else "not recorded"),
+                ("Site", child.get(C.SITE) if pd.notna(child.get(C.SITE)) else "not recorded"),
+                ("Referred", long_date(child[C.REFERRAL_DATE])),
+                ("Assessments", ", ".join(when(d) for d in dates) or "none yet")]
     if pd.notna(child.get(C.DISCHARGE_DATE)) and child[C.DISCHARGE_DATE] <= as_of:
         rows.append(("Discharged", when(child[C.DISCHARGE_DATE])))
     if deidentify:
         rows.append(("Note", "De-identified: no name, no calendar dates (months since "
-                     "referral instead), goals named by area only."))
+                     "referral instead), no therapist or site, goals named by area only."))
     return pd.DataFrame(rows, columns=["", " "])
 
 
@@ -200,20 +210,25 @@ def goals_table(goals, per_goal, deidentify, when) -> pd.DataFrame:
 
 
 def goal_lines(goals, trajectories, intake, deidentify) -> pd.DataFrame:
+    """One row per goal per date (baseline, then each rating), for the chart;
+    de-identified, goals are "goal-1", "goal-2"... (never the clinic's IDs)."""
     labels = {g[C.GOAL_ID]: goal_label(k, g, deidentify)
               for k, (_, g) in enumerate(goals.iterrows(), start=1)}
+    numbers = {g: f"goal-{k}" for k, g in enumerate(goals[C.GOAL_ID], start=1)}
     base = goals[[C.GOAL_ID, C.SET_DATE, C.BASELINE_LEVEL]].rename(
         columns={C.SET_DATE: C.DATE})
     base = base.assign(**{C.LEVEL: base[C.BASELINE_LEVEL], C.CARRIED: False,
                           C.IS_BASELINE: True})
     rated = trajectories[~trajectories[C.AT_BASELINE]] if len(trajectories) else trajectories
     rated = rated[[C.GOAL_ID, C.DATE, C.LEVEL, C.CARRIED, C.BASELINE_LEVEL]].assign(
-        is_baseline=False)
+        **{C.IS_BASELINE: False})
     lines = pd.concat([base, rated], ignore_index=True).sort_values(
         [C.GOAL_ID, C.DATE, C.IS_BASELINE], ascending=[True, True, False], kind="stable")
     lines[C.LABEL] = lines[C.GOAL_ID].map(labels)
     lines[C.DATE] = _x_values(lines[C.DATE], intake, deidentify)
     lines[C.LEVEL] = lines[C.LEVEL].astype(int)
+    if deidentify:
+        lines[C.GOAL_ID] = lines[C.GOAL_ID].map(numbers)
     return lines.reset_index(drop=True)
 
 
@@ -221,6 +236,31 @@ def tscore_frame(reviews, intake, deidentify) -> pd.DataFrame:
     return pd.DataFrame({C.DATE: _x_values(reviews[C.DATE], intake, deidentify).to_numpy(),
                          C.T_SCORE: reviews[C.T_SCORE].to_numpy(),
                          C.BASELINE_T: reviews[C.BASELINE_T].to_numpy()})
+
+
+def left_out_notes(report, child_id: str, scores: pd.DataFrame, deidentify: bool) -> list[str]:
+    """What the child's report lacks because of data problems: each of the
+    child's rows that validation rejected (an assessment, a goal, a rating),
+    by file and row and the rule it broke, never its values; and how many
+    problems touch the assessments it does show."""
+    rejected = [p for p in report.problems if p.child_id == child_id
+                and p.action in (ROW_REJECTED, DEPENDENT_REJECTED) and p.table != "children"]
+    notes = []
+    if rejected:
+        what = {"assessments": "questionnaire", "goals": "goal", "goal_ratings": "goal rating"}
+        counts = pd.Series([what.get(p.table, "row") for p in rejected]).value_counts()
+        kinds = ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in counts.items())
+        where = "; ".join(dict.fromkeys(
+            f"{p.file} row {p.row}: {p.rule}" for p in rejected))
+        notes.append(f"Left out of this report because of data problems: {kinds}"
+                     + ("." if deidentify else f" ({where})."))
+    shown = set(scores[C.ASSESSMENT_ID].astype(str))
+    touching = [p for p in report.problems
+                if p.key and p.key.split("=", 1)[-1] in shown]
+    if touching:
+        notes.append(f"{len(touching)} data problem(s) affect this child's assessments "
+                     "(see the clinic's validation report).")
+    return notes
 
 
 # ---------------------------------------------------------------------------
@@ -256,9 +296,16 @@ class ChildReport:
     # ------------------------------------------------------------------ build
     @classmethod
     def build(cls, dataset: Dataset | str | Path, child_id: str, *, as_of=None,
-              deidentify: bool = False) -> ChildReport:
-        """Assemble the report of ``child_id`` from a dataset (or its path)."""
+              deidentify: bool = False, pseudonym: str | None = None) -> ChildReport:
+        """Assemble the report of ``child_id`` from a dataset (or its path).
+
+        With ``deidentify`` the report shows no name, no calendar date, no
+        free text, no therapist or site, and no ID of the clinic's: the child
+        is named by ``pseudonym`` (or not at all) and goals by number.
+        """
         check_id(child_id)
+        if pseudonym is not None:
+            check_id(pseudonym, "pseudonym")
         if not isinstance(dataset, Dataset):
             dataset = load_dataset_cached(dataset)
         as_of = pd.Timestamp(as_of if as_of is not None else dt.date.today()).normalize()
@@ -297,7 +344,7 @@ class ChildReport:
         attainment = G.goal_attainment(sub, as_of=as_of)
         trajectories = G.goal_trajectories(sub, as_of=as_of)
 
-        header = header_table(dataset, child, scores, as_of, deidentify, when)
+        header = header_table(dataset, child, scores, as_of, deidentify, when, pseudonym)
         report = cls(
             child_id=child_id, as_of=as_of.date(), deidentify=deidentify, header=header,
             title=("Sensory and goals report" if deidentify or pd.isna(child.get(C.DISPLAY_NAME))
@@ -396,12 +443,7 @@ class ChildReport:
         if len(teacher):
             notes.append(f"{teacher[C.ASSESSMENT_ID].nunique()} questionnaire(s) from another "
                          "respondent (e.g. a teacher) are not compared with the caregiver's.")
-        problems = [p for p in dataset.report.problems
-                    if p.key and p.key.split("=", 1)[-1] in set(
-                        scores[C.ASSESSMENT_ID].astype(str))]
-        if problems:
-            notes.append(f"{len(problems)} data problem(s) affect this child's assessments "
-                         "(see the clinic's validation report).")
+        notes.extend(left_out_notes(dataset.report, self.child_id, scores, self.deidentify))
         return notes
 
     # ------------------------------------------------------------ display

@@ -78,7 +78,7 @@ from sensoryprofile.columns import (
     VALUE,
     N,
 )
-from sensoryprofile.data.tables import atomic_write
+from sensoryprofile.data.tables import atomic_write, spreadsheet_safe
 from sensoryprofile.measures.change import RCI_CRITICAL
 from sensoryprofile.measures.gas import DEFAULT_RHO, EXPECTED_GAS_SHARES
 from sensoryprofile.plots.style import GAS_LEVEL_TEXT
@@ -110,7 +110,8 @@ FLOAT_FORMAT = "%.10g"
 def csv_text(frame: pd.DataFrame) -> str:
     """A table as CSV text: no index, floats ``%.10g``, LF line endings, blank
     for missing. The same frame always gives the same bytes."""
-    return frame.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n",
+    return spreadsheet_safe(frame).to_csv(index=False, float_format=FLOAT_FORMAT,
+                                          lineterminator="\n",
                         na_rep="")
 
 

@@ -28,8 +28,10 @@ from pathlib import Path
 
 import nbformat
 
+from sensoryprofile import columns as C
 from sensoryprofile.errors import ReportError
 from sensoryprofile.ids import check_id
+from sensoryprofile.reports.lock import output_lock
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -38,6 +40,10 @@ KERNEL_NAME = "python3"
 WARM_UP_CODE = ("import matplotlib.pyplot, matplotlib_inline.backend_inline, pandas, scipy.stats, "
                 "sensoryprofile.reports.child, sensoryprofile.plots.child")
 EXECUTION_TIMEOUT = 600
+#: Where kernels keep their sockets and connection files: a batch sets it so
+#: that everything a kernel leaves on disk is in one folder it removes.
+RUNTIME_DIR_ENV = "SENSORYPROFILE_RUNTIME_DIR"
+RENDERED, FAILED, NOT_RENDERED = "rendered", "failed", "not rendered"
 
 
 def notebook_path(name: str) -> Path:
@@ -55,7 +61,7 @@ def notebook_path(name: str) -> Path:
 class RenderResult:
     """What rendering one report produced, or why it failed."""
 
-    name: str                      # child id, or "caseload"/"cohort"
+    name: str                      # child id (or pseudonym), or "caseload"/"cohort"
     ok: bool
     folder: Path | None = None
     files: list[Path] = field(default_factory=list)
@@ -63,6 +69,15 @@ class RenderResult:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     stderr_removed: int = 0
+    #: "rendered", "failed" (the render broke), or "not rendered" (nothing was
+    #: tried: the child's data were rejected, the batch was interrupted, ...)
+    status: str = ""
+    #: the child's id when ``name`` is a pseudonym (never written to a page)
+    child_id: str | None = None
+
+    def __post_init__(self):
+        if not self.status:
+            self.status = RENDERED if self.ok else FAILED
 
     @property
     def html(self) -> Path | None:
@@ -79,10 +94,13 @@ class KernelSession:
                  warm: bool = True):
         from jupyter_client.manager import KernelManager
 
-        # IPC sockets in a private folder: nothing listens on the network
-        self._ipc = tempfile.mkdtemp(prefix="sp-kernel-")
+        # IPC sockets and the connection file in a private folder: nothing
+        # listens on the network, and nothing is left in ~/.local/share/jupyter
+        self._ipc = tempfile.mkdtemp(prefix="sp-kernel-",
+                                     dir=os.environ.get(RUNTIME_DIR_ENV) or None)
         self.km = KernelManager(kernel_name=kernel_name, transport="ipc",
                                 ip=os.path.join(self._ipc, "k"),
+                                connection_file=os.path.join(self._ipc, "kernel.json"),
                                 kernel_spec_manager=_this_interpreter())
         # the kernel works in a private folder of its own: a notebook that
         # wrote a relative path could not reach the source tree or the caller's
@@ -131,6 +149,14 @@ class KernelSession:
             self.kc.stop_channels()
         with contextlib.suppress(Exception):
             self.km.shutdown_kernel(now=True)
+        with contextlib.suppress(Exception):
+            self.km.cleanup_resources()
+        shutil.rmtree(self._ipc, ignore_errors=True)
+
+    def kill(self) -> None:
+        """End the kernel at once (a signal handler's shutdown: no messages)."""
+        with contextlib.suppress(Exception):
+            self.km.provisioner.process.kill()
         shutil.rmtree(self._ipc, ignore_errors=True)
 
 
@@ -307,19 +333,28 @@ def _swap_into_place(partial: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+#: The partial folder being written now (a signal handler removes it).
+CURRENT_PARTIAL: list[Path] = []
+
+
 def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: str,
                     pdf: bool = False, session: KernelSession | None = None,
-                    name: str = "report", output_dir_parameter: bool = False) -> RenderResult:
+                    name: str = "report", output_dir_parameter: bool = False,
+                    keep_notebook: bool = True) -> RenderResult:
     """Execute ``notebook`` into ``folder`` (report.ipynb, report.html, report.pdf).
 
     With ``output_dir_parameter`` the notebook also gets an ``output_dir``
     parameter: the folder its side files go to (moved into place with it).
+    Without ``keep_notebook`` the executed notebook is not kept (it holds the
+    parameters: a de-identified report must not carry the data's path or
+    the child's id).
     """
     start = time.perf_counter()
     timings: dict[str, float] = {}
     folder.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
     os.chmod(partial, 0o755)  # mkdtemp makes it private; a report folder is ordinary
+    CURRENT_PARTIAL[:] = [partial]
     try:
         t = time.perf_counter()
         executed = partial / "report.ipynb"
@@ -344,6 +379,8 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
             t = time.perf_counter()
             export_pdf(html_text, partial / "report.pdf")
             timings["pdf"] = time.perf_counter() - t
+        if not keep_notebook:
+            executed.unlink()
         extras = sorted(p.name for p in partial.iterdir())
         _swap_into_place(partial, folder)
         files = [folder / n for n in extras]
@@ -353,37 +390,79 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        CURRENT_PARTIAL.clear()
 
 
 # ---------------------------------------------------------------------------
 # per-child reports
 # ---------------------------------------------------------------------------
-def child_parameters(data_dir, child_id, as_of, deidentify) -> dict:
+def child_parameters(data_dir, child_id, as_of, deidentify, pseudonym=None) -> dict:
     return {"data_dir": str(Path(data_dir).resolve()), "child_id": child_id,
-            "as_of": None if as_of is None else str(as_of), "deidentify": bool(deidentify)}
+            "as_of": None if as_of is None else str(as_of), "deidentify": bool(deidentify),
+            "pseudonym": pseudonym}
+
+
+def report_name(child_id: str, *, deidentify: bool = False, key_file=None) -> str:
+    """The name a child's report goes by: its ID, or, de-identified, a
+    pseudonym: the export's keyed pseudonym when a key is given (a report
+    then matches a de-identified extract), else a random study code."""
+    check_id(child_id)
+    if not deidentify:
+        return child_id
+    if key_file is not None:
+        from sensoryprofile.data.export import Pseudonymiser, read_key
+
+        return Pseudonymiser(read_key(key_file)).pseudonym(C.CHILD_ID, child_id)
+    import secrets
+
+    return f"R-{secrets.token_hex(5)}"
 
 
 def render_child(data_dir: str | Path, child_id: str, *, out_dir: str | Path = "reports",
                  as_of: dt.date | str | None = None, deidentify: bool = False,
-                 pdf: bool = False, session: KernelSession | None = None) -> RenderResult:
-    """Render one child's report to ``out_dir/children/ID/``.
+                 pdf: bool = False, session: KernelSession | None = None, key_file=None,
+                 wait: bool = False) -> RenderResult:
+    """Render one child's report to ``out_dir/children/NAME/``.
 
-    Raises :class:`UsageError` for an ID outside ``[A-Za-z0-9_-]{1,64}``
-    (checked before any path is built) and :class:`ReportError` when the
-    notebook fails (naming the cell).
+    NAME is the child's ID, or with ``deidentify`` a pseudonym
+    (:func:`report_name`); a de-identified report keeps no executed notebook.
+    Raises :class:`UsageError` for an ID outside the ID rule (checked before
+    any path is built), :class:`ReportError` when the notebook fails (naming
+    the cell) and :class:`OutputBusyError` when another run writes into
+    ``out_dir`` (unless ``wait``).
     """
     check_id(child_id)
-    folder = Path(out_dir).resolve() / "children" / child_id
+    with output_lock(out_dir, wait=wait):
+        return render_child_unlocked(data_dir, child_id, out_dir=out_dir, as_of=as_of,
+                                     deidentify=deidentify, pdf=pdf, session=session,
+                                     name=report_name(child_id, deidentify=deidentify,
+                                                      key_file=key_file))
+
+
+def render_child_unlocked(data_dir, child_id: str, *, out_dir, as_of=None,
+                          deidentify: bool = False, pdf: bool = False,
+                          session: KernelSession | None = None,
+                          name: str | None = None) -> RenderResult:
+    """:func:`render_child` for a caller that holds the output folder (a batch)."""
+    check_id(child_id)
+    name = name or child_id
+    check_id(name)
+    folder = Path(out_dir).resolve() / "children" / name
     own = session is None
     if own:
         session = KernelSession()
     try:
-        return render_notebook(notebook_path("child_report.ipynb"), folder,
-                               child_parameters(data_dir, child_id, as_of, deidentify),
-                               title=f"Report {child_id}", pdf=pdf, session=session,
-                               name=child_id)
+        result = render_notebook(
+            notebook_path("child_report.ipynb"), folder,
+            child_parameters(data_dir, child_id, as_of, deidentify,
+                             name if deidentify else None),
+            title=f"Report {name}", pdf=pdf, session=session, name=name,
+            keep_notebook=not deidentify)
+        result.child_id = child_id
+        return result
     except ReportError as exc:
-        raise ReportError(f"child {child_id}: {exc}", cell_index=exc.cell_index,
+        raise ReportError(f"child {name}: {exc}", cell_index=exc.cell_index,
                           ename=exc.ename, evalue=exc.evalue) from None
     finally:
         if own:
@@ -435,6 +514,12 @@ def _render_clinic(notebook: str, name: str, data_dir, out_dir, pdf, session, ex
     """Render a clinic-level notebook. The notebook writes its side files (CSV,
     JSON) into the ``output_dir`` parameter, which is the hidden partial
     folder, so they are swapped into place together with the report."""
+    with output_lock(out_dir):
+        return _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, extra)
+
+
+def _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, extra
+                            ) -> RenderResult:
     folder = Path(out_dir).resolve() / name
     own = session is None
     if own:
@@ -452,5 +537,5 @@ def _render_clinic(notebook: str, name: str, data_dir, out_dir, pdf, session, ex
             session.shutdown()
 
 
-__all__ = ["KernelSession", "RenderResult", "render_caseload", "render_child", "render_cohort",
-           "render_notebook"]
+__all__ = ["KernelSession", "RenderResult", "render_caseload", "render_child",
+           "render_child_unlocked", "render_cohort", "render_notebook", "report_name"]

@@ -104,7 +104,8 @@ def test_id_pattern(tmp_path):
     ds = load_dataset(write_dataset(tmp_path / "d", children=kids), today=TODAY)
     rows = problems(ds)
     assert rows[0] == ("children.csv", 3, "child_id", "'C 2'",
-                       "IDs use 1 to 64 letters, digits, '_' or '-' (they become file names)",
+                       "IDs use 1 to 64 letters, digits, '_' or '-', and do not start with '-' (they "
+                           "become file names)",
                        "row rejected")
     # C2's assessment and goal now point at no child: rejected as missing parent
     assert ("assessments.csv", 4, "child_id", "'C2'", "child_id not found in children.csv",

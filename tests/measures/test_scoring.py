@@ -23,7 +23,7 @@ import pytest
 from sensoryprofile import columns as C
 from sensoryprofile.data.assessments import score_assessments
 from sensoryprofile.data.validation import ValidationReport
-from sensoryprofile.errors import UsageError
+from sensoryprofile.errors import DatasetError, UsageError
 from sensoryprofile.instruments import load_instrument
 from sensoryprofile.measures.scoring import OFF_SCALE_TEXT, score_responses
 from tests.paths import FIXTURES
@@ -495,10 +495,10 @@ def test_not_a_dataframe():
 
 
 def test_no_instrument_column_and_no_instrument():
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(DatasetError) as info:
         score_assessments(pd.DataFrame([child_row()]), source="visits.csv")
     assert str(info.value) == ("visits.csv: no `instrument` column and no instrument given; "
-                               "pass --instrument ID_OR_FILE or add an `instrument` column")
+                               "add an `instrument` column or pass --instrument ID_OR_FILE")
 
 
 def test_empty_frame_gives_empty_table():

@@ -132,10 +132,11 @@ def test_tables_follow_the_hand_computation(dataset):
 
 
 def test_deidentified_report_has_no_name_dates_or_free_text(dataset):
-    report = ChildReport.build(dataset, "K1", as_of=AS_OF, deidentify=True)
+    report = ChildReport.build(dataset, "K1", as_of=AS_OF, deidentify=True, pseudonym="R-0a1b")
     assert report.title == "Sensory and goals report"
     header = dict(zip(report.header.iloc[:, 0], report.header.iloc[:, 1], strict=True))
-    assert header["Child"] == "K1"
+    assert header["Child"] == "R-0a1b"  # the pseudonym, never the clinic's ID
+    assert "Therapist" not in header and "Site" not in header
     assert header["Age"] == "8 years 3 months"
     # referred 2024-01-10: assessed in completed month 0 and month 6
     assert header["Referred"] == "month 0" and header["Assessments"] == "month 0, month 6"
@@ -144,8 +145,11 @@ def test_deidentified_report_has_no_name_dates_or_free_text(dataset):
                                                      report.change_table, report.goals_table,
                                                      report.goal_trajectories))])
     for secret in ("Alice", "Zed", "2016", "2024", "January", "socks", "break",
-                   "managed it at home"):
+                   "managed it at home", "K1", "G1", "G2", "Ann", "North"):
         assert secret not in text, secret
+    assert report.goal_trajectories[C.GOAL_ID].unique().tolist() == ["goal-1", "goal-2"]
+    anonymous = ChildReport.build(dataset, "K1", as_of=AS_OF, deidentify=True)
+    assert anonymous.header.iloc[0, 1] == "(de-identified)"
     assert "Since the assessment in month 0" in report.summary[0]
     assert report.goals_table["Goal"].tolist() == ["Goal 1 (self-care)", "Goal 2 (play/social)"]
     # charts are drawn against months since referral, not dates

@@ -111,16 +111,34 @@ def test_deidentified_report_holds_nothing_identifying(tmp_path):
     for col in (C.DESCRIPTION, *C.LEVEL_TEXT_COLUMNS):
         forbidden |= {str(v) for v in goals[col].dropna()}
     forbidden |= {str(v) for v in ratings[C.NOTE].dropna()}
+    # nor the clinic's own IDs, the therapist or the site
+    forbidden |= {child_id, str(child[C.THERAPIST]), str(child[C.SITE]), *goals[C.GOAL_ID],
+                  *assessments[C.ASSESSMENT_ID]}
     assert len(forbidden) > 20
     result = render.render_child(SAMPLE, child_id, out_dir=tmp_path, as_of=AS_OF,
-                                  deidentify=True)
-    folder = tmp_path / "children" / child_id
+                                 deidentify=True, pdf=True)
+    folder = result.folder
+    assert folder.parent == tmp_path / "children" and folder.name.startswith("R-")
+    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.pdf"]  # no ipynb
     texts = {"html": (folder / "report.html").read_text(encoding="utf-8"),
-             "ipynb": (folder / "report.ipynb").read_text(encoding="utf-8")}
+             "pdf": "".join(page.extract_text() for page in PdfReader(
+                 folder / "report.pdf").pages) + str(PdfReader(folder / "report.pdf").metadata)}
     for name, text in texts.items():
         leaked = sorted(v for v in forbidden if v and v in text)
         assert leaked == [], f"{name} leaks {leaked[:5]}"
     assert result.ok and "months since" in texts["html"].lower()
+    assert f"Report {folder.name}" in texts["html"]  # the page's title is the pseudonym
+
+
+@pytest.mark.slow
+def test_deidentified_report_with_a_key_uses_the_export_pseudonym(tmp_path):
+    from sensoryprofile.data.export import Pseudonymiser, new_key, read_key
+
+    key = new_key(tmp_path / "key")
+    expected = Pseudonymiser(read_key(key)).pseudonym(C.CHILD_ID, "C0002")
+    result = render.render_child(SAMPLE, "C0002", out_dir=tmp_path / "out", as_of=AS_OF,
+                                 deidentify=True, key_file=key)
+    assert result.folder.name == expected and expected.startswith("C-")
 
 
 def _copy_sample(tmp_path: Path) -> Path:
@@ -177,7 +195,7 @@ def test_cli_batch_exit_code(tmp_path, capsys):
     code = main(["report", "children", "--data", str(data), "--out", str(tmp_path / "r"),
                  "--as-of", AS_OF, "--quiet"])
     out = capsys.readouterr().out
-    assert code == 0 and "Rendered 2 report(s), failed 0" in out
+    assert code == 0 and "Rendered 2 report(s), not rendered 0, failed 0" in out
     assert "index.html" in out
 
 
