@@ -11,8 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sensoryprofile import __version__
 from sensoryprofile import columns as C
@@ -24,6 +23,9 @@ from sensoryprofile.errors import (
     SensoryProfileError,
     UsageError,
 )
+
+if TYPE_CHECKING:  # pandas is imported by the commands that use it: start-up stays quick
+    import pandas as pd
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -48,6 +50,8 @@ def _err(text: str) -> None:
 # instruments
 # ---------------------------------------------------------------------------
 def cmd_instruments_list(args) -> int:
+    import pandas as pd
+
     from sensoryprofile.instruments import list_instruments
 
     rows = []
@@ -63,6 +67,8 @@ def cmd_instruments_list(args) -> int:
 
 
 def cmd_instruments_show(args) -> int:
+    import pandas as pd
+
     from sensoryprofile.instruments import MeanSD, load_instrument
 
     inst = load_instrument(args.instrument)
@@ -107,7 +113,7 @@ def cmd_instruments_show(args) -> int:
 def cmd_instruments_check(args) -> int:
     from sensoryprofile.instruments import check_instrument
 
-    result = check_instrument(args.file)
+    result = check_instrument(args.file, cache=False)  # the user asked for a check
     for message in result.errors:
         _out(f"error: {message}")
     for message in result.warnings:
@@ -127,6 +133,7 @@ def cmd_instruments_check(args) -> int:
 # ---------------------------------------------------------------------------
 def format_scores(scores: pd.DataFrame) -> str:
     """A readable table of scores for a terminal (rounded only here)."""
+    import pandas as pd
     if scores.empty:
         return "(no assessments)"
     view = pd.DataFrame({
@@ -303,6 +310,8 @@ def _problem_note(dataset) -> int:
 
 
 def _show(frame: pd.DataFrame, *, floats: int = 1) -> str:
+    import pandas as pd
+
     if frame.empty:
         return "(none)"
     view = frame.copy()

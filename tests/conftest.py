@@ -3,12 +3,28 @@ clinic's cohort analysis."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+
+
+def pytest_configure(config):
+    """Checked-definition markers go to a folder of this run (commands the
+    tests start inherit it), never to the user's cache."""
+    folder = tempfile.mkdtemp(prefix="sp-test-cache-")
+    config._sp_cache = folder
+    os.environ["SENSORYPROFILE_CACHE_DIR"] = folder
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(getattr(config, "_sp_cache", ""), ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -26,10 +26,10 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from sensoryprofile import columns as C
 from sensoryprofile.data.settings import SETTINGS_FILE, Settings, read_settings
@@ -52,6 +52,9 @@ from sensoryprofile.errors import DataProblemsError, DatasetError, InstrumentErr
 from sensoryprofile.ids import ID_PATTERN, ID_RULE, is_valid_id
 from sensoryprofile.instruments import Instrument, list_instruments, load_instrument
 from sensoryprofile.instruments.schema import RESPONDENTS
+
+if TYPE_CHECKING:  # pandera is imported when a table is validated (it is slow to import)
+    import pandera.pandas as pa
 
 TABLES = ("children", "assessments", "goals", "goal_ratings")
 INSTRUMENTS_DIR = "instruments"
@@ -383,6 +386,8 @@ class _Validator:
 
     # -- pandera schemas ------------------------------------------------------
     def schema(self, table) -> pa.DataFrameSchema:
+        import pandera.pandas as pa
+
         ids = {col: pa.Column(
             checks=[pa.Check.str_matches(ID_PATTERN, error=ID_RULE)],
             nullable=False, required=True, coerce=False,
@@ -432,6 +437,8 @@ class _Validator:
                                   strict=False, coerce=False)
 
     def run_schema(self, table):
+        import pandera.pandas as pa
+
         typed = self.typed[table]
         candidates = typed  # every row: a row rejected for a bad date still gets all its problems
         try:
@@ -681,9 +688,15 @@ def load_dataset(path: str | Path, *, strict: bool = False, today: dt.date | Non
 # ---------------------------------------------------------------------------
 # loading once per process while the files are unchanged
 # ---------------------------------------------------------------------------
+#: A folder of checked datasets a parent process left for its report kernels
+#: (:func:`write_snapshot`); set by the renderer in the kernels' environment.
+SNAPSHOT_ENV = "SENSORYPROFILE_DATASET_SNAPSHOTS"
+
+
 @lru_cache(maxsize=4)
 def _cached_dataset(path: str, stamp: tuple, today: dt.date | None) -> Dataset:
-    return load_dataset(path, today=today)
+    snapshot = _read_snapshot(path, stamp, today)
+    return snapshot if snapshot is not None else load_dataset(path, today=today)
 
 
 def dataset_stamp(path: Path) -> tuple:
@@ -694,8 +707,53 @@ def dataset_stamp(path: Path) -> tuple:
 
 def load_dataset_cached(path: str | Path, *, today: dt.date | None = None) -> Dataset:
     """:func:`load_dataset`, remembered while the files are unchanged (a batch
-    of reports in one kernel loads the clinic's data once)."""
+    of reports in one kernel loads the clinic's data once). In a report
+    kernel the parent's snapshot of the same files is used when there is one."""
     path = Path(path).resolve()
     if not path.exists():
         raise DatasetError(f"{path}: no such dataset")
     return _cached_dataset(str(path), dataset_stamp(path), today)
+
+
+def _snapshot_file(folder: Path, path: str, stamp: tuple, today) -> Path:
+    import hashlib
+
+    key = hashlib.sha256(repr((path, stamp, str(today))).encode("utf-8")).hexdigest()
+    return folder / f"dataset-{key[:32]}.pickle"
+
+
+def write_snapshot(dataset: Dataset, folder: str | Path, *, today: dt.date | None = None
+                   ) -> Path:
+    """Keep a checked dataset for report kernels in ``folder``, a private
+    folder of this run (it holds the children's records: the caller removes
+    it). A kernel whose environment names ``folder`` (:data:`SNAPSHOT_ENV`)
+    then reads the checked tables instead of validating and scoring the
+    files again, as long as the files are unchanged (same names, sizes and
+    times), and needs neither pandera nor the instrument checker."""
+    import pickle
+
+    if dataset.path is None:
+        raise DatasetError("only a dataset loaded from files can be kept for the kernels")
+    path = Path(dataset.path).resolve()
+    target = _snapshot_file(Path(folder), str(path), dataset_stamp(path), today)
+    partial = target.with_suffix(".partial")
+    with open(partial, "wb") as handle:
+        pickle.dump(dataset, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(target)
+    return target
+
+
+def _read_snapshot(path: str, stamp: tuple, today) -> Dataset | None:
+    import os
+    import pickle
+
+    folder = os.environ.get(SNAPSHOT_ENV)
+    if not folder:
+        return None
+    target = _snapshot_file(Path(folder), path, stamp, today)
+    try:
+        with open(target, "rb") as handle:
+            dataset = pickle.load(handle)  # noqa: S301 - written by this run's parent process
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None  # no snapshot (or an unusable one): load the files
+    return dataset if isinstance(dataset, Dataset) else None

@@ -8,6 +8,7 @@ from sensoryprofile.instruments.loader import (
     InstrumentWarning,
     check_definition,
     check_instrument,
+    check_text,
     instrument_from_dict,
     load_instrument_file,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Section",
     "check_definition",
     "check_instrument",
+    "check_text",
     "instrument_from_dict",
     "list_instruments",
     "load_instrument",

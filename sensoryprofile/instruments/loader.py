@@ -8,18 +8,28 @@ Every problem is reported, not just the first, each as
 Structure is checked with JSON Schema (:mod:`.schema`); cross-references
 (unknown items, sections and scores; age bands with gaps or overlaps; cut
 tables that are not monotone) are checked here.
+
+A definition is checked once: when a file's exact content has passed, a
+small marker named by the SHA-256 of that content (and of the checker's own
+code) is kept in the user's cache folder, and later loads of the same
+content skip the check and build the instrument directly. ``jsonschema``
+is imported only when a definition is really checked, so the commands and
+report kernels that load known forms never pay for it. A changed file, or a
+changed checker, has another hash and is checked again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import stat
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from sensoryprofile.errors import InstrumentError
@@ -113,7 +123,7 @@ _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a numbe
                "boolean": "true or false", "array": "a list", "object": "a mapping"}
 
 
-def _schema_message(error: jsonschema.ValidationError) -> tuple[list, str]:
+def _schema_message(error) -> tuple[list, str]:
     """(field path parts, message) for one JSON Schema error."""
     path = list(error.absolute_path)
     v, inst, expected = error.validator, error.instance, error.validator_value
@@ -444,6 +454,8 @@ def check_definition(data: object, source: str = "<definition>") -> CheckResult:
         result.errors.append(f"{name}: the file must hold a mapping of fields "
                              f"(id, name, items, ...), got {type(data).__name__}")
         return result
+    import jsonschema  # only here: importing it is slow, and only a real check needs it
+
     validator = jsonschema.Draft202012Validator(INSTRUMENT_SCHEMA)
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
         path, message = _schema_message(error)
@@ -454,11 +466,107 @@ def check_definition(data: object, source: str = "<definition>") -> CheckResult:
     return result
 
 
-def check_instrument(path: str | Path) -> CheckResult:
+# ---------------------------------------------------------------------------
+# checked once per content: markers in the user's cache folder
+# ---------------------------------------------------------------------------
+#: Folder for the markers of checked definitions (default: the user's cache
+#: folder, ``$XDG_CACHE_HOME/sensoryprofile`` or ``~/.cache/sensoryprofile``).
+CACHE_ENV = "SENSORYPROFILE_CACHE_DIR"
+_CHECKED: dict[str, list[str]] = {}  # this process's markers: key -> warnings
+_CHECKER: list[bytes] = []
+
+
+def cache_dir() -> Path:
+    """Where checked-definition markers are kept."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sensoryprofile"
+
+
+def _checker_fingerprint() -> bytes:
+    """The checker's own code (this module and the schema): a marker made by
+    another version of the rules never vouches for a definition."""
+    if not _CHECKER:
+        from sensoryprofile.instruments import schema
+
+        digest = hashlib.sha256()
+        for module_file in (__file__, schema.__file__):
+            digest.update(Path(module_file).read_bytes())
+        _CHECKER.append(digest.digest())
+    return _CHECKER[0]
+
+
+def definition_key(text: str) -> str:
+    """SHA-256 of a definition's text and of the checker."""
+    return hashlib.sha256(_checker_fingerprint() + text.encode("utf-8")).hexdigest()
+
+
+def _marker(key: str) -> Path:
+    return cache_dir() / "checked-definitions" / f"{key}.json"
+
+
+def _read_marker(key: str) -> list[str] | None:
+    """The warnings recorded when this content passed, or None (never checked)."""
+    if key in _CHECKED:
+        return _CHECKED[key]
+    try:
+        found = json.loads(_marker(key).read_text(encoding="utf-8"))
+        warnings_ = [str(w) for w in found["warnings"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    _CHECKED[key] = warnings_
+    return warnings_
+
+
+def _write_marker(key: str, warnings_: list[str]) -> None:
+    """Record a passed check (atomically; a cache that cannot be written is
+    only a slower next load, never an error)."""
+    _CHECKED[key] = warnings_
+    path = _marker(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".marker-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"warnings": warnings_}, handle)
+        os.replace(tmp, path)
+    except OSError:
+        return
+
+
+def check_text(text: str, source: str, *, cache: bool = True) -> CheckResult:
+    """Check a definition's text (see :func:`check_instrument`). With ``cache``
+    a text that passed before is only parsed and built: the same content
+    gives the same result, so the check is not repeated."""
+    name = Path(source).name
+    key = definition_key(text) if cache else None
+    known = _read_marker(key) if key else None
+    if known is not None:
+        # the same text passed the strict read (no key given twice): libyaml's
+        # loader, when PyYAML has it, reads it the same way, seven times faster
+        try:
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+            instrument = _build(data, source)
+        except Exception:  # noqa: BLE001 - a damaged or forged marker: check for real
+            instrument = None
+        if instrument is not None:
+            # warnings are kept without the file name: the same content may
+            # come under another name
+            return CheckResult(source=source, warnings=[f"{name}: {w}" for w in known],
+                               instrument=instrument)
+    result = check_definition(read_yaml(text, name), source)
+    if key and result.ok:
+        _write_marker(key, [w.removeprefix(f"{name}: ") for w in result.warnings])
+    return result
+
+
+def check_instrument(path: str | Path, *, cache: bool = True) -> CheckResult:
     """Validate a definition file, collecting every problem.
 
     Returns a :class:`CheckResult`; raises :class:`InstrumentError` only when
-    the file cannot be read or parsed at all.
+    the file cannot be read or parsed at all. With ``cache`` (the default) a
+    file whose exact content passed before is not checked again; ``cache=False``
+    always checks (``sensoryprofile instruments check``).
     """
     path = Path(path)
     try:
@@ -469,8 +577,7 @@ def check_instrument(path: str | Path) -> CheckResult:
         raise InstrumentError(f"{path}: no such instrument definition file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InstrumentError(f"{path}: cannot read the file ({exc})") from None
-    data = read_yaml(text, path.name)
-    return check_definition(data, str(path))
+    return check_text(text, str(path), cache=cache)
 
 
 def load_instrument_file(path: str | Path) -> Instrument:

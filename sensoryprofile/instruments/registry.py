@@ -16,9 +16,8 @@ from sensoryprofile.errors import InstrumentError
 from sensoryprofile.ids import is_valid_id
 from sensoryprofile.instruments.loader import (
     InstrumentWarning,
-    check_definition,
+    check_text,
     load_instrument_file,
-    read_yaml,
 )
 from sensoryprofile.instruments.model import Instrument
 
@@ -41,8 +40,7 @@ def shipped_instrument_ids() -> list[str]:
 @cache
 def _load_shipped(instrument_id: str) -> Instrument:
     entry = _shipped_files()[instrument_id]
-    data = read_yaml(entry.read_text(encoding="utf-8"), entry.name)
-    result = check_definition(data, entry.name)
+    result = check_text(entry.read_text(encoding="utf-8"), entry.name)
     if not result.ok:  # a packaging bug, not a user error, but say it plainly
         raise InstrumentError(f"shipped instrument {entry.name} is invalid", result.errors)
     return result.instrument

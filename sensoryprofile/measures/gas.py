@@ -16,9 +16,10 @@ level 0 or above.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from sensoryprofile.columns import (
     CHILD_ID,
@@ -42,8 +43,8 @@ FIVE_LEVELS = (-2, -1, 0, 1, 2)
 def _expected_shares() -> dict[int, float]:
     # each whole level k holds the standard normal scores nearest to it:
     # P(k - 0.5 < Z < k + 0.5), the outer levels open-ended
-    edges = np.array([-1.5, -0.5, 0.5, 1.5])
-    cdf = np.concatenate([[0.0], ndtr(edges), [1.0]])
+    edges = (-1.5, -0.5, 0.5, 1.5)
+    cdf = np.array([0.0, *(0.5 * math.erfc(-e / math.sqrt(2.0)) for e in edges), 1.0])
     return dict(zip(FIVE_LEVELS, np.diff(cdf).tolist(), strict=True))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr
 
 from sensoryprofile import columns as C
 from sensoryprofile.instruments.model import DEFAULT_Z_CUTS, CompiledInstrument
@@ -43,6 +42,8 @@ BAND_CENTERS = {-2: -2.5, -1: -1.5, 0: 0.0, 1: 1.5, 2: 2.5}
 
 def percentile_from_z(z: np.ndarray) -> np.ndarray:
     """Normal-curve percentile (0-100) of a z score."""
+    from scipy.special import ndtr  # here: only scoring needs it, and importing it is slow
+
     return ndtr(np.asarray(z, dtype=float)) * 100.0
 
 

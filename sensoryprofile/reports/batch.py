@@ -65,6 +65,8 @@ def _worker_stop(signum, frame) -> None:  # pragma: no cover - runs in a worker 
 
 
 def _worker_init(runtime_dir: str | None = None) -> None:
+    """A worker process: its kernel starts at once, and reads the datasets the
+    parent keeps in ``runtime_dir``."""
     global _SESSION
     import atexit
 
@@ -74,15 +76,16 @@ def _worker_init(runtime_dir: str | None = None) -> None:
     # acts on it (it stops the workers); a worker ends on SIGTERM
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stop)
-    _SESSION = KernelSession()
+    _SESSION = KernelSession(snapshots=runtime_dir)
     html_exporter()
     atexit.register(_SESSION.shutdown)
 
 
+def _worker_started() -> int:
+    return os.getpid()
+
+
 def _worker_render(data_dir, child_id, name, out_dir, as_of, deidentify, pdf) -> RenderResult:
-    global _SESSION
-    if _SESSION is None:
-        _worker_init()
     try:
         return render_child_unlocked(data_dir, child_id, out_dir=out_dir, as_of=as_of,
                                      deidentify=deidentify, pdf=pdf, session=_SESSION,
@@ -266,7 +269,7 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
         :class:`~sensoryprofile.errors.Interrupted` (``.batch`` holds what
         finished) after cleaning up and writing the index.
     """
-    from sensoryprofile.data.dataset import load_dataset_cached
+    from sensoryprofile.data.dataset import load_dataset_cached, write_snapshot
 
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise UsageError(f"`jobs` must be at least 1, but {jobs!r} was passed")
@@ -274,31 +277,38 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
     out = Path(out_dir).resolve()
     with output_lock(out, wait=wait):
         results: list[RenderResult] = []
-        if child_ids is None:
-            dataset = load_dataset_cached(data_dir)
-            child_ids = dataset.children[C.CHILD_ID].astype(str).tolist()
-            results.extend(_rejected_children(dataset))
-        bad = [c for c in child_ids if not is_valid_id(c)]
-        child_ids = [c for c in child_ids if is_valid_id(c)]
-        results.extend(RenderResult(name=str(c)[:64], ok=False, status=NOT_RENDERED,
-                                    error="invalid child_id: refused before any path was "
-                                          "built") for c in bad)
-        names = {c: report_name(c, deidentify=deidentify, key_file=key_file)
-                 for c in child_ids}
-        tasks = [(str(data_dir), c, names[c], str(out), as_of, deidentify, pdf)
-                 for c in child_ids]
+        # the kernels' private folder; it also holds the checked dataset they read
         runtime = tempfile.mkdtemp(prefix="sp-batch-")
         done: dict[str, RenderResult] = {}
+        names: dict[str, str] = {}
+        asked = child_ids
         try:
-            with stop_on_signals():
-                _run(tasks, jobs, runtime, done, progress)
+            with stop_on_signals(), _Workers(jobs, runtime) as workers:
+                # the kernels start first and import while this process checks
+                # the data once; they then read the checked tables
+                dataset = load_dataset_cached(data_dir)
+                write_snapshot(dataset, runtime)
+                if asked is None:
+                    child_ids = dataset.children[C.CHILD_ID].astype(str).tolist()
+                    results.extend(_rejected_children(dataset))
+                bad = [c for c in child_ids if not is_valid_id(c)]
+                child_ids = [c for c in child_ids if is_valid_id(c)]
+                results.extend(RenderResult(name=str(c)[:64], ok=False, status=NOT_RENDERED,
+                                            error="invalid child_id: refused before any path "
+                                                  "was built") for c in bad)
+                names.update({c: report_name(c, deidentify=deidentify, key_file=key_file)
+                              for c in child_ids})
+                tasks = [(str(data_dir), c, names[c], str(out), as_of, deidentify, pdf)
+                         for c in child_ids]
+                workers.run(tasks, done, progress)
         except Interrupted as stop:
             _remove_partials(out)
             results.extend(done.values())
             results.extend(RenderResult(name=names[c], ok=False, status=NOT_RENDERED,
                                         child_id=c, error="not rendered: the batch was "
-                                        "interrupted") for c in child_ids if c not in done)
-            stop.batch = _finish(results, child_ids, names, out, start)
+                                        "interrupted") for c in child_ids or () if c in names
+                           and c not in done)
+            stop.batch = _finish(results, child_ids or [], names, out, start)
             raise
         finally:
             shutil.rmtree(runtime, ignore_errors=True)
@@ -306,29 +316,51 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
         return _finish(results, child_ids, names, out, start)
 
 
-def _run(tasks, jobs: int, runtime: str, done: dict, progress: bool) -> None:
-    from tqdm import tqdm
+class _Workers:
+    """The batch's kernels: one in this process (``jobs`` 1) or one per worker
+    process. They start on entering, before the parent's own work, and are
+    shut down on leaving (stopped at once when leaving on an error or a signal)."""
 
-    bar = tqdm(total=len(tasks), desc="Rendering reports", unit="report",
-               disable=not progress, file=sys.stderr)
-    try:
-        if jobs == 1:
-            os.environ[RUNTIME_DIR_ENV] = runtime
-            try:
+    def __init__(self, jobs: int, runtime: str):
+        self.jobs, self.runtime = jobs, runtime
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Workers:
+        global _SESSION
+        if self.jobs == 1:
+            os.environ[RUNTIME_DIR_ENV] = self.runtime
+            _SESSION = KernelSession(snapshots=self.runtime)
+            return self
+        # spawn, not fork: a forked child inherits the parent's ZeroMQ threads
+        # (kernel clients) in an unknown state and can hang
+        self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_worker_init,
+                                        initargs=(self.runtime,),
+                                        mp_context=multiprocessing.get_context("spawn"))
+        self.pool.submit(_worker_started)  # starts every worker (and kernel) now
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self.pool is None:
+            os.environ.pop(RUNTIME_DIR_ENV, None)
+            _shutdown_local_session()
+        elif exc_type is None:
+            self.pool.shutdown(wait=True)
+        else:
+            _stop_pool(self.pool)
+        return False
+
+    def run(self, tasks, done: dict, progress: bool) -> None:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), desc="Rendering reports", unit="report",
+                   disable=not progress, file=sys.stderr)
+        try:
+            if self.pool is None:
                 for task in tasks:
                     done[task[1]] = _worker_render(*task)
                     bar.update(1)
-            finally:
-                os.environ.pop(RUNTIME_DIR_ENV, None)
-                _shutdown_local_session()
-            return
-        # spawn, not fork: a forked child inherits the parent's ZeroMQ threads
-        # (kernel clients) in an unknown state and can hang
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init,
-                                   initargs=(runtime,),
-                                   mp_context=multiprocessing.get_context("spawn"))
-        try:
-            pending = {pool.submit(_worker_render, *task): task[1] for task in tasks}
+                return
+            pending = {self.pool.submit(_worker_render, *task): task[1] for task in tasks}
             while pending:
                 finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -339,12 +371,8 @@ def _run(tasks, jobs: int, runtime: str, done: dict, progress: bool) -> None:
                         done[child] = RenderResult(name=child, ok=False, child_id=child,
                                                    error=f"worker failed: {exc!r}")
                     bar.update(1)
-        except BaseException:
-            _stop_pool(pool)
-            raise
-        pool.shutdown(wait=True)
-    finally:
-        bar.close()
+        finally:
+            bar.close()
 
 
 def _finish(results, child_ids, names, out: Path, start: float) -> BatchResult:

@@ -26,8 +26,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
 from sensoryprofile import columns as C
 from sensoryprofile.errors import ReportError
 from sensoryprofile.ids import check_id
@@ -37,7 +35,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 KERNEL_NAME = "python3"
 #: what a fresh kernel imports while the parent process is still starting up
-WARM_UP_CODE = ("import matplotlib.pyplot, matplotlib_inline.backend_inline, pandas, scipy.stats, "
+WARM_UP_CODE = ("import matplotlib.pyplot, matplotlib_inline.backend_inline, pandas, "
                 "sensoryprofile.reports.child, sensoryprofile.plots.child")
 EXECUTION_TIMEOUT = 600
 #: Where kernels keep their sockets and connection files: a batch sets it so
@@ -91,7 +89,7 @@ class KernelSession:
     """One Jupyter kernel reused for several notebooks, reset between them."""
 
     def __init__(self, kernel_name: str = KERNEL_NAME, cwd: str | None = None, *,
-                 warm: bool = True):
+                 warm: bool = True, snapshots: str | None = None):
         from jupyter_client.manager import KernelManager
 
         # IPC sockets and the connection file in a private folder: nothing
@@ -108,7 +106,10 @@ class KernelSession:
         self.cwd = cwd or self._ipc
         # no IPython history database: nothing of a report is written to ~/.ipython,
         # and the execution counter can restart at 1 for each report
-        self.km.start_kernel(cwd=self.cwd, env=_kernel_env(),
+        # checked datasets the parent keeps for this kernel (share_dataset):
+        # a batch's shared folder, or the session's own private one
+        self.snapshots = snapshots or self._ipc
+        self.km.start_kernel(cwd=self.cwd, env=_kernel_env(self.snapshots),
                              extra_arguments=["--HistoryManager.enabled=False"])
         self.used = False
         # one client for the session's life: warm-up, resets and every report
@@ -122,6 +123,14 @@ class KernelSession:
         the kernel imports while this process goes on with its own start-up.
         (Modules stay imported across reports; namespaces do not.)"""
         self.kc.execute(WARM_UP_CODE, silent=True, store_history=False)
+
+    def share_dataset(self, dataset) -> None:
+        """Give the kernel this process's checked dataset: its reports then
+        read the checked tables instead of validating the same files again
+        (see :func:`sensoryprofile.data.dataset.write_snapshot`)."""
+        from sensoryprofile.data.dataset import write_snapshot
+
+        write_snapshot(dataset, self.snapshots)
 
     def reset(self) -> None:
         """Clear everything a previous notebook left in the kernel."""
@@ -175,8 +184,12 @@ def _this_interpreter():
     return _ThisInterpreter()
 
 
-def _kernel_env() -> dict:
+def _kernel_env(snapshots: str | None = None) -> dict:
+    from sensoryprofile.data.dataset import SNAPSHOT_ENV
+
     env = dict(os.environ)
+    if snapshots:
+        env[SNAPSHOT_ENV] = snapshots
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     env["PYTHONWARNINGS"] = "ignore"  # a report shows no warnings; tests check for none
     # figures carry no creation time (matplotlib honours SOURCE_DATE_EPOCH): the same
@@ -284,6 +297,41 @@ def html_exporter():
     return _EXPORTER
 
 
+def _prepare_exporter() -> None:
+    """Build the exporter and export an empty notebook once (nbconvert loads
+    its templates and filters on first use)."""
+    import nbformat
+
+    export_html(nbformat.v4.new_notebook(), "warm-up")
+
+
+def exporter_ready():
+    """Get the HTML exporter ready in a background thread, while the kernel
+    runs the notebook (this process only waits then); returns a function
+    that waits until it is ready."""
+    if _EXPORTER is not None:
+        return lambda: None
+    import threading
+
+    failed: list[BaseException] = []
+
+    def prepare():
+        try:
+            _prepare_exporter()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=prepare, name="sp-exporter", daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return wait
+
+
 def strip_stderr(nb) -> int:
     """Remove stderr streams from outputs (a report shows no warnings); return
     how many were removed."""
@@ -349,6 +397,8 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
     parameters: a de-identified report must not carry the data's path or
     the child's id).
     """
+    import nbformat
+
     start = time.perf_counter()
     timings: dict[str, float] = {}
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -360,7 +410,9 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
         executed = partial / "report.ipynb"
         if output_dir_parameter:
             parameters = {**parameters, "output_dir": str(partial)}
+        exporter_wait = exporter_ready()
         execute_notebook(notebook, executed, parameters, session=session)
+        exporter_wait()
         if output_dir_parameter:  # the executed copy names the final folder, not the partial
             nb = nbformat.read(executed, as_version=4)
             for cell in nb.cells:
@@ -451,8 +503,16 @@ def render_child_unlocked(data_dir, child_id: str, *, out_dir, as_of=None,
     folder = Path(out_dir).resolve() / "children" / name
     own = session is None
     if own:
+        # the kernel starts first: it imports the report's libraries while
+        # this process checks the data, and then reads the checked tables
         session = KernelSession()
     try:
+        if own:
+            from sensoryprofile.data.dataset import load_dataset_cached
+
+            dataset = load_dataset_cached(data_dir)
+            dataset.child(child_id)  # an unknown or rejected child: said before any cell runs
+            session.share_dataset(dataset)
         result = render_notebook(
             notebook_path("child_report.ipynb"), folder,
             child_parameters(data_dir, child_id, as_of, deidentify,
