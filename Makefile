@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# JupyterLab lives in a venv of its own: its dependencies (jsonschema's format
+# checkers) would slow every process that renders a report. Its kernel is
+# .venv's Python, so the notebooks run exactly as the reports are rendered.
+LAB       := .venv-lab
+LAB_STAMP := $(LAB)/.installed
 
 .PHONY: demo test test-fast lab lint bench lock clean
 
@@ -14,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/sensoryprofile report all --data data/sample --out reports --jobs 2
+	$(BIN)/sensoryprofile report all --data data/sample --out reports --jobs 2 --cohort
 
 test: lint
 	$(BIN)/python -m pytest
@@ -29,8 +34,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+$(LAB_STAMP): $(STAMP) requirements.lock
+	test -x $(LAB)/bin/python || $(PYTHON) -m venv $(LAB)
+	$(LAB)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock 'jupyterlab>=4.0'
+	$(BIN)/python -m ipykernel install --prefix $(LAB) --name python3 --display-name "Python 3 (sensoryprofile)" >/dev/null
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	$(LAB)/bin/jupyter lab notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scoring.py
@@ -38,9 +49,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/reports.py
 	$(BIN)/python benchmarks/caseload.py
 
-# Rebuild the lock file of exact versions from the current environment.
-lock: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check | grep -v '^sensoryprofile' > requirements.lock
+# Rebuild the lock file of exact versions from both environments (.venv with
+# every extra, and .venv-lab).
+lock: $(STAMP) $(LAB_STAMP)
+	{ $(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check; \
+	  $(LAB)/bin/python -m pip freeze --disable-pip-version-check; } \
+	  | grep -v '^sensoryprofile' | sort -u -f > requirements.lock.new
+	mv requirements.lock.new requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LAB) .pytest_cache .ruff_cache .hypothesis

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -434,6 +435,7 @@ def cmd_report_all(args) -> int:
     from sensoryprofile.reports.lock import output_lock
     from sensoryprofile.reports.render import render_caseload, render_cohort
 
+    start = time.perf_counter()
     with output_lock(args.out, wait=args.wait):
         batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
                                 as_of=args.as_of, progress=not args.quiet)
@@ -452,6 +454,7 @@ def cmd_report_all(args) -> int:
                 _err(f"FAILED {name} report: {exc}")
         batch.index = write_index(Path(args.out), batch.results)
     _out(format_summary(batch))
+    _out(f"All reports in {time.perf_counter() - start:.1f} s.")
     return EXIT_PROBLEMS if failed else EXIT_OK
 
 

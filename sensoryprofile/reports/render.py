@@ -112,6 +112,7 @@ class KernelSession:
         self.km.start_kernel(cwd=self.cwd, env=_kernel_env(self.snapshots),
                              extra_arguments=["--HistoryManager.enabled=False"])
         self.used = False
+        self.waited = 0.0  # seconds the last notebook waited for the kernel to be ready
         # one client for the session's life: warm-up, resets and every report
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -211,7 +212,9 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *,
                     "kernel_name": KERNEL_NAME, "cwd": None,
                     "execution_timeout": EXECUTION_TIMEOUT}
     if session is not None:
+        t = time.perf_counter()
         session.reset()
+        session.waited = time.perf_counter() - t
         kwargs["km"] = session.km
         kwargs["shared_kc"] = session.kc
         kwargs["engine_name"] = _register_engine()
@@ -412,18 +415,22 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
             parameters = {**parameters, "output_dir": str(partial)}
         exporter_wait = exporter_ready()
         execute_notebook(notebook, executed, parameters, session=session)
-        exporter_wait()
+        waited = session.waited if session is not None else 0.0
+        if session is not None:
+            timings["wait for the kernel"] = waited
+        timings["execute"] = time.perf_counter() - t - waited
+        t = time.perf_counter()
+        nb = nbformat.read(executed, as_version=4)
         if output_dir_parameter:  # the executed copy names the final folder, not the partial
-            nb = nbformat.read(executed, as_version=4)
             for cell in nb.cells:
                 if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
                     cell["source"] = cell["source"].replace(str(partial), str(folder))
-            nbformat.write(nb, executed)
-        timings["execute"] = time.perf_counter() - t
-        nb = nbformat.read(executed, as_version=4)
         removed = strip_stderr(nb)
-        nbformat.write(nb, executed)
-        t = time.perf_counter()
+        if keep_notebook:
+            nbformat.write(nb, executed)
+        else:
+            executed.unlink()
+        exporter_wait()
         html_text = export_html(nb, title)
         (partial / "report.html").write_text(html_text, encoding="utf-8")
         timings["html"] = time.perf_counter() - t
@@ -431,8 +438,6 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
             t = time.perf_counter()
             export_pdf(html_text, partial / "report.pdf")
             timings["pdf"] = time.perf_counter() - t
-        if not keep_notebook:
-            executed.unlink()
         extras = sorted(p.name for p in partial.iterdir())
         _swap_into_place(partial, folder)
         files = [folder / n for n in extras]
@@ -502,17 +507,22 @@ def render_child_unlocked(data_dir, child_id: str, *, out_dir, as_of=None,
     check_id(name)
     folder = Path(out_dir).resolve() / "children" / name
     own = session is None
+    before: dict[str, float] = {}
     if own:
         # the kernel starts first: it imports the report's libraries while
         # this process checks the data, and then reads the checked tables
+        t = time.perf_counter()
         session = KernelSession()
+        before["start the kernel"] = time.perf_counter() - t
     try:
         if own:
             from sensoryprofile.data.dataset import load_dataset_cached
 
+            t = time.perf_counter()
             dataset = load_dataset_cached(data_dir)
             dataset.child(child_id)  # an unknown or rejected child: said before any cell runs
             session.share_dataset(dataset)
+            before["check the data (this process)"] = time.perf_counter() - t
         result = render_notebook(
             notebook_path("child_report.ipynb"), folder,
             child_parameters(data_dir, child_id, as_of, deidentify,
@@ -520,6 +530,7 @@ def render_child_unlocked(data_dir, child_id: str, *, out_dir, as_of=None,
             title=f"Report {name}", pdf=pdf, session=session, name=name,
             keep_notebook=not deidentify)
         result.child_id = child_id
+        result.timings = {**before, **result.timings}
         return result
     except ReportError as exc:
         raise ReportError(f"child {name}: {exc}", cell_index=exc.cell_index,
@@ -583,8 +594,12 @@ def _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, ext
     folder = Path(out_dir).resolve() / name
     own = session is None
     if own:
-        session = KernelSession()
+        session = KernelSession()  # starts importing while the data are checked here
     try:
+        if own:
+            from sensoryprofile.data.dataset import load_dataset_cached
+
+            session.share_dataset(load_dataset_cached(data_dir))
         params = {"data_dir": str(Path(data_dir).resolve()), **extra}
         return render_notebook(notebook_path(notebook), folder, params,
                                title=f"{name.capitalize()} report", pdf=pdf, session=session,

@@ -6,6 +6,7 @@ kernel reuse without leaks."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 from pathlib import Path
@@ -260,3 +261,30 @@ def test_as_of_ignores_later_data(tmp_path):
     later = ChildReport.build(SAMPLE, "C0002", as_of=AS_OF)
     late_dates = [d for d in later.scores[C.DATE].unique() if pd.Timestamp(d).date() > early]
     assert late_dates and not any(_long_date(d) in html for d in late_dates)
+
+
+def test_a_child_report_kernel_never_imports_jsonschema(tmp_path, monkeypatch):
+    """The single-report path (`sensoryprofile report child`): the kernel runs
+    the real notebook, and what it imported is read from it before it ends.
+    The parent checked the data and the definitions; the kernel only reads
+    the checked tables, so neither the definition checker (jsonschema) nor
+    the table validator (pandera) is loaded there."""
+    seen: dict[str, list[str]] = {}
+    shutdown = render.KernelSession.shutdown
+
+    def ask_then_shutdown(self):
+        reply: list[str] = []
+        self.kc.execute_interactive(
+            "import json, sys; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))",
+            store_history=False, timeout=60,
+            output_hook=lambda msg: reply.append(msg["content"].get("text", "")))
+        seen["modules"] = json.loads("".join(reply))
+        shutdown(self)
+
+    monkeypatch.setattr(render.KernelSession, "shutdown", ask_then_shutdown)
+    result = render.render_child(SAMPLE, "C0002", out_dir=tmp_path, as_of=AS_OF)
+    assert result.ok
+    modules = set(seen["modules"])
+    assert {"matplotlib", "pandas", "sensoryprofile"} <= modules  # the report was drawn here
+    assert "jsonschema" not in modules
+    assert "pandera" not in modules

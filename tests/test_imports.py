@@ -1,0 +1,84 @@
+"""What each part of the package imports: numbers never load a plotting
+library, the command line starts without pandas, commands that do not
+render load nothing from Jupyter, and nothing imports ``jsonschema`` unless
+it checks an instrument definition. (What these imports cost is measured by
+``benchmarks/reports.py``; these tests only check which modules load.)
+
+Each check runs in a fresh interpreter, so modules the test process already
+holds cannot hide an import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.paths import ROOT, SAMPLE
+
+JUPYTER = {"IPython", "ipykernel", "jupyter_client", "jupyter_core", "nbclient", "nbconvert",
+           "nbformat", "papermill", "zmq"}
+PLOTTING = {"matplotlib", "seaborn"}
+
+
+def imported_after(code: str) -> set[str]:
+    """Top-level names of the modules a fresh interpreter holds after ``code``."""
+    script = (f"{code}\nimport json, sys\n"
+              "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ), check=False)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def command(argv: list[str]) -> str:
+    """Code that runs one command line in-process, its output discarded."""
+    return ("import contextlib, io\nfrom sensoryprofile.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    code = main({argv!r})\n"
+            "assert code == 0, code\n")
+
+
+def test_measures_and_analysis_never_import_matplotlib():
+    code = ("import importlib, pkgutil\n"
+            "import sensoryprofile.analysis, sensoryprofile.measures\n"
+            "for pkg in (sensoryprofile.measures, sensoryprofile.analysis):\n"
+            "    for info in pkgutil.iter_modules(pkg.__path__):\n"
+            "        importlib.import_module(f'{pkg.__name__}.{info.name}')\n"
+            "assert 'sensoryprofile.analysis.cohort' in sys.modules\n"
+            "assert 'sensoryprofile.measures.scoring' in sys.modules\n")
+    loaded = imported_after("import sys\n" + code)
+    assert "sensoryprofile" in loaded and "pandas" in loaded  # the modules did load
+    assert not loaded & PLOTTING
+
+
+def test_the_version_needs_no_pandas():
+    loaded = imported_after(command(["--version"]).replace("assert code == 0, code\n", ""))
+    assert not loaded & ({"pandas", "numpy", "yaml"} | JUPYTER | PLOTTING)
+
+
+@pytest.mark.parametrize("argv", [
+    ["validate", str(SAMPLE)],
+    ["score", str(SAMPLE / "assessments.csv"), "--children", str(SAMPLE / "children.csv")],
+    ["goals", str(SAMPLE)],
+    ["change", str(SAMPLE)],
+    ["instruments", "list"],
+    ["instruments", "show", "demo-child"],
+], ids=lambda argv: " ".join(argv[:2]) if argv[0] == "instruments" else argv[0])
+def test_commands_that_do_not_render_load_nothing_from_jupyter(argv):
+    imported_after(command(argv))  # the first run checks the shipped definitions once
+    loaded = imported_after(command(argv))
+    assert "pandas" in loaded  # the command did its work
+    assert not loaded & JUPYTER
+    assert not loaded & PLOTTING
+    assert "jsonschema" not in loaded  # the definitions were checked by the first run
+
+
+def test_checking_a_definition_does_import_jsonschema():
+    # the opposite case, so the test above can fail: `instruments check` always checks
+    loaded = imported_after(command(["instruments", "check", str(
+        ROOT / "sensoryprofile" / "instruments" / "demo-child.yaml")]))
+    assert "jsonschema" in loaded
