@@ -466,14 +466,23 @@ def test_raters_and_items_in_the_tiny_export(tiny_exports, tiny, ps):
     assert first["dc_001"] == _items(0)["dc_001"]
 
 
-def test_diagnoses_are_kept_and_the_manifest_says_why(sample_exports, sample, ps):
+def test_diagnoses_of_the_vocabulary_are_kept_and_the_manifest_says_so(sample_exports, sample,
+                                                                       ps):
+    """The sample's diagnoses and domains are all vocabulary terms: kept as they are."""
     out, manifest = sample_exports["dates"]
     children = read_out(out)["children"].set_index(C.CHILD_ID)[C.DIAGNOSES]
     original = pd.Series(sample.children[C.DIAGNOSES].to_numpy(),
                          index=pseudonyms(ps, C.CHILD_ID, sample.children[C.CHILD_ID]))
     assert children.sort_index().tolist() == original.sort_index().tolist()
-    assert any("Diagnoses are kept" in note for note in manifest.notes)
-    assert "not identifying by itself" in (out / MANIFEST_MD).read_text()
+    assert sorted(read_out(out)["goals"][C.DOMAIN]) == sorted(sample.goals[C.DOMAIN])
+    assert any("controlled vocabulary" in note for note in manifest.notes)
+    written = json.loads((out / MANIFEST_JSON).read_text())["vocabulary"]
+    assert written == {
+        "children.diagnoses": {"vocabulary": "diagnoses", "values_replaced_by_other": 0,
+                               "rows_affected": 0},
+        "goals.domain": {"vocabulary": "goal_domains", "values_replaced_by_other": 0,
+                         "rows_affected": 0}}
+    assert "| children.diagnoses | diagnoses | 0 | 0 |" in (out / MANIFEST_MD).read_text()
 
 
 # ---------------------------------------------------------------------------
