@@ -76,10 +76,10 @@ What happens to each value
 * Output rows are ordered by pseudonym (then by date within a child), never
   in the clinic's order, which may follow names or record numbers.
 
-Every file of an export, and the linkage table, is written through
-:func:`~sensoryprofile.data.tables.write_csv_atomic` or
-:func:`~sensoryprofile.data.tables.write_text_atomic`: text cells that a
-spreadsheet would run as a formula are neutralised.
+Every table of an export, and the linkage table, is written by
+:func:`~sensoryprofile.data.tables.write_csv_atomic`, which neutralises text
+cells a spreadsheet would run as a formula; the other files (settings,
+manifest) by :func:`~sensoryprofile.data.tables.write_text_atomic`.
 
 The key file (keyed mode)
 -------------------------
@@ -241,12 +241,9 @@ def _in_vocabulary(ctx: _Context, table: str, column: str, vocabulary: str, valu
     """Values as terms of the vocabulary, in its spelling; anything else
     :data:`OTHER`. A list keeps its order, each term once. Counts what was
     replaced (in ``ctx.vocabulary``), never the values."""
-    replaced = rows = 0
-    out = []
-    for value in values.to_numpy(dtype=object):
+    def rewrite(value) -> tuple[str | None, int]:
         if not isinstance(value, str) or not value.strip():
-            out.append(None)
-            continue
+            return None, 0
         parts = [p for p in value.split(";") if p.strip()] if is_list else [value]
         terms: list[str] = []
         outside = 0
@@ -256,8 +253,18 @@ def _in_vocabulary(ctx: _Context, table: str, column: str, vocabulary: str, valu
                 term, outside = OTHER, outside + 1
             if term not in terms:
                 terms.append(term)
+        return ";".join(terms) or None, outside
+
+    seen: dict = {}  # each distinct value is rewritten once
+    replaced = rows = 0
+    out = []
+    for value in values.to_numpy(dtype=object):
+        key = value if isinstance(value, str) else None
+        if key not in seen:
+            seen[key] = rewrite(value)
+        text, outside = seen[key]
         replaced, rows = replaced + outside, rows + (outside > 0)
-        out.append(";".join(terms) or None)
+        out.append(text)
     ctx.vocabulary.append(VocabularyCount(table, column, vocabulary, replaced, rows))
     return pd.Series(out, index=values.index, dtype="object")
 
