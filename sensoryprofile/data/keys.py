@@ -93,7 +93,8 @@ def key_weakness(key: bytes) -> str | None:
     Notes
     -----
     For 32 bytes from :func:`secrets.token_bytes`, rule 3 holds with
-    probability below 256**-16 (about 3e-39); rule 4 with probability 3.2e-17
+    probability at most the sum over p = 1..16 of 256**-(32 - p), about 3e-39
+    (rule 2 is its case p = 1); rule 4 with probability 3.2e-17
     (the number of distinct values among 32 uniform draws from 256 is below 16;
     its mean is 256 * (1 - (255/256)**32) = 30.1); rule 5 with 4.6e-16 (the
     31 steps of uniform independent bytes are themselves uniform and
