@@ -467,13 +467,29 @@ def cmd_export(args) -> int:
              "the same key gives the same pseudonyms in later exports.")
         if not args.data:
             return EXIT_OK
-    if not args.data or not args.out or not args.key_file:
+    if args.strict:
+        if not args.data or not args.out or not args.linkage:
+            raise UsageError("export --strict needs DATA, --out DIR and --linkage FILE (a new "
+                             "file outside DIR that receives the table of original IDs and "
+                             "study codes, kept by the clinic)")
+    elif not args.data or not args.out or not args.key_file:
         raise UsageError("export needs DATA, --out DIR and --key-file KEY (or only "
-                         "--new-key KEY to create a key)")
+                         "--new-key KEY to create a key), or --strict with --linkage FILE")
+    elif args.linkage:
+        raise UsageError("--linkage belongs to --strict; a keyed export links through its key")
     manifest = export_deidentified(args.data, args.out, key_file=args.key_file,
                                    no_dates=args.no_dates, keep_sites=args.keep_sites,
+                                   strict=args.strict, linkage_file=args.linkage,
                                    today=args.today)
-    _out(f"wrote a de-identified dataset to {args.out} (see MANIFEST.md there)")
+    if manifest.strict:
+        _out(f"wrote a strict (HIPAA Safe Harbor) de-identified dataset to {args.out} (see "
+             "MANIFEST.md there): years only, random study codes, no key")
+        _out(f"wrote the linkage table to {args.linkage} (readable by you only): keep it at "
+             "the clinic, never with the export; it is the only way back to the children")
+    else:
+        _out(f"wrote a keyed de-identified dataset to {args.out} (see MANIFEST.md there): a "
+             "limited data set (share under a data use agreement), not Safe Harbor; "
+             "--strict makes a Safe Harbor export")
     for table, info in manifest.tables.items():
         _out(f"  {table:<13} {info.rows_in:>6} rows in, {info.rows_out:>6} out")
     return EXIT_OK
@@ -640,11 +656,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="a de-identified copy of a dataset for research")
     p.add_argument("data", nargs="?", help="dataset folder or .xlsx workbook")
     p.add_argument("--out", help="new, empty output folder")
-    p.add_argument("--key-file", help="secret key file (HMAC-SHA256 pseudonyms, date shifts)")
+    p.add_argument("--key-file", help="secret key file (HMAC-SHA256 pseudonyms, date shifts; "
+                   "the default, keyed mode: a limited data set, not Safe Harbor)")
     p.add_argument("--new-key", metavar="KEY", help="create a new key file (owner-only)")
     p.add_argument("--no-dates", action="store_true", help="days since intake instead of "
                    "shifted dates")
     p.add_argument("--keep-sites", action="store_true", help="keep site and therapist names")
+    p.add_argument("--strict", action="store_true", help="HIPAA Safe Harbor: years only, "
+                   "random study codes (no key), no site or therapist (docs/privacy.md)")
+    p.add_argument("--linkage", metavar="FILE", help="with --strict: new file outside --out "
+                   "for the table of original IDs and study codes (kept by the clinic)")
     p.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_export)
 

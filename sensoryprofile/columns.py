@@ -319,6 +319,17 @@ DAY_COLUMNS = {
 }
 #: Day 0 of a no-dates extract when it is read back as dates (intervals kept).
 DAY_ZERO = "1900-01-01"
+#: With ``--strict`` (Safe Harbor): each date column -> its year only.
+YEAR_COLUMNS = {
+    REFERRAL_DATE: "referral_year",
+    DISCHARGE_DATE: "discharge_year",
+    DATE: "date_year",
+    SET_DATE: "set_year",
+    TARGET_DATE: "target_year",
+}
+#: With ``--strict``: 1, 2, ... in date order within a child (assessments) or a
+#: goal (ratings); assessments of one child on one day share a number.
+SEQUENCE = "sequence"
 
 # ---------------------------------------------------------------------------
 # values shared by several tables

