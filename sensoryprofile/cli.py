@@ -226,6 +226,8 @@ def cmd_sample(args) -> int:
         return EXIT_OK
     if args.children < 1:
         raise UsageError(f"--children must be at least 1, but {args.children} was passed")
+    if args.format != "csv":
+        return _sample_system(args)
     written = write_clinic(args.out, n_children=args.children, seed=args.seed)
     for path in written.values():
         _out(f"wrote {path}")
@@ -437,6 +439,131 @@ def cmd_demo(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# imports from clinic systems (REDCap, FHIR) and the FHIR export (issue #15)
+# ---------------------------------------------------------------------------
+def _redcap_files(args) -> tuple[Path | None, Path | None, Path | None]:
+    """(records, dictionary, mapping): SOURCE is a records CSV or a folder
+    holding records.csv, dictionary.csv and mapping.yaml."""
+    records = Path(args.source) if args.source else None
+    dictionary = Path(args.dictionary) if args.dictionary else None
+    mapping = Path(args.mapping) if args.mapping else None
+    if records is not None and records.is_dir():
+        folder = records
+        records = folder / "records.csv"
+        dictionary = dictionary or folder / "dictionary.csv"
+        mapping = mapping or folder / "mapping.yaml"
+    return records, dictionary, mapping
+
+
+def _import_summary(dataset, report, out) -> int:
+    counts = ", ".join(f"{len(getattr(dataset, t))} {t.replace('_', ' ')}"
+                       for t in ("children", "assessments", "goals", "goal_ratings"))
+    _out(f"wrote a dataset to {out}: {counts} accepted")
+    _out("")
+    _out(report.format_text())
+    return EXIT_PROBLEMS if report.problems else EXIT_OK
+
+
+def _write_import_report(report, path) -> None:
+    from sensoryprofile.data.tables import write_csv_atomic
+
+    write_csv_atomic(report.to_frame(), path)
+    _out(f"report written to {path}")
+
+
+def _sample_system(args) -> int:
+    """`sample --format redcap|fhir`: the sample clinic as a clinic system exports it."""
+    if args.format == "redcap":
+        from sensoryprofile.synthetic.redcap import write_redcap_sample
+
+        written = write_redcap_sample(args.out, n_children=args.children, seed=args.seed)
+    else:
+        from sensoryprofile.synthetic.fhir import write_fhir_sample
+
+        written = write_fhir_sample(args.out, n_children=args.children, seed=args.seed)
+    for path in written.values():
+        _out(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_import_redcap(args) -> int:
+    from sensoryprofile.data.redcap_dictionary import load_mapping, read_dictionary
+
+    records, dictionary_path, mapping_path = _redcap_files(args)
+    if dictionary_path is None:
+        raise UsageError("import redcap needs --dictionary FILE (the project's data "
+                         "dictionary CSV), or a SOURCE folder holding dictionary.csv")
+    search = tuple(Path(d) for d in (args.instruments or []))
+    if args.draft_mapping:
+        from sensoryprofile.data.redcap import EVENT, read_records
+        from sensoryprofile.data.redcap_draft import draft_mapping, mapping_yaml
+        from sensoryprofile.data.tables import write_text_atomic
+        from sensoryprofile.instruments import list_instruments, load_instrument
+
+        dictionary = read_dictionary(dictionary_path)
+        instruments = list_instruments() + [load_instrument(p) for d in search
+                                            for p in sorted(d.glob("*.y*ml"))]
+        events = None
+        if records is not None and records.exists():
+            frame = read_records(records)
+            if EVENT in frame.columns:
+                events = list(dict.fromkeys(frame[EVENT].dropna().str.strip()))
+        data, unmatched = draft_mapping(dictionary, instruments, events=events)
+        write_text_atomic(mapping_yaml(data, unmatched), args.draft_mapping)
+        forms = ", ".join(f"{a['form']} = {a['instrument']}" for a in data["assessments"])
+        _out(f"wrote a draft mapping to {args.draft_mapping}")
+        _out(f"  children: form {data['children']['form']}; instruments: {forms or 'none'}")
+        if "goals" in data:
+            _out(f"  goals: form {data['goals']['form']}"
+                 + (f"; ratings: form {data['goal_ratings']['form']}"
+                    if "goal_ratings" in data else ""))
+        if unmatched:
+            _out(f"  {len(unmatched)} field(s) not matched (listed at the end of the file):")
+            for line in unmatched[:20]:
+                _out(f"    {line}")
+            if len(unmatched) > 20:
+                _out(f"    ... and {len(unmatched) - 20} more")
+        _out("Read it and correct it before importing: a draft is not a checked mapping.")
+        return EXIT_OK
+    if records is None or mapping_path is None or not args.out:
+        raise UsageError("import redcap needs RECORDS (or a folder), --mapping FILE and --out "
+                         "DIR (or --draft-mapping FILE to write a first mapping)")
+    from sensoryprofile.data.imported import check_output_folder, write_imported_dataset
+    from sensoryprofile.data.redcap import import_redcap
+
+    check_output_folder(args.out)
+    dictionary = read_dictionary(dictionary_path)
+    mapping = load_mapping(mapping_path, dictionary, search_dirs=search)
+    imported = import_redcap(records, dictionary, mapping, min_status=args.min_status)
+    dataset, report = write_imported_dataset(imported, args.out, today=args.today)
+    if args.report:
+        _write_import_report(report, args.report)
+    return _import_summary(dataset, report, args.out)
+
+
+def _add_import_parsers(sub) -> None:
+    p = sub.add_parser("import", help="turn a clinic system's export into a dataset "
+                       "(REDCap, FHIR)")
+    isub = p.add_subparsers(dest="system", metavar="SYSTEM", parser_class=_Parser)
+    isub.required = True
+    q = isub.add_parser("redcap", help="a REDCap records export + data dictionary + mapping")
+    q.add_argument("source", nargs="?", help="records CSV (raw or labelled values), or a "
+                   "folder with records.csv, dictionary.csv and mapping.yaml")
+    q.add_argument("--dictionary", help="the project's data dictionary CSV")
+    q.add_argument("--mapping", help="mapping YAML (docs/redcap-import.md)")
+    q.add_argument("--out", help="new, empty folder for the dataset")
+    q.add_argument("--draft-mapping", metavar="FILE", help="write a first mapping drafted from "
+                   "the dictionary (and the events of RECORDS, if given) instead of importing")
+    q.add_argument("--min-status", choices=["complete", "unverified", "incomplete"],
+                   default="complete", help="least form status imported (default: complete)")
+    q.add_argument("--instruments", action="append", metavar="DIR", help="folder of "
+                   "instrument definition files (repeatable)")
+    q.add_argument("--report", metavar="CSV", help="also write the problems as CSV")
+    q.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    q.set_defaults(func=cmd_import_redcap)
+
+
+# ---------------------------------------------------------------------------
 def _date_arg(text: str):
     from sensoryprofile.dates import to_date
 
@@ -501,6 +628,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--messy", action="store_true", help="the small clinic with planted "
                    "defects (data/sample-messy)")
+    p.add_argument("--format", choices=["csv", "redcap", "fhir"], default="csv",
+                   help="csv: a dataset folder (default); redcap: a REDCap export "
+                   "(data/sample-redcap); fhir: a FHIR R4 Bundle (data/sample-fhir)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("goals", help="goal attainment (GAS T-scores) per review and per goal")
@@ -584,6 +714,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="score an example assessment for each shipped instrument")
     p.set_defaults(func=cmd_demo)
+    _add_import_parsers(sub)
     return parser
 
 
