@@ -541,6 +541,50 @@ def cmd_import_redcap(args) -> int:
     return _import_summary(dataset, report, args.out)
 
 
+def cmd_import_fhir(args) -> int:
+    from sensoryprofile.data.fhir import import_fhir
+    from sensoryprofile.data.imported import check_output_folder, write_imported_dataset
+
+    check_output_folder(args.out)
+    search = tuple(Path(d) for d in (args.instruments or []))
+    imported = import_fhir(args.source, search_dirs=search,
+                           child_id_system=args.child_id_system)
+    dataset, report = write_imported_dataset(imported, args.out, today=args.today)
+    if args.report:
+        _write_import_report(report, args.report)
+    return _import_summary(dataset, report, args.out)
+
+
+def cmd_export_fhir(args) -> int:
+    from sensoryprofile.data.dataset import load_dataset
+    from sensoryprofile.data.fhir import export_bundle, write_bundle
+
+    dataset = load_dataset(args.data, today=args.today)
+    bundle = export_bundle(dataset, scores=not args.no_scores)
+    write_bundle(bundle, args.out)
+    kinds: dict[str, int] = {}
+    for entry in bundle["entry"]:
+        kind = entry["resource"]["resourceType"]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    _out(f"wrote a FHIR R4 Bundle to {args.out} (validated with fhir.resources): "
+         + ", ".join(f"{n} {k}" for k, n in kinds.items()))
+    return _problem_note(dataset)
+
+
+def export_fhir_parser() -> argparse.ArgumentParser:
+    """`export fhir DATA --out FILE`: main() routes it here, since `export DATA` is
+    the de-identified extract (a dataset folder named `fhir` is `./fhir` there)."""
+    q = _Parser(prog="sensoryprofile export fhir", description=(
+        "Write each scored administration as a QuestionnaireResponse and each score as an "
+        "Observation (with the Patients, Goals and goal ratings) in a FHIR R4 Bundle."))
+    q.add_argument("data", help="dataset folder or .xlsx workbook")
+    q.add_argument("--out", required=True, help="Bundle JSON file to write")
+    q.add_argument("--no-scores", action="store_true", help="leave out the score Observations")
+    q.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    q.set_defaults(func=cmd_export_fhir)
+    return q
+
+
 def _add_import_parsers(sub) -> None:
     p = sub.add_parser("import", help="turn a clinic system's export into a dataset "
                        "(REDCap, FHIR)")
@@ -561,6 +605,17 @@ def _add_import_parsers(sub) -> None:
     q.add_argument("--report", metavar="CSV", help="also write the problems as CSV")
     q.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
     q.set_defaults(func=cmd_import_redcap)
+    q = isub.add_parser("fhir", help="FHIR R4 resources: a Bundle (JSON) or NDJSON files")
+    q.add_argument("source", help="Bundle JSON file, NDJSON file, or a folder of NDJSON files")
+    q.add_argument("--out", required=True, help="new, empty folder for the dataset")
+    q.add_argument("--instruments", action="append", metavar="DIR", help="folder of "
+                   "instrument definition files (repeatable): their fhir.questionnaire URLs")
+    q.add_argument("--child-id-system", metavar="URL", help="take child_id from the Patient "
+                   "identifier of this system (default: the Patient id)")
+    q.add_argument("--report", metavar="CSV", help="also write the problems as CSV")
+    q.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    q.set_defaults(func=cmd_import_fhir)
+
 
 
 # ---------------------------------------------------------------------------
@@ -701,7 +756,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_report_all)
 
-    p = sub.add_parser("export", help="a de-identified copy of a dataset for research")
+    p = sub.add_parser("export", help="a de-identified copy of a dataset for research ("
+                       "`export fhir DATA --out FILE`: a FHIR R4 Bundle of the scores)")
     p.add_argument("data", nargs="?", help="dataset folder or .xlsx workbook")
     p.add_argument("--out", help="new, empty output folder")
     p.add_argument("--key-file", help="secret key file (HMAC-SHA256 pseudonyms, date shifts)")
@@ -719,7 +775,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["export", "fhir"]:
+        parser, argv = export_fhir_parser(), argv[2:]
+    else:
+        parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
