@@ -228,9 +228,10 @@ def redcap_export(clinic: dict[str, pd.DataFrame], *, labels: bool = False) -> R
     enrol[f"{ENROLMENT}{STATUS_SUFFIX}"] = COMPLETE
 
     # assessments: each administration an instance of the repeating assessment event
-    ass = clinic["assessments"].copy().astype(object)
-    ass = ass.assign(_order=ass[C.CHILD_ID].map(order)).sort_values(
-        ["_order", C.DATE, C.ASSESSMENT_ID], kind="stable")
+    ass = clinic["assessments"].astype(object)
+    ass = ass.iloc[np.lexsort((ass[C.ASSESSMENT_ID].to_numpy(dtype=str),
+                               ass[C.DATE].to_numpy(dtype=str),
+                               ass[C.CHILD_ID].map(order).to_numpy()))]
     instance = ass.groupby(C.CHILD_ID, sort=False).cumcount().to_numpy() + 1
     pieces = []
     resp_code = {r: str(k + 1) for k, r in enumerate(RESPONDENTS)}
