@@ -132,7 +132,7 @@ class _Rows:
         shown = value if raw else shown_value(value, column, self.identifying)
         if i is not None and action in (ROW_NOT_IMPORTED, FORM_NOT_IMPORTED):
             self.noted[i] = True
-        self.report.add(file=self.file, row=None if i is None else int(i) + 2, column=column,
+        self.report.add(file=self.file, row=1 if i is None else int(i) + 2, column=column,
                         value=shown, rule=rule, action=action, table=table,
                         key=None if i is None else self.key(i), raw_value=False)
 
@@ -177,27 +177,6 @@ def _check_rows(frame: pd.DataFrame, file: str, dictionary: DataDictionary, mapp
         rows.problem(i, record_field, None, "the record ID is blank", ROW_NOT_IMPORTED)
         rows.ok[i] = False
 
-    if mapping.events is not None:
-        by_label = {lab.casefold(): name for name, lab in mapping.events.items() if lab}
-        codes, uniques = pd.factorize(pd.Series(event, dtype=object))
-        names = []
-        for u in uniques:
-            names.append(u if u in mapping.events else by_label.get(str(u).casefold()))
-        names.append(None)
-        translated = np.array(names, dtype=object)[codes]
-        known = ", ".join(mapping.events)
-        for i in np.flatnonzero(rows.ok & (codes < 0)):
-            rows.problem(i, EVENT, None, "missing event: a longitudinal export names each "
-                         f"row's event (the mapping's events: {known})", ROW_NOT_IMPORTED)
-            rows.ok[i] = False
-        for i in np.flatnonzero(rows.ok & (codes >= 0) & pd.isna(translated)):
-            rows.problem(i, EVENT, event[i], "unknown event: not one of the mapping's events "
-                         f"({known})", ROW_NOT_IMPORTED)
-            rows.ok[i] = False
-        rows.event = translated
-    elif EVENT in frame.columns:
-        rows.event = event  # a longitudinal export imported without an event list
-
     if REPEAT_INSTRUMENT in frame.columns:
         forms = set(dictionary.forms)
         by_label = {dictionary.form_label(f).casefold(): f for f in dictionary.forms}
@@ -218,6 +197,27 @@ def _check_rows(frame: pd.DataFrame, file: str, dictionary: DataDictionary, mapp
             rows.ok[i] = False
         rows.rnum = np.where(pd.notna(rnum_text) & ~bad, np.nan_to_num(number), 0).astype(
             np.int64)
+
+    if mapping.events is not None:
+        by_label = {lab.casefold(): name for name, lab in mapping.events.items() if lab}
+        codes, uniques = pd.factorize(pd.Series(event, dtype=object))
+        names = []
+        for u in uniques:
+            names.append(u if u in mapping.events else by_label.get(str(u).casefold()))
+        names.append(None)
+        translated = np.array(names, dtype=object)[codes]
+        known = ", ".join(mapping.events)
+        for i in np.flatnonzero(rows.ok & (codes < 0)):
+            rows.problem(i, EVENT, None, "missing event: a longitudinal export names each "
+                         f"row's event (the mapping's events: {known})", ROW_NOT_IMPORTED)
+            rows.ok[i] = False
+        for i in np.flatnonzero(rows.ok & (codes >= 0) & pd.isna(translated)):
+            rows.problem(i, EVENT, event[i], "unknown event: not one of the mapping's events "
+                         f"({known})", ROW_NOT_IMPORTED)
+            rows.ok[i] = False
+        rows.event = translated
+    elif EVENT in frame.columns:
+        rows.event = event  # a longitudinal export imported without an event list
 
     # the child of each record
     codes, uniques = pd.factorize(pd.Series(record, dtype=object))
