@@ -223,15 +223,17 @@ def _semantic_checks(data: dict, err, warn) -> None:  # noqa: C901 - a list of r
             err(["items", i, "section"],
                 f"{section!r} is not one of {', '.join(sorted(map(str, section_ids)))}")
 
-    # FHIR linkIds (an item's link_id, else its id) name one item each
-    link_owner: dict[str, str] = {}
+    # FHIR linkIds (an item's link_id, else its id) name one item each (two
+    # items with one id are reported above, not again here)
+    link_owner: dict[str, tuple[str, bool]] = {}
     for i, item in dicts("items"):
-        link = item.get("link_id", item.get("id"))
-        if isinstance(link, str) and link in link_owner:
-            err(["items", i, "link_id" if "link_id" in item else "id"],
-                f"linkId {link!r} is already the linkId of item {link_owner[link]!r}")
-        elif isinstance(link, str):
-            link_owner[link] = item.get("id")
+        link, explicit = item.get("link_id", item.get("id")), "link_id" in item
+        if not isinstance(link, str):
+            continue
+        if link in link_owner and (explicit or link_owner[link][1]):
+            err(["items", i, "link_id" if explicit else "id"],
+                f"linkId {link!r} is already the linkId of item {link_owner[link][0]!r}")
+        link_owner.setdefault(link, (item.get("id"), explicit))
 
     # scores
     score_ids: dict[str, dict] = {}
