@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/goals.py
 	$(BIN)/python benchmarks/reports.py
 	$(BIN)/python benchmarks/caseload.py
+	$(BIN)/python benchmarks/imports.py
 
 # Rebuild the lock file of exact versions from the current environment.
 lock: $(STAMP)

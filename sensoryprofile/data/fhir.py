@@ -254,6 +254,17 @@ def _reference_id(reference, rtype: str) -> str | None:
     return None
 
 
+def fhir_id(dataset_id: str) -> str:
+    """A dataset ID as a FHIR id: FHIR ids are letters, digits, '-' and '.', ours
+    letters, digits, '-' and '_'; '_' <-> '.' maps one onto the other both ways."""
+    return str(dataset_id).replace("_", ".")
+
+
+def dataset_id(resource_id: str | None) -> str | None:
+    """A FHIR id as a dataset ID (the inverse of :func:`fhir_id`)."""
+    return None if resource_id is None else str(resource_id).replace(".", "_")
+
+
 def _number_text(value) -> str:
     value = float(value)
     return str(int(value)) if value.is_integer() else repr(value)
@@ -407,7 +418,7 @@ def import_fhir(path: str | Path, *, search_dirs: tuple = (),
     child_of: dict[str, str] = {}
     for res in by_type.get("Patient", []):
         p = res.model
-        child = p.id
+        child = dataset_id(p.id)
         if child_id_system:
             child = next((i.value for i in (p.identifier or []) if i.system == child_id_system),
                          None)
@@ -469,7 +480,7 @@ def import_fhir(path: str | Path, *, search_dirs: tuple = (),
                  f"Questionnaire: no instrument definition names this canonical URL "
                  f"(known: {known_urls})")
             continue
-        if not is_valid_id(qr.id):
+        if not is_valid_id(dataset_id(qr.id)):
             skip(res, "id", qr.id, "the QuestionnaireResponse id is not a valid assessment_id "
                  "(1 to 64 letters, digits, '_' or '-')")
             continue
@@ -495,7 +506,7 @@ def import_fhir(path: str | Path, *, search_dirs: tuple = (),
                 skip(res, f"{where}.answer", "", problem, VALUE_READ_AS_BLANK,
                      table="assessments")
             values.setdefault(item, []).append(text)
-        row = {C.ASSESSMENT_ID: qr.id, C.CHILD_ID: child, C.INSTRUMENT: inst.id,
+        row = {C.ASSESSMENT_ID: dataset_id(qr.id), C.CHILD_ID: child, C.INSTRUMENT: inst.id,
                C.DATE: _date_text(qr.authored),
                C.RESPONDENT: _ext_value(qr, EXT["respondent"], "valueCode")}
         for item, texts in values.items():
@@ -522,7 +533,7 @@ def import_fhir(path: str | Path, *, search_dirs: tuple = (),
             skip(res, "lifecycleStatus", g.lifecycleStatus, "a goal entered in error is not "
                  "imported")
             continue
-        if not is_valid_id(g.id):
+        if not is_valid_id(dataset_id(g.id)):
             skip(res, "id", g.id, "the Goal id is not a valid goal_id")
             continue
         child = subject_child(res, g.subject)
@@ -534,7 +545,7 @@ def import_fhir(path: str | Path, *, search_dirs: tuple = (),
             if "level" in parts and "text" in parts:
                 texts[parts["level"].valueInteger] = parts["text"].valueString
         row = {
-            C.GOAL_ID: g.id, C.CHILD_ID: child, C.SET_DATE: _date_text(g.startDate),
+            C.GOAL_ID: dataset_id(g.id), C.CHILD_ID: child, C.SET_DATE: _date_text(g.startDate),
             C.DOMAIN: g.category[0].text if g.category else None,
             C.DESCRIPTION: g.description.text if g.description else None,
             C.IMPORTANCE: _ext_value(g, EXT["importance"], "valueInteger"),
@@ -572,7 +583,7 @@ def import_fhir(path: str | Path, *, search_dirs: tuple = (),
             skip(res, "focus", None, "a goal rating names its Goal in focus (Goal/ID)")
             continue
         ratings.add({
-            C.GOAL_ID: goal, C.DATE: _date_text(o.effectiveDateTime),
+            C.GOAL_ID: dataset_id(goal), C.DATE: _date_text(o.effectiveDateTime),
             C.LEVEL: o.valueInteger,
             C.RATER: o.performer[0].display if o.performer else None,
             C.NOTE: o.note[0].text if o.note else None,
@@ -656,6 +667,10 @@ def _iso(value) -> str | None:
     return pd.Timestamp(value).date().isoformat()
 
 
+def _ref(rtype: str, value) -> dict:
+    return {"reference": f"{rtype}/{fhir_id(value)}"}
+
+
 def _entry(resource: dict) -> dict:
     return {"fullUrl": f"{BASE}/{resource['resourceType']}/{resource['id']}",
             "resource": _clean(resource)}
@@ -666,7 +681,7 @@ def patient_resource(row) -> dict:
         row.get(C.DIAGNOSES)) else []
     name = row.get(C.DISPLAY_NAME)
     return {
-        "resourceType": "Patient", "id": row[C.CHILD_ID],
+        "resourceType": "Patient", "id": fhir_id(row[C.CHILD_ID]),
         "extension": [
             {"url": EXT["referral_date"], "valueDate": _iso(row.get(C.REFERRAL_DATE))}
             if _present(row.get(C.REFERRAL_DATE)) else None,
@@ -710,12 +725,12 @@ def response_resource(row, inst: Instrument, codes: np.ndarray, raw_cells) -> di
         flat.extend(entry if isinstance(entry, list) else [entry])
     respondent = row.get(C.RESPONDENT)
     return {
-        "resourceType": "QuestionnaireResponse", "id": row[C.ASSESSMENT_ID],
+        "resourceType": "QuestionnaireResponse", "id": fhir_id(row[C.ASSESSMENT_ID]),
         "extension": [{"url": EXT["respondent"], "valueCode": respondent}]
         if _present(respondent) else None,
         "questionnaire": f"{inst.questionnaire_url}|{inst.version}",
         "status": "completed",
-        "subject": {"reference": f"Patient/{row[C.CHILD_ID]}"},
+        "subject": _ref("Patient", row[C.CHILD_ID]),
         "authored": _iso(row.get(C.DATE)),
         "item": flat,
     }
@@ -751,9 +766,9 @@ def score_resource(score, inst: Instrument, observation_id: str) -> dict:
         "code": {"coding": [{"system": SCORE_SYSTEM, "code": f"{inst.id}/{score[C.SCORE]}",
                              "display": str(score[C.SCORE_NAME])}],
                  "text": f"{inst.name}: {score[C.SCORE_NAME]}"},
-        "subject": {"reference": f"Patient/{score[C.CHILD_ID]}"},
+        "subject": _ref("Patient", score[C.CHILD_ID]),
         "effectiveDateTime": _iso(score[C.DATE]),
-        "derivedFrom": [{"reference": f"QuestionnaireResponse/{score[C.ASSESSMENT_ID]}"}],
+        "derivedFrom": [_ref("QuestionnaireResponse", score[C.ASSESSMENT_ID])],
         "valueQuantity": {"value": float(score[C.RAW]), "unit": "raw score"} if valid else None,
         "dataAbsentReason": None if valid else {"text": str(score[C.INVALID_REASON])},
         "interpretation": interpretation,
@@ -773,14 +788,14 @@ def goal_resource(row) -> dict:
                                                ("baseline", C.BASELINE_LEVEL))]
     description = row.get(C.DESCRIPTION)
     return {
-        "resourceType": "Goal", "id": row[C.GOAL_ID],
+        "resourceType": "Goal", "id": fhir_id(row[C.GOAL_ID]),
         "extension": [{"url": url, "valueInteger": int(v)} for url, v in ints if _present(v)]
         + levels,
         "lifecycleStatus": "active",
         "category": [{"text": row[C.DOMAIN]}] if _present(row.get(C.DOMAIN)) else None,
         "description": {"text": description} if _present(description) else {
             "extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]},
-        "subject": {"reference": f"Patient/{row[C.CHILD_ID]}"},
+        "subject": _ref("Patient", row[C.CHILD_ID]),
         "startDate": _iso(row.get(C.SET_DATE)),
         "target": [{"dueDate": _iso(row.get(C.TARGET_DATE))}]
         if _present(row.get(C.TARGET_DATE)) else None,
@@ -793,8 +808,8 @@ def rating_resource(row, child_id: str, observation_id: str) -> dict:
         "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": "survey"}]}],
         "code": {"coding": [{"system": OBSERVATION_SYSTEM, "code": GAS_LEVEL_CODE,
                              "display": "Goal attainment scaling level"}]},
-        "subject": {"reference": f"Patient/{child_id}"},
-        "focus": [{"reference": f"Goal/{row[C.GOAL_ID]}"}],
+        "subject": _ref("Patient", child_id),
+        "focus": [_ref("Goal", row[C.GOAL_ID])],
         "effectiveDateTime": _iso(row[C.DATE]),
         "performer": [{"display": row[C.RATER]}] if _present(row.get(C.RATER)) else None,
         "valueInteger": int(row[C.LEVEL]),
@@ -804,7 +819,7 @@ def rating_resource(row, child_id: str, observation_id: str) -> dict:
 
 def observation_id(*parts: str) -> str:
     """A deterministic Observation id (FHIR ids: 1-64 of [A-Za-z0-9.-])."""
-    text = "-".join(parts).replace("_", "-")
+    text = fhir_id("-".join(parts))
     if len(text) <= 64:
         return text
     import hashlib

@@ -242,8 +242,8 @@ def redcap_export(clinic: dict[str, pd.DataFrame], *, labels: bool = False) -> R
         out = block(rows, ASSESSMENT, 3, None, instance[mask])
         out[f"{prefix_i}_date"] = text(rows[C.DATE]).to_numpy()
         out[f"{prefix_i}_respondent"] = rows[C.RESPONDENT].map(resp_code).to_numpy()
-        items = pd.DataFrame({item: text(rows[item]).to_numpy() for item in inst.item_ids},
-                             index=out.index)
+        items = pd.DataFrame({item: text(rows[item]).to_numpy() if item in rows.columns
+                              else None for item in inst.item_ids}, index=out.index)
         items[f"{form}{STATUS_SUFFIX}"] = COMPLETE
         pieces.append(pd.concat([out, items], axis=1))
 

@@ -340,3 +340,23 @@ def test_clinic_definition_with_link_ids(tmp_path, capsys):
     assert data.assessments[C.INSTRUMENT].tolist() == ["clinic-form"]
     assert (tmp_path / "out" / "instruments" / "clinic-form.yaml").exists()
     assert data.scores.set_index(C.SCORE).loc["seeking", C.RAW] == 45.0
+
+
+def test_ids_with_underscores_survive_export_and_import(tmp_path, capsys):
+    """Dataset IDs may hold '_', FHIR ids may not: '_' is written as '.' and read
+    back as '_' (the REDCap import's ids hold event and form names)."""
+    code, out, err = run(["import", "redcap", ROOT / "data" / "sample-redcap", "--out",
+                          tmp_path / "from-redcap"], capsys)
+    assert code == 0, out + err
+    code, out, err = run(["export", "fhir", tmp_path / "from-redcap", "--out",
+                          tmp_path / "b.json"], capsys)
+    assert code == 0, out + err
+    text = (tmp_path / "b.json").read_text()
+    assert '"id":"C0001-assessment.arm.1-demo.child-1"' in text
+    code, out, err = run(["import", "fhir", tmp_path / "b.json", "--out", tmp_path / "back"],
+                         capsys)
+    assert code == 0, out + err
+    first = load_dataset(tmp_path / "from-redcap")
+    back = load_dataset(tmp_path / "back")
+    assert sorted(back.assessments[C.ASSESSMENT_ID]) == sorted(first.assessments[C.ASSESSMENT_ID])
+    assert sorted(back.goal_ratings[C.GOAL_ID]) == sorted(first.goal_ratings[C.GOAL_ID])

@@ -406,3 +406,21 @@ def test_out_must_be_new_or_empty(tmp_path, capsys):
     code, _, err = run(["import", "redcap", REDCAP, "--out", tmp_path / "full"], capsys)
     assert code == 2
     assert "must be a new or empty folder" in err
+
+
+def test_benchmark_export_imports_cleanly(tmp_path):
+    """benchmarks/imports.py's generated export (here 20 children x 5
+    administrations, 3 goals x 4 reviews each) imports with no problem."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("benchmark_imports",
+                                                  ROOT / "benchmarks" / "imports.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    size = bench.write_export(tmp_path, children=20, administrations=5)
+    # 20 enrolment + 60 goal + 240 review + 100 assessment rows
+    assert size["rows"] == 20 + 60 + 240 + 100
+    result = bench.worker("ours", tmp_path, repeats=1)
+    assert result["problems"] == 0
+    assert result["counts"] == {"children": 20, "assessments": 100, "goals": 60,
+                                "goal_ratings": 240}
