@@ -2,10 +2,12 @@
 gives the same scores, answers in nested groups and repeated linkIds, and
 each kind of damaged input reported (never a traceback).
 
-data/sample-fhir/bundle.json is the sample clinic as a collection Bundle:
-entries 1-60 are the Patients C0001..C0060, entry 61 is the first
-QuestionnaireResponse (A00001, demo-child, items grouped by section: item[0]
-is the group section-auditory, whose item[0] is dc_001).
+data/sample-fhir/bundle.json is the sample clinic as a collection Bundle.
+The damage tests use its resources of the children C0001 and C0002 (in
+data/sample: 2 + 7 = 9 administrations, 2 + 3 goals, 4 + 27 ratings):
+entries 1-2 are the Patients, entry 3 is the first QuestionnaireResponse
+(A00001, demo-child, items grouped by section: item[0] is the group
+section-auditory, whose item[0] is dc_001).
 """
 
 from __future__ import annotations
@@ -52,7 +54,14 @@ def sample():
 
 
 def bundle() -> dict:
-    return json.loads(BUNDLE.read_text())
+    """The sample Bundle's resources of C0001 and C0002 (a fresh copy)."""
+    data = json.loads(BUNDLE.read_text())
+    mine = ("Patient/C0001", "Patient/C0002")
+    data["entry"] = [e for e in data["entry"]
+                     if f"Patient/{e['resource']['id']}" in mine and
+                     e["resource"]["resourceType"] == "Patient"
+                     or e["resource"].get("subject", {}).get("reference") in mine]
+    return data
 
 
 def import_bundle(tmp_path, capsys, data: dict):
@@ -197,64 +206,66 @@ def test_repeated_linkid_with_different_answers(tmp_path, capsys):
 # ---------------------------------------------------------------------------
 def test_response_for_an_unknown_questionnaire(tmp_path, capsys):
     data = bundle()
-    qr = data["entry"][60]["resource"]
+    qr = data["entry"][2]["resource"]
     assert qr["id"] == "A00001"
     qr["questionnaire"] = "https://example.org/fhir/Questionnaire/other-form"
     code, text, table, rows = import_bundle(tmp_path, capsys, data)
     assert code == 1
     assert_no_traceback(text)
-    assert table == [("bundle.json", "61", "questionnaire",
+    assert table == [("bundle.json", "3", "questionnaire",
                       "'https://example.org/fhir/Questionnaire/other-form'",
                       "response for an unknown Questionnaire: no instrument definition names "
                       f"this canonical URL (known: {KNOWN})", "resource not imported")]
     assert rows["key"].tolist() == ["QuestionnaireResponse/A00001"]
-    assert counted(text, "QuestionnaireResponse", 202, 201, 1)
-    assert counted(text, "assessments", 201, 201, 0)
+    assert counted(text, "QuestionnaireResponse", 9, 8, 1)
+    assert counted(text, "assessments", 8, 8, 0)
 
 
 def test_linkid_missing_from_the_definition(tmp_path, capsys):
     data = bundle()
-    first = data["entry"][60]["resource"]["item"][0]["item"][0]
+    first = data["entry"][2]["resource"]["item"][0]["item"][0]
     assert first["linkId"] == "dc_001"
     first["linkId"] = "dc_999"
-    code, text, table, _ = import_bundle(tmp_path, capsys, data)
+    code, text, table, rows = import_bundle(tmp_path, capsys, data)
     assert code == 1
     assert_no_traceback(text)
-    assert table == [("bundle.json", "61", "item[0].item[0].linkId", "'dc_999'",
+    assert rows["key"].tolist() == ["QuestionnaireResponse/A00001"]
+    assert table == [("bundle.json", "3", "item[0].item[0].linkId", "'dc_999'",
                       "linkId 'dc_999' is not an item of demo-child: its answer is not "
                       "imported", "value ignored")]
-    assert counted(text, "assessments", 202, 202, 0)
+    assert counted(text, "assessments", 9, 9, 0)
 
 
 def test_item_without_linkid_is_invalid_fhir(tmp_path, capsys):
     data = bundle()
-    del data["entry"][60]["resource"]["item"][0]["item"][0]["linkId"]
+    del data["entry"][2]["resource"]["item"][0]["item"][0]["linkId"]
     code, text, table, _ = import_bundle(tmp_path, capsys, data)
     assert code == 1
     assert_no_traceback(text)
     assert len(table) == 1
     file, row, column, value, rule, action = table[0]
-    assert (file, row, value, action) == ("bundle.json", "61", "", "resource not imported")
+    assert (file, row, value, action) == ("bundle.json", "3", "", "resource not imported")
     assert column.endswith("linkId") and column.startswith("item.0.item.0")
     assert rule.startswith("not a valid FHIR R4 QuestionnaireResponse: ")
-    assert counted(text, "QuestionnaireResponse", 202, 201, 1)
+    assert counted(text, "QuestionnaireResponse", 9, 8, 1)
 
 
 @pytest.mark.parametrize("status", ["in-progress", "entered-in-error", "stopped"])
 def test_responses_not_completed_are_left_out(tmp_path, capsys, status):
     data = bundle()
-    data["entry"][60]["resource"]["status"] = status
-    code, text, table, _ = import_bundle(tmp_path, capsys, data)
+    data["entry"][2]["resource"]["status"] = status
+    code, text, table, rows = import_bundle(tmp_path, capsys, data)
     assert code == 1
     assert_no_traceback(text)
-    assert table == [("bundle.json", "61", "status", repr(status),
+    assert rows["key"].tolist() == ["QuestionnaireResponse/A00001"]
+    assert table == [("bundle.json", "3", "status", repr(status),
                       "only completed and amended responses are scored (this one is "
                       f"{status})", "resource not imported")]
 
 
 def test_amended_response_is_scored(tmp_path, capsys):
     data = bundle()
-    data["entry"][60]["resource"]["status"] = "amended"
+    data["entry"][2]["resource"]["status"] = "amended"
     code, _, table, _ = import_bundle(tmp_path, capsys, data)
     assert (code, table) == (0, [])
 
@@ -276,7 +287,7 @@ def test_duplicate_resource_and_unknown_type(tmp_path, capsys):
          "imported (only Patient, QuestionnaireResponse, Goal and Observation)",
          "resource not imported"),
     ]
-    assert counted(text, "Patient", 61, 60, 1)
+    assert counted(text, "Patient", 3, 2, 1)
     assert counted(text, "other resources", 1, 0, 1)
 
 

@@ -289,12 +289,13 @@ def test_missing_event(tmp_path, capsys):
 def test_unknown_event(tmp_path, capsys):
     frame = records()
     frame.loc[7, "redcap_event_name"] = "followup_arm_3"
-    code, text, table, _ = import_damaged(tmp_path, capsys, frame)
+    code, text, table, rows = import_damaged(tmp_path, capsys, frame)
     assert code == 1
     assert_no_traceback(text)
     assert table == [("records.csv", "9", "redcap_event_name", "'followup_arm_3'",
                       f"unknown event: not one of the mapping's events ({EVENTS})",
                       "row not imported")]
+    assert rows["key"].tolist() == ["record_id=1, event=followup_arm_3, instance=1"]
 
 
 def test_missing_enrolment_event_rejects_the_records_rows(tmp_path, capsys):
@@ -344,6 +345,7 @@ def test_incomplete_form(tmp_path, capsys):
     assert table == [("records.csv", "9", "demo_child_complete", "'0'",
                       "incomplete form: its status is Incomplete; only forms at least Complete "
                       "are imported (--min-status)", "form not imported")]
+    assert rows["key"].tolist() == ["record_id=1, event=assessment_arm_1, instance=1"]
     assert counted(text, "redcap forms", 1376, 1375, 1)
     # --min-status incomplete imports it
     shutil.rmtree(tmp_path / "src")
@@ -379,9 +381,11 @@ def test_duplicated_instance(tmp_path, capsys):
     frame = records()
     frame = pd.concat([frame.iloc[:6], frame.iloc[[5]], frame.iloc[6:]], ignore_index=True)
     # rows 7 and 8 are now both record 1's goal_review instance 3
-    code, text, table, _ = import_damaged(tmp_path, capsys, frame)
+    code, text, table, rows = import_damaged(tmp_path, capsys, frame)
     assert code == 1
     assert_no_traceback(text)
+    assert rows["key"].tolist() == [
+        "record_id=1, event=enrolment_arm_1, instrument=goal_review, instance=3"]
     assert table == [("records.csv", "8", "redcap_repeat_instance", "3",
                       "duplicated instance: this record, event and instance are already on "
                       "row 7", "row not imported")]
