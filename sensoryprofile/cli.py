@@ -70,6 +70,8 @@ def cmd_instruments_show(args) -> int:
     if not inst.clinical_use:
         _out("  DEMONSTRATION FORM: not validated, not for clinical use.")
     _out(f"  licence: {inst.licence}")
+    if inst.fhir_questionnaire:
+        _out(f"  FHIR Questionnaire: {inst.fhir_questionnaire}")
     scale = ", ".join(f"{k} = {v:g}" for k, v in inst.response_scale.values.items())
     _out(f"  response scale: {scale}")
     if inst.response_scale.na_codes:

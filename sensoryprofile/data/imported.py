@@ -163,12 +163,6 @@ def write_imported_dataset(imported: ImportedTables, out_dir: str | Path, *,
     return dataset, report
 
 
-def text_column(values, index=None) -> pd.Series:
-    """Values as a text column (missing as NA)."""
-    return pd.Series(values, index=index, dtype="object").astype("str").where(
-        pd.notna(pd.Series(values, index=index, dtype="object")))
-
-
 #: The columns of each table, in the order an import writes them (items follow
 #: the assessments' meta columns).
 TABLE_COLUMNS = {

@@ -101,11 +101,13 @@ def draft_mapping(dictionary: DataDictionary, instruments: list[Instrument], *,
     -------
     (dict, list of str)
         The mapping as plain data (the format of :func:`load_mapping`), and one
-        line per field it could not place (``form.field: label``).
+        line per field it could not place (``form.field: label``) and per
+        instrument form whose items it did not all find.
     """
     forms = dictionary.forms
     taken: set[str] = {dictionary.record_id}
     assessments = []
+    unplaced_items: list[str] = []
     assigned: set[str] = set()
     for form in forms:
         fields = [f for f in dictionary.form_fields(form) if f.name not in taken]
@@ -128,6 +130,12 @@ def draft_mapping(dictionary: DataDictionary, instruments: list[Instrument], *,
         entry["items"] = best_items
         assessments.append(entry)
         assigned.add(form)
+        missing = [i for i in best.item_ids if i not in best_items]
+        if missing:
+            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more"
+                                               if len(missing) > 10 else "")
+            unplaced_items.append(f"{form}: {len(missing)} item(s) of {best.id} with no "
+                                  f"field: {shown}")
 
     def best_form(words, *, prefer: tuple[str, ...] = ()):
         scored = []
@@ -169,7 +177,7 @@ def draft_mapping(dictionary: DataDictionary, instruments: list[Instrument], *,
         data["goal_ratings"] = ratings
     unmatched = [f"{f.form}.{f.name}: {f.label[:60]}" for f in dictionary.fields.values()
                  if f.name not in taken and f.type != "descriptive"]
-    return data, unmatched
+    return data, unmatched + unplaced_items
 
 
 def mapping_yaml(data: dict, unmatched: list[str] | None = None, *,

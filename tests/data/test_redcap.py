@@ -428,3 +428,34 @@ def test_benchmark_export_imports_cleanly(tmp_path):
     assert result["problems"] == 0
     assert result["counts"] == {"children": 20, "assessments": 100, "goals": 60,
                                 "goal_ratings": 240}
+
+
+def test_draft_from_a_records_file_lists_its_events_and_missing_items(tmp_path, capsys):
+    src = tmp_path / "src"
+    src.mkdir()
+    frame = pd.read_csv(REDCAP / "dictionary.csv", dtype=str, keep_default_na=False)
+    # the form lacks dc_079 and dc_080: 78 of 80 items still place it as demo-child
+    frame = frame[~frame["Variable / Field Name"].isin(["dc_079", "dc_080"])]
+    frame.to_csv(src / "dictionary.csv", index=False)
+    shutil.copy(REDCAP / "records.csv", src)
+    code, out, err = run(["import", "redcap", src, "--draft-mapping", tmp_path / "m.yaml"],
+                         capsys)
+    assert code == 0, err
+    text = (tmp_path / "m.yaml").read_text()
+    assert "events:\n  enrolment_arm_1: null\n  assessment_arm_1: null\n" \
+           "  enrolment_arm_2: null\n  assessment_arm_2: null\n" in text
+    assert "#   demo_child: 2 item(s) of demo-child with no field: dc_079, dc_080" in text
+    assert "demo_child: 2 item(s) of demo-child with no field: dc_079, dc_080" in out
+
+
+def test_label_headers_are_refused_with_a_message(tmp_path, capsys):
+    frame = records().rename(columns={"record_id": "Record ID", "dob": "Date of birth"})
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(REDCAP / "dictionary.csv", src)
+    shutil.copy(REDCAP / "mapping.yaml", src)
+    frame.to_csv(src / "records.csv", index=False)
+    code, out, err = run(["import", "redcap", src, "--out", tmp_path / "out"], capsys)
+    assert code == 1
+    assert "records.csv: the column headers are field labels, not variable names" in err
+    assert_no_traceback(out + err)
