@@ -488,10 +488,40 @@ def _sample_system(args) -> int:
     return EXIT_OK
 
 
+def _import_redcap_api(args, mapping_path) -> int:
+    """`import redcap --api-url URL`: download with PyCap, then the file route."""
+    import tempfile
+
+    from sensoryprofile.data.imported import check_output_folder
+    from sensoryprofile.data.redcap import TOKEN_VARIABLE, download_redcap
+
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise UsageError(f"--api-url needs the project's API token in the environment "
+                         f"variable {TOKEN_VARIABLE} (never on the command line)")
+    if args.source or args.dictionary:
+        raise UsageError("--api-url downloads the records and the dictionary: give no "
+                         "RECORDS and no --dictionary with it")
+    if mapping_path is None and not args.draft_mapping:
+        raise UsageError("--api-url needs --mapping FILE (or --draft-mapping FILE)")
+    if args.out:
+        check_output_folder(args.out)
+    with tempfile.TemporaryDirectory(prefix="sensoryprofile-redcap-") as tmp:
+        folder = Path(args.keep_export) if args.keep_export else Path(tmp)
+        files = download_redcap(args.api_url, token, folder)
+        _out(f"downloaded the records and the data dictionary from {args.api_url}"
+             + (f" into {folder}" if args.keep_export else ""))
+        args.api_url = None
+        args.source, args.dictionary = str(files["records"]), str(files["dictionary"])
+        return cmd_import_redcap(args)
+
+
 def cmd_import_redcap(args) -> int:
     from sensoryprofile.data.redcap_dictionary import load_mapping, read_dictionary
 
     records, dictionary_path, mapping_path = _redcap_files(args)
+    if args.api_url:
+        return _import_redcap_api(args, mapping_path)
     if dictionary_path is None:
         raise UsageError("import redcap needs --dictionary FILE (the project's data "
                          "dictionary CSV), or a SOURCE folder holding dictionary.csv")
@@ -605,6 +635,11 @@ def _add_import_parsers(sub) -> None:
     q.add_argument("--instruments", action="append", metavar="DIR", help="folder of "
                    "instrument definition files (repeatable)")
     q.add_argument("--report", metavar="CSV", help="also write the problems as CSV")
+    q.add_argument("--api-url", metavar="URL", help="download the records and the dictionary "
+                   "through the REDCap API (needs PyCap: the `redcap` extra; the token is "
+                   "read from the environment variable REDCAP_API_TOKEN)")
+    q.add_argument("--keep-export", metavar="DIR", help="with --api-url: keep the downloaded "
+                   "records.csv and dictionary.csv in DIR")
     q.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
     q.set_defaults(func=cmd_import_redcap)
     q = isub.add_parser("fhir", help="FHIR R4 resources: a Bundle (JSON) or NDJSON files")

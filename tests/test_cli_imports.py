@@ -109,3 +109,87 @@ def test_commands_that_do_not_use_fhir_do_not_import_it():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=ROOT, check=False)
     assert "loaded: []" in done.stdout, done.stdout + done.stderr
+
+
+# ---------------------------------------------------------------------------
+# the REDCap API route (PyCap): no server can be reached here, so PyCap's
+# Project is replaced by a stand-in that serves the sample's files
+# ---------------------------------------------------------------------------
+class _FakeRedcapError(Exception):
+    pass
+
+
+def _fake_pycap(monkeypatch, calls: dict, *, fail: str | None = None):
+    import types
+
+    class Project:
+        def __init__(self, url, token):
+            calls["init"] = (url, token)
+            if fail:
+                raise _FakeRedcapError(fail)
+
+        def export_metadata(self, format_type):
+            calls["metadata"] = format_type
+            return (REDCAP / "dictionary.csv").read_text()
+
+        def export_records(self, **kwargs):
+            calls["records"] = kwargs
+            return (REDCAP / "records.csv").read_text()
+
+    module = types.ModuleType("redcap")
+    module.Project, module.RedcapError = Project, _FakeRedcapError
+    monkeypatch.setitem(sys.modules, "redcap", module)
+
+
+def test_import_through_the_api(tmp_path, capsys, monkeypatch):
+    calls: dict = {}
+    _fake_pycap(monkeypatch, calls)
+    monkeypatch.setenv("REDCAP_API_TOKEN", "0123456789ABCDEF")
+    code, out, err = run(["import", "redcap", "--api-url", "https://redcap.example/api/",
+                          "--mapping", REDCAP / "mapping.yaml", "--out", tmp_path / "o",
+                          "--keep-export", tmp_path / "export"], capsys)
+    assert code == 0, out + err
+    assert calls["init"] == ("https://redcap.example/api/", "0123456789ABCDEF")
+    assert calls["metadata"] == "csv"
+    # raw codes, raw headers, unique event names: the files the file route reads
+    assert calls["records"] == {"format_type": "csv", "raw_or_label": "raw",
+                                "raw_or_label_headers": "raw", "event_name": "unique",
+                                "export_checkbox_labels": False}
+    assert "60 children, 202 assessments, 196 goals, 918 goal ratings accepted" in out
+    assert (tmp_path / "export" / "records.csv").read_text() == (
+        REDCAP / "records.csv").read_text()
+    assert "0123456789ABCDEF" not in out + err
+
+
+def test_api_errors_never_show_the_token(tmp_path, capsys, monkeypatch):
+    _fake_pycap(monkeypatch, {}, fail="401 Client Error for token=SECRETTOKEN42")
+    monkeypatch.setenv("REDCAP_API_TOKEN", "SECRETTOKEN42")
+    code, out, err = run(["import", "redcap", "--api-url", "https://redcap.example/api/",
+                          "--mapping", REDCAP / "mapping.yaml", "--out", tmp_path / "o"],
+                         capsys)
+    assert code == 1
+    assert "REDCap API at https://redcap.example/api/: _FakeRedcapError: 401 Client Error " \
+           "for token=(token)" in err
+    assert "SECRETTOKEN42" not in out + err
+
+
+def test_api_needs_a_token_in_the_environment(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("REDCAP_API_TOKEN", raising=False)
+    code, _, err = run(["import", "redcap", "--api-url", "https://redcap.example/api/",
+                        "--mapping", REDCAP / "mapping.yaml", "--out", tmp_path / "o"], capsys)
+    assert code == 2
+    assert "REDCAP_API_TOKEN" in err
+
+
+def test_api_arguments_fit_pycap_when_installed():
+    """The keyword arguments sent are PyCap's own (checked when PyCap is installed)."""
+    import inspect
+
+    import pytest
+
+    redcap = pytest.importorskip("redcap")
+    from sensoryprofile.data.redcap import API_RECORDS
+
+    params = inspect.signature(redcap.Project.export_records).parameters
+    assert set(API_RECORDS) <= set(params)
+    assert "format_type" in inspect.signature(redcap.Project.export_metadata).parameters

@@ -619,3 +619,49 @@ def import_redcap(records: str | Path | pd.DataFrame, dictionary: DataDictionary
                         for spec in mapping.assessments}.values())
     return ImportedTables(tables=tables, origins=origins, fields=fields,
                           instruments=instruments, report=report, identifying=identifying)
+
+
+# ---------------------------------------------------------------------------
+# the REDCap API (optional: PyCap, the `redcap` extra)
+# ---------------------------------------------------------------------------
+#: Environment variable holding the API token (never a command-line argument,
+#: which process lists and shell histories keep).
+TOKEN_VARIABLE = "REDCAP_API_TOKEN"
+#: How the export is asked for: the layout the file route reads.
+API_RECORDS = {"format_type": "csv", "raw_or_label": "raw", "raw_or_label_headers": "raw",
+               "event_name": "unique", "export_checkbox_labels": False}
+
+
+def download_redcap(url: str, token: str, folder: str | Path) -> dict[str, Path]:
+    """Download a project's records and data dictionary through the REDCap API
+    (with PyCap) into ``folder`` as ``records.csv`` and ``dictionary.csv``.
+
+    The records are asked for raw, with raw headers and unique event names:
+    exactly the files the import reads, so the API route and the file route
+    are one import. The token is never shown in a message.
+
+    Raises
+    ------
+    UsageError
+        PyCap is not installed (``pip install 'sensoryprofile[redcap]'``).
+    DatasetError
+        The server refused or could not be reached.
+    """
+    try:
+        from redcap import Project, RedcapError
+    except ImportError:
+        raise UsageError("the REDCap API route needs PyCap: pip install "
+                         "'sensoryprofile[redcap]' (or export the records and the data "
+                         "dictionary as CSV files and import those)") from None
+    folder = Path(folder)
+    try:
+        project = Project(url, token)
+        dictionary = project.export_metadata(format_type="csv")
+        records = project.export_records(**API_RECORDS)
+    except (RedcapError, ValueError, OSError) as exc:
+        text = str(exc).replace(token, "(token)") if token else str(exc)
+        raise DatasetError(f"REDCap API at {url}: {type(exc).__name__}: {text[:300]}") from None
+    from sensoryprofile.data.tables import write_text_atomic
+
+    return {"dictionary": write_text_atomic(str(dictionary), folder / "dictionary.csv"),
+            "records": write_text_atomic(str(records), folder / "records.csv")}
