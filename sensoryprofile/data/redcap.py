@@ -425,11 +425,31 @@ def _form_rows(rows: _Rows, dictionary: DataDictionary, form: str, present: set[
     return np.flatnonzero(take)
 
 
+def _keys(rows: _Rows, positions: np.ndarray) -> pd.Series:
+    """:meth:`_Rows.key` of many rows at once (the same text, built by column)."""
+    def part(values, label):
+        series = pd.Series(values[positions], dtype=object)
+        return (label + series.astype(str)).where(series.notna(), "")
+
+    if rows.record_field in rows.identifying:
+        record = pd.Series(f"{rows.record_field}=(hidden: identifying)", index=range(
+            len(positions)), dtype=object)
+    else:
+        record = part(rows.record, f"{rows.record_field}=")
+    number = pd.Series(rows.rnum[positions])
+    pieces = [record, part(rows.event, "event="), part(rows.rinst, "instrument="),
+              ("instance=" + number.astype(str)).where(number > 0, "")]
+    keys = pieces[0]
+    for piece in pieces[1:]:
+        keys = keys + np.where((keys != "") & (piece != ""), ", ", "") + piece
+    return keys
+
+
 def _origins(rows: _Rows, positions: np.ndarray, group: str) -> pd.DataFrame:
     return pd.DataFrame({
         ORIGIN_COLUMNS[0]: rows.file,
         ORIGIN_COLUMNS[1]: positions + 2,
-        ORIGIN_COLUMNS[2]: [rows.key(i) for i in positions],
+        ORIGIN_COLUMNS[2]: _keys(rows, positions).to_numpy(dtype=object),
         ORIGIN_COLUMNS[3]: group,
     })
 
