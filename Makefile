@@ -14,7 +14,7 @@ LAB_STAMP := $(LAB)/.installed
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,redcap]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (sensoryprofile)" >/dev/null
 	touch $(STAMP)
 
@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/goals.py
 	$(BIN)/python benchmarks/reports.py
 	$(BIN)/python benchmarks/caseload.py
+	$(BIN)/python benchmarks/imports.py
 
 # Rebuild the lock file of exact versions from both environments (.venv with
 # every extra, and .venv-lab).

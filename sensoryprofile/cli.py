@@ -79,6 +79,8 @@ def cmd_instruments_show(args) -> int:
     if not inst.clinical_use:
         _out("  DEMONSTRATION FORM: not validated, not for clinical use.")
     _out(f"  licence: {inst.licence}")
+    if inst.fhir_questionnaire:
+        _out(f"  FHIR Questionnaire: {inst.fhir_questionnaire}")
     scale = ", ".join(f"{k} = {v:g}" for k, v in inst.response_scale.values.items())
     _out(f"  response scale: {scale}")
     if inst.response_scale.na_codes:
@@ -273,6 +275,8 @@ def cmd_sample(args) -> int:
         return EXIT_OK
     if args.children < 1:
         raise UsageError(f"--children must be at least 1, but {args.children} was passed")
+    if args.format != "csv":
+        return _sample_system(args)
     written = write_clinic(args.out, n_children=args.children, seed=args.seed)
     for path in written.values():
         _out(f"wrote {path}")
@@ -513,6 +517,221 @@ def cmd_demo(args) -> int:
 
 
 # ---------------------------------------------------------------------------
+# imports from clinic systems (REDCap, FHIR) and the FHIR export (issue #15)
+# ---------------------------------------------------------------------------
+def _redcap_files(args) -> tuple[Path | None, Path | None, Path | None]:
+    """(records, dictionary, mapping): SOURCE is a records CSV or a folder
+    holding records.csv, dictionary.csv and mapping.yaml."""
+    records = Path(args.source) if args.source else None
+    dictionary = Path(args.dictionary) if args.dictionary else None
+    mapping = Path(args.mapping) if args.mapping else None
+    if records is not None and records.is_dir():
+        folder = records
+        records = folder / "records.csv"
+        dictionary = dictionary or folder / "dictionary.csv"
+        mapping = mapping or folder / "mapping.yaml"
+    return records, dictionary, mapping
+
+
+def _import_summary(dataset, report, out) -> int:
+    counts = ", ".join(f"{len(getattr(dataset, t))} {t.replace('_', ' ')}"
+                       for t in ("children", "assessments", "goals", "goal_ratings"))
+    _out(f"wrote a dataset to {out}: {counts} accepted")
+    _out("")
+    _out(report.format_text())
+    return EXIT_PROBLEMS if report.problems else EXIT_OK
+
+
+def _write_import_report(report, path) -> None:
+    from sensoryprofile.data.tables import write_csv_atomic
+
+    write_csv_atomic(report.to_frame(), path)
+    _out(f"report written to {path}")
+
+
+def _sample_system(args) -> int:
+    """`sample --format redcap|fhir`: the sample clinic as a clinic system exports it."""
+    if args.format == "redcap":
+        from sensoryprofile.synthetic.redcap import write_redcap_sample
+
+        written = write_redcap_sample(args.out, n_children=args.children, seed=args.seed)
+    else:
+        from sensoryprofile.synthetic.fhir import write_fhir_sample
+
+        written = write_fhir_sample(args.out, n_children=args.children, seed=args.seed)
+    for path in written.values():
+        _out(f"wrote {path}")
+    return EXIT_OK
+
+
+def _import_redcap_api(args, mapping_path) -> int:
+    """`import redcap --api-url URL`: download with PyCap, then the file route."""
+    import tempfile
+
+    from sensoryprofile.data.imported import check_output_folder
+    from sensoryprofile.data.redcap import TOKEN_VARIABLE, download_redcap
+
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if not token:
+        raise UsageError(f"--api-url needs the project's API token in the environment "
+                         f"variable {TOKEN_VARIABLE} (never on the command line)")
+    if args.source or args.dictionary:
+        raise UsageError("--api-url downloads the records and the dictionary: give no "
+                         "RECORDS and no --dictionary with it")
+    if mapping_path is None and not args.draft_mapping:
+        raise UsageError("--api-url needs --mapping FILE (or --draft-mapping FILE)")
+    if args.out:
+        check_output_folder(args.out)
+    with tempfile.TemporaryDirectory(prefix="sensoryprofile-redcap-") as tmp:
+        folder = Path(args.keep_export) if args.keep_export else Path(tmp)
+        files = download_redcap(args.api_url, token, folder)
+        _out(f"downloaded the records and the data dictionary from {args.api_url}"
+             + (f" into {folder}" if args.keep_export else ""))
+        args.api_url = None
+        args.source, args.dictionary = str(files["records"]), str(files["dictionary"])
+        return cmd_import_redcap(args)
+
+
+def cmd_import_redcap(args) -> int:
+    from sensoryprofile.data.redcap_dictionary import load_mapping, read_dictionary
+
+    records, dictionary_path, mapping_path = _redcap_files(args)
+    if args.api_url:
+        return _import_redcap_api(args, mapping_path)
+    if dictionary_path is None:
+        raise UsageError("import redcap needs --dictionary FILE (the project's data "
+                         "dictionary CSV), or a SOURCE folder holding dictionary.csv")
+    search = tuple(Path(d) for d in (args.instruments or []))
+    if args.draft_mapping:
+        from sensoryprofile.data.redcap import EVENT, read_records
+        from sensoryprofile.data.redcap_draft import draft_mapping, mapping_yaml
+        from sensoryprofile.data.tables import write_text_atomic
+        from sensoryprofile.instruments import list_instruments, load_instrument
+
+        dictionary = read_dictionary(dictionary_path)
+        instruments = list_instruments() + [load_instrument(p) for d in search
+                                            for p in sorted(d.glob("*.y*ml"))]
+        events = None
+        if records is not None and records.exists():
+            frame = read_records(records)
+            if EVENT in frame.columns:
+                events = list(dict.fromkeys(frame[EVENT].dropna().str.strip()))
+        data, unmatched = draft_mapping(dictionary, instruments, events=events)
+        write_text_atomic(mapping_yaml(data, unmatched), args.draft_mapping)
+        forms = ", ".join(f"{a['form']} = {a['instrument']}" for a in data["assessments"])
+        _out(f"wrote a draft mapping to {args.draft_mapping}")
+        _out(f"  children: form {data['children']['form']}; instruments: {forms or 'none'}")
+        if "goals" in data:
+            _out(f"  goals: form {data['goals']['form']}"
+                 + (f"; ratings: form {data['goal_ratings']['form']}"
+                    if "goal_ratings" in data else ""))
+        if unmatched:
+            _out(f"  {len(unmatched)} field(s) not matched (listed at the end of the file):")
+            for line in unmatched[:20]:
+                _out(f"    {line}")
+            if len(unmatched) > 20:
+                _out(f"    ... and {len(unmatched) - 20} more")
+        _out("Read it and correct it before importing: a draft is not a checked mapping.")
+        return EXIT_OK
+    if records is None or mapping_path is None or not args.out:
+        raise UsageError("import redcap needs RECORDS (or a folder), --mapping FILE and --out "
+                         "DIR (or --draft-mapping FILE to write a first mapping)")
+    from sensoryprofile.data.imported import check_output_folder, write_imported_dataset
+    from sensoryprofile.data.redcap import import_redcap
+
+    check_output_folder(args.out)
+    dictionary = read_dictionary(dictionary_path)
+    mapping = load_mapping(mapping_path, dictionary, search_dirs=search)
+    imported = import_redcap(records, dictionary, mapping, min_status=args.min_status)
+    dataset, report = write_imported_dataset(imported, args.out, today=args.today)
+    if args.report:
+        _write_import_report(report, args.report)
+    return _import_summary(dataset, report, args.out)
+
+
+def cmd_import_fhir(args) -> int:
+    from sensoryprofile.data.fhir import import_fhir
+    from sensoryprofile.data.imported import check_output_folder, write_imported_dataset
+
+    check_output_folder(args.out)
+    search = tuple(Path(d) for d in (args.instruments or []))
+    imported = import_fhir(args.source, search_dirs=search,
+                           child_id_system=args.child_id_system)
+    dataset, report = write_imported_dataset(imported, args.out, today=args.today)
+    if args.report:
+        _write_import_report(report, args.report)
+    return _import_summary(dataset, report, args.out)
+
+
+def cmd_export_fhir(args) -> int:
+    from sensoryprofile.data.dataset import load_dataset
+    from sensoryprofile.data.fhir import export_bundle, write_bundle
+
+    dataset = load_dataset(args.data, today=args.today)
+    bundle = export_bundle(dataset, scores=not args.no_scores)
+    write_bundle(bundle, args.out)
+    kinds: dict[str, int] = {}
+    for entry in bundle["entry"]:
+        kind = entry["resource"]["resourceType"]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    _out(f"wrote a FHIR R4 Bundle to {args.out} (validated with fhir.resources): "
+         + ", ".join(f"{n} {k}" for k, n in kinds.items()))
+    return _problem_note(dataset)
+
+
+def export_fhir_parser() -> argparse.ArgumentParser:
+    """`export fhir DATA --out FILE`: main() routes it here, since `export DATA` is
+    the de-identified extract (a dataset folder named `fhir` is `./fhir` there)."""
+    q = _Parser(prog="sensoryprofile export fhir", description=(
+        "Write each scored administration as a QuestionnaireResponse and each score as an "
+        "Observation (with the Patients, Goals and goal ratings) in a FHIR R4 Bundle."))
+    q.add_argument("data", help="dataset folder or .xlsx workbook")
+    q.add_argument("--out", required=True, help="Bundle JSON file to write")
+    q.add_argument("--no-scores", action="store_true", help="leave out the score Observations")
+    q.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    q.set_defaults(func=cmd_export_fhir)
+    return q
+
+
+def _add_import_parsers(sub) -> None:
+    p = sub.add_parser("import", help="turn a clinic system's export into a dataset "
+                       "(REDCap, FHIR)")
+    isub = p.add_subparsers(dest="system", metavar="SYSTEM", parser_class=_Parser)
+    isub.required = True
+    q = isub.add_parser("redcap", help="a REDCap records export + data dictionary + mapping")
+    q.add_argument("source", nargs="?", help="records CSV (raw or labelled values), or a "
+                   "folder with records.csv, dictionary.csv and mapping.yaml")
+    q.add_argument("--dictionary", help="the project's data dictionary CSV")
+    q.add_argument("--mapping", help="mapping YAML (docs/redcap-import.md)")
+    q.add_argument("--out", help="new, empty folder for the dataset")
+    q.add_argument("--draft-mapping", metavar="FILE", help="write a first mapping drafted from "
+                   "the dictionary (and the events of RECORDS, if given) instead of importing")
+    q.add_argument("--min-status", choices=["complete", "unverified", "incomplete"],
+                   default="complete", help="least form status imported (default: complete)")
+    q.add_argument("--instruments", action="append", metavar="DIR", help="folder of "
+                   "instrument definition files (repeatable)")
+    q.add_argument("--report", metavar="CSV", help="also write the problems as CSV")
+    q.add_argument("--api-url", metavar="URL", help="download the records and the dictionary "
+                   "through the REDCap API (needs PyCap: the `redcap` extra; the token is "
+                   "read from the environment variable REDCAP_API_TOKEN)")
+    q.add_argument("--keep-export", metavar="DIR", help="with --api-url: keep the downloaded "
+                   "records.csv and dictionary.csv in DIR")
+    q.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    q.set_defaults(func=cmd_import_redcap)
+    q = isub.add_parser("fhir", help="FHIR R4 resources: a Bundle (JSON) or NDJSON files")
+    q.add_argument("source", help="Bundle JSON file, NDJSON file, or a folder of NDJSON files")
+    q.add_argument("--out", required=True, help="new, empty folder for the dataset")
+    q.add_argument("--instruments", action="append", metavar="DIR", help="folder of "
+                   "instrument definition files (repeatable): their fhir.questionnaire URLs")
+    q.add_argument("--child-id-system", metavar="URL", help="take child_id from the Patient "
+                   "identifier of this system (default: the Patient id)")
+    q.add_argument("--report", metavar="CSV", help="also write the problems as CSV")
+    q.add_argument("--today", type=_date_arg, default=None, help=argparse.SUPPRESS)
+    q.set_defaults(func=cmd_import_fhir)
+
+
+
+# ---------------------------------------------------------------------------
 def _date_arg(text: str):
     from sensoryprofile.dates import to_date
 
@@ -577,6 +796,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--messy", action="store_true", help="the small clinic with planted "
                    "defects (data/sample-messy)")
+    p.add_argument("--format", choices=["csv", "redcap", "fhir"], default="csv",
+                   help="csv: a dataset folder (default); redcap: a REDCap export "
+                   "(data/sample-redcap); fhir: a FHIR R4 Bundle (data/sample-fhir)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("goals", help="goal attainment (GAS T-scores) per review and per goal")
@@ -653,7 +875,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_report_all)
 
-    p = sub.add_parser("export", help="a de-identified copy of a dataset for research")
+    p = sub.add_parser("export", help="a de-identified copy of a dataset for research ("
+                       "`export fhir DATA --out FILE`: a FHIR R4 Bundle of the scores)")
     p.add_argument("data", nargs="?", help="dataset folder or .xlsx workbook")
     p.add_argument("--out", help="new, empty output folder")
     p.add_argument("--key-file", help="secret key file (HMAC-SHA256 pseudonyms, date shifts; "
@@ -671,11 +894,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="score an example assessment for each shipped instrument")
     p.set_defaults(func=cmd_demo)
+    _add_import_parsers(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["export", "fhir"]:
+        parser, argv = export_fhir_parser(), argv[2:]
+    else:
+        parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)

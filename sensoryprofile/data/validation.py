@@ -169,9 +169,11 @@ class ValidationReport:
         lines = []
         if self.counts:
             lines.append("Rows read = accepted + rejected:")
+            width = max(14, *(len(t) for t in self.counts))  # imports name longer sources
             for table, c in self.counts.items():
                 mark = "" if c.reconciles else "  (DOES NOT RECONCILE)"
-                lines.append(f"  {table:<14} {c.read:>7} = {c.accepted:>7} + {c.rejected:>5}{mark}")
+                lines.append(f"  {table:<{width}} {c.read:>7} = {c.accepted:>7} + "
+                             f"{c.rejected:>5}{mark}")
             lines.append("")
         if not self.problems:
             lines.append("No problems found.")

@@ -144,6 +144,11 @@ def _schema_message(error) -> tuple[list, str]:
         names = expected if isinstance(expected, list) else [expected]
         want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
         return path, f"expected {want}, got {inst!r}"
+    if v == "pattern" and path and path[-1] == "link_id":
+        return path, f"{inst!r} is not a valid linkId: no spaces at either end"
+    if v == "pattern" and path and path[-1] == "questionnaire":
+        return path, (f"{inst!r} is not a canonical URL: an absolute URI such as "
+                      "https://example.org/fhir/Questionnaire/my-form, without '|version'")
     if v == "pattern":
         return path, f"{inst!r} is not a valid id: use 1 to 64 letters, digits, '_' or '-'"
     if v in ("minItems", "maxItems") and error.schema.get("minItems") == 2 == error.schema.get(
@@ -229,6 +234,18 @@ def _semantic_checks(data: dict, err, warn) -> None:  # noqa: C901 - a list of r
         if section is not None and section not in section_ids:
             err(["items", i, "section"],
                 f"{section!r} is not one of {', '.join(sorted(map(str, section_ids)))}")
+
+    # FHIR linkIds (an item's link_id, else its id) name one item each (two
+    # items with one id are reported above, not again here)
+    link_owner: dict[str, tuple[str, bool]] = {}
+    for i, item in dicts("items"):
+        link, explicit = item.get("link_id", item.get("id")), "link_id" in item
+        if not isinstance(link, str):
+            continue
+        if link in link_owner and (explicit or link_owner[link][1]):
+            err(["items", i, "link_id" if explicit else "id"],
+                f"linkId {link!r} is already the linkId of item {link_owner[link][0]!r}")
+        link_owner.setdefault(link, (item.get("id"), explicit))
 
     # scores
     score_ids: dict[str, dict] = {}
@@ -393,7 +410,8 @@ def _build(data: dict, source: str | None) -> Instrument:
         na_counts_as=None if counts_as == "exclude" else counts_as,
     )
     items = tuple(Item(id=i["id"], text=i.get("text"), section=i.get("section"),
-                       quadrant=i.get("quadrant")) for i in data["items"])
+                       quadrant=i.get("quadrant"), link_id=i.get("link_id"))
+                  for i in data["items"])
     scores = []
     for s in data["scores"]:
         if "items" in s:
@@ -436,6 +454,7 @@ def _build(data: dict, source: str | None) -> Instrument:
         z_cuts=tuple(classification.get("z_cuts") or DEFAULT_Z_CUTS),
         reliability=reliability, direction=default_direction,
         description=data.get("description"), source=source,
+        fhir_questionnaire=(data.get("fhir") or {}).get("questionnaire"),
     )
 
 

@@ -23,6 +23,8 @@ DEFAULT_LABELS = {
     "much_more": "Much More Than Others",
 }
 DEFAULT_Z_CUTS = (1.0, 2.0)
+#: Canonical URL of a form's Questionnaire when its definition names none.
+DEFAULT_QUESTIONNAIRE_PREFIX = "urn:sensoryprofile:questionnaire:"
 #: Ordinal level of each classification: -2 (much less) ... +2 (much more).
 LEVELS = dict(zip(LEVEL_KEYS, (-2, -1, 0, 1, 2), strict=True))
 
@@ -56,6 +58,13 @@ class Item:
     text: str | None = None
     section: str | None = None
     quadrant: str | None = None
+    # FHIR (optional): the item's linkId in the form's Questionnaire
+    link_id: str | None = None
+
+    @property
+    def fhir_link_id(self) -> str:
+        """The linkId of this item in a QuestionnaireResponse (default: its id)."""
+        return self.link_id if self.link_id is not None else self.id
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,8 @@ class Instrument:
     direction: str = "higher_more"
     description: str | None = None
     source: str | None = None  # file it was loaded from (a shipped id for package data)
+    # FHIR (optional): the canonical URL of the form's Questionnaire
+    fhir_questionnaire: str | None = None
 
     def __hash__(self) -> int:
         return hash((self.id, self.version, self.source))
@@ -164,6 +175,12 @@ class Instrument:
         raise UsageError(f"The value for `section_id` must be one of "
                          f"{[s.id for s in self.sections]} ({self.id}), but {section_id!r} "
                          "was passed")
+
+    @property
+    def questionnaire_url(self) -> str:
+        """The canonical URL of this form's FHIR Questionnaire: the ``fhir``
+        key of the definition, else ``urn:sensoryprofile:questionnaire:<id>``."""
+        return self.fhir_questionnaire or f"{DEFAULT_QUESTIONNAIRE_PREFIX}{self.id}"
 
     @property
     def quadrant_scores(self) -> tuple[Score, ...]:
@@ -207,12 +224,14 @@ class Instrument:
         if self.description is not None:
             out["description"] = self.description
         out["direction"] = self.direction
+        if self.fhir_questionnaire is not None:
+            out["fhir"] = {"questionnaire": self.fhir_questionnaire}
         out["response_scale"] = scale
         out["sections"] = [{"id": s.id, "name": s.name, "kind": s.kind} for s in self.sections]
         items = []
         for item in self.items:
             entry: dict = {"id": item.id}
-            for key in ("text", "section", "quadrant"):
+            for key in ("text", "section", "quadrant", "link_id"):
                 if getattr(item, key) is not None:
                     entry[key] = getattr(item, key)
             items.append(entry)

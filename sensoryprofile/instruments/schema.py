@@ -37,6 +37,22 @@ _missing = {
     },
 }
 
+# ---------------------------------------------------------------------------
+# FHIR keys (optional, additive; docs/instrument-format.md, "fhir" and
+# "link_id"): used by `sensoryprofile import fhir` and `export fhir`.
+# ---------------------------------------------------------------------------
+#: A FHIR linkId: non-empty text of at most 255 characters, no surrounding space.
+FHIR_LINK_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^\S(.*\S)?$"}
+FHIR_BLOCK = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["questionnaire"],
+    "properties": {
+        # a canonical URL (absolute URI, no version suffix: "|1.0" is matched apart)
+        "questionnaire": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s|]+$"},
+    },
+}
+
 INSTRUMENT_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "sensoryprofile instrument definition, format 1",
@@ -57,6 +73,8 @@ INSTRUMENT_SCHEMA: dict = {
         "clinical_use": {"type": "boolean"},
         "description": {"type": "string"},
         "direction": {"enum": list(DIRECTIONS)},
+        # FHIR (optional): the Questionnaire this form is, by its canonical URL
+        "fhir": FHIR_BLOCK,
         "response_scale": {
             "type": "object",
             "additionalProperties": False,
@@ -105,6 +123,8 @@ INSTRUMENT_SCHEMA: dict = {
                     "text": {"type": "string"},
                     "section": {"type": "string"},
                     "quadrant": {"enum": list(QUADRANTS)},
+                    # FHIR (optional): the item's linkId in the Questionnaire
+                    "link_id": FHIR_LINK_ID,
                 },
             },
         },

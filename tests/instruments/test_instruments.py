@@ -252,11 +252,11 @@ CHILD_CASES = [
      "demo-child.yaml: (top level): missing required field 'name'"),
     ("unknown top-level field", _set(["colour"], "red"),
      "demo-child.yaml: (top level): unknown field 'colour' (known fields: age_range_months, "
-     "classification, clinical_use, description, direction, format, id, items, licence, name, "
-     "norms, reliability, respondent, response_scale, scores, sections, version)"),
+     "classification, clinical_use, description, direction, fhir, format, id, items, licence, "
+     "name, norms, reliability, respondent, response_scale, scores, sections, version)"),
     ("unknown item field", _set(["items", 0, "weight"], 2),
-     "demo-child.yaml: items[0]: unknown field 'weight' (known fields: id, quadrant, section, "
-     "text)"),
+     "demo-child.yaml: items[0]: unknown field 'weight' (known fields: id, link_id, quadrant, "
+     "section, text)"),
     ("bad instrument id", _set(["id"], "demo child"),
      "demo-child.yaml: id: 'demo child' is not a valid id: use 1 to 64 letters, digits, '_' "
      "or '-'"),
@@ -312,6 +312,18 @@ CHILD_CASES = [
      "body_position, conduct, movement, oral, social_emotional, touch, visual"),
     ("item id used twice", _set(["items", 1, "id"], "dc_001"),
      "demo-child.yaml: items[1].id: item id 'dc_001' is used twice"),
+    # the optional FHIR keys (issue #15)
+    ("linkId used twice", _set(["items", 1, "link_id"], "dc_001"),
+     "demo-child.yaml: items[1].link_id: linkId 'dc_001' is already the linkId of item "
+     "'dc_001'"),
+    ("linkId with a space at the end", _set(["items", 0, "link_id"], "q1 "),
+     "demo-child.yaml: items[0].link_id: 'q1 ' is not a valid linkId: no spaces at either end"),
+    ("questionnaire not a canonical URL", _set(["fhir", "questionnaire"], "demo child|1.0"),
+     "demo-child.yaml: fhir.questionnaire: 'demo child|1.0' is not a canonical URL: an "
+     "absolute URI such as https://example.org/fhir/Questionnaire/my-form, without "
+     "'|version'"),
+    ("unknown fhir field", _set(["fhir", "version"], "4.0.1"),
+     "demo-child.yaml: fhir: unknown field 'version' (known fields: questionnaire)"),
     ("two item selectors", _set(["scores", 0, "items"], ["dc_001"]),
      "demo-child.yaml: scores[0]: give exactly one of 'items', 'quadrant' or 'section' (got "
      "items, quadrant)"),
@@ -541,3 +553,23 @@ def test_valid_fixture_checks_clean():
     result = check_instrument(FIXTURES / "tiny-reverse.yaml")
     assert result.errors == [] and result.warnings == []
     assert isinstance(result.instrument, Instrument)
+
+
+def test_fhir_keys_are_optional_and_kept():
+    """Every existing definition stays valid without the FHIR keys; with them
+    the model and to_dict() carry them (issue #15)."""
+    data = copy.deepcopy(CHILD_DATA)
+    data.pop("fhir")
+    plain = check_definition(data, "plain.yaml").instrument
+    assert plain.fhir_questionnaire is None
+    assert plain.questionnaire_url == "urn:sensoryprofile:questionnaire:demo-child"
+    assert plain.items[0].fhir_link_id == "dc_001"
+    assert "fhir" not in plain.to_dict()
+    data["fhir"] = {"questionnaire": "https://clinic.example/Questionnaire/q"}
+    data["items"][0]["link_id"] = "1.1"
+    inst = check_definition(data, "linked.yaml").instrument
+    assert inst.questionnaire_url == "https://clinic.example/Questionnaire/q"
+    assert inst.items[0].fhir_link_id == "1.1"
+    assert inst.to_dict()["fhir"] == data["fhir"]
+    assert inst.to_dict()["items"][0]["link_id"] == "1.1"
+    assert check_definition(inst.to_dict(), "again.yaml").instrument == inst
