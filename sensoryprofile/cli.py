@@ -909,7 +909,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return int(exc.code or 0)
     try:
-        if args.command == "report":
+        if getattr(args, "command", None) == "report":
             from sensoryprofile.reports.batch import stop_on_signals
 
             with stop_on_signals():  # SIGINT/SIGTERM: clean up, exit 130/143
