@@ -52,7 +52,10 @@ GOALS_COLUMNS = [GOAL_ID, CHILD_ID, SET_DATE, DOMAIN, DESCRIPTION, IMPORTANCE, D
 LEVEL = "level"  # a GAS level -2..+2 (-3 six-level); in score tables the classification level
 RATER = "rater"
 NOTE = "note"
-GOAL_RATINGS_COLUMNS = [GOAL_ID, DATE, LEVEL, RATER, NOTE]
+#: Optional free text for the family report ("a note from the therapist"),
+#: written at a review. Identifying-capable: never in messages or extracts.
+FAMILY_NOTE = "family_note"
+GOAL_RATINGS_COLUMNS = [GOAL_ID, DATE, LEVEL, RATER, NOTE, FAMILY_NOTE]
 
 # ---------------------------------------------------------------------------
 # the tidy score table (measures.scoring)

@@ -472,6 +472,7 @@ def column_policies(*, no_dates: bool = False, keep_sites: bool = False
                          f"roles ({', '.join(sorted(RATER_ROLES))}) kept; any other value "
                          f"(a person) becomes a keyed pseudonym '{PREFIXES[C.RATER]}…'"),
             ColumnPolicy(C.NOTE, REMOVED, None, removed_text),
+            ColumnPolicy(C.FAMILY_NOTE, REMOVED, None, removed_text),
         ],
     }
 

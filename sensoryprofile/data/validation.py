@@ -14,7 +14,8 @@ import pandas as pd
 from sensoryprofile import columns as C
 
 #: Columns whose values identify a child; never shown in a report or message.
-IDENTIFYING_COLUMNS = frozenset({"display_name", "date_of_birth", "name", "notes", "note"})
+IDENTIFYING_COLUMNS = frozenset({"display_name", "date_of_birth", "name", "notes", "note",
+                                 C.FAMILY_NOTE})
 HIDDEN = "(hidden: identifying)"
 
 # What was done about a problem.
