@@ -275,9 +275,10 @@ def strip_stderr(nb) -> int:
     return removed
 
 
-def export_html(nb, title: str) -> str:
+def export_html(nb, title: str, exporter=None) -> str:
     nb.metadata["title"] = title
-    body, _ = html_exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
+    exporter = exporter or html_exporter()
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
 
@@ -309,11 +310,13 @@ def _swap_into_place(partial: Path, final: Path) -> None:
 
 def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: str,
                     pdf: bool = False, session: KernelSession | None = None,
-                    name: str = "report", output_dir_parameter: bool = False) -> RenderResult:
+                    name: str = "report", output_dir_parameter: bool = False,
+                    exporter=None) -> RenderResult:
     """Execute ``notebook`` into ``folder`` (report.ipynb, report.html, report.pdf).
 
     With ``output_dir_parameter`` the notebook also gets an ``output_dir``
     parameter: the folder its side files go to (moved into place with it).
+    ``exporter`` is the HTML exporter (default: the report template's).
     """
     start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -337,7 +340,7 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
         removed = strip_stderr(nb)
         nbformat.write(nb, executed)
         t = time.perf_counter()
-        html_text = export_html(nb, title)
+        html_text = export_html(nb, title, exporter)
         (partial / "report.html").write_text(html_text, encoding="utf-8")
         timings["html"] = time.perf_counter() - t
         if pdf:
@@ -388,6 +391,109 @@ def render_child(data_dir: str | Path, child_id: str, *, out_dir: str | Path = "
     finally:
         if own:
             session.shutdown()
+
+
+# ---------------------------------------------------------------------------
+# family reports (issue #16): out/family/ID/LANG/report.html
+# ---------------------------------------------------------------------------
+FAMILY_TEMPLATE = "sensoryprofile-family"
+_FAMILY_EXPORTERS: dict = {}
+
+
+def family_exporter(lang: str):
+    """The family report's HTMLExporter for one language (``<html lang>``),
+    built once per process and language."""
+    if lang not in _FAMILY_EXPORTERS:
+        from nbconvert import HTMLExporter
+
+        # the template extends 'sensoryprofile/index.html.j2': TEMPLATE_DIR is
+        # also a plain search path, so that name resolves
+        exporter = HTMLExporter(template_name=FAMILY_TEMPLATE,
+                                extra_template_basedirs=[str(TEMPLATE_DIR)],
+                                extra_template_paths=[str(TEMPLATE_DIR)])
+        exporter.exclude_input = True
+        exporter.exclude_input_prompt = True
+        exporter.exclude_output_prompt = True
+        exporter.embed_images = True
+        # a code nbconvert does not know (not ISO 639-1): the page keeps "en"
+        with contextlib.suppress(Exception):
+            exporter.language_code = lang.split("_")[0]
+        _FAMILY_EXPORTERS[lang] = exporter
+    return _FAMILY_EXPORTERS[lang]
+
+
+def family_folder(out_dir: str | Path, child_id: str, lang: str) -> Path:
+    """Where a family report goes: ``out_dir/family/ID/LANG/`` (beside, never
+    inside, the child's clinical report folder ``out_dir/children/ID/``)."""
+    check_id(child_id)
+    return Path(out_dir).resolve() / "family" / child_id / lang
+
+
+def prepare_family(lang: str, strategies: str | Path | None) -> str | None:
+    """Check what a family report needs before any kernel starts: the language
+    (:class:`UsageError` if there is no catalog) and the clinic's strategy file
+    (:class:`StrategyError` listing every problem). Warns once about messages
+    the language does not translate (they are shown in English). Returns the
+    strategy file's absolute path (or None)."""
+    import warnings
+
+    from sensoryprofile.errors import MissingTranslationWarning
+    from sensoryprofile.reports.i18n import check_language, untranslated
+    from sensoryprofile.reports.strategies import load_strategies
+
+    check_language(lang)
+    load_strategies(lang, strategies)
+    missing = untranslated(lang)
+    if missing:
+        warnings.warn(MissingTranslationWarning(
+            f"{len(missing)} message(s) have no {lang!r} translation and are shown in English, "
+            f"e.g. {missing[0]!r}"), stacklevel=2)
+    return None if strategies is None else str(Path(strategies).resolve())
+
+
+def render_family(data_dir: str | Path, child_id: str, *, out_dir: str | Path = "reports",
+                  as_of: dt.date | str | None = None, lang: str = "en",
+                  strategies: str | Path | None = None, pdf: bool = False,
+                  session: KernelSession | None = None, checked: bool = False
+                  ) -> RenderResult:
+    """Render one child's family report in ``lang`` to ``out_dir/family/ID/LANG/``.
+
+    ``strategies`` is a clinic's strategy file (None: the shipped library).
+    ``checked`` skips :func:`prepare_family` (a batch checks once).
+    """
+    folder = family_folder(out_dir, child_id, lang)
+    if not checked:
+        strategies = prepare_family(lang, strategies)
+    own = session is None
+    if own:
+        session = KernelSession()
+    try:
+        from sensoryprofile.reports.i18n import Translator
+
+        with warnings_ignored():  # prepare_family has warned about missing translations
+            # the message of reports.family.REPORT_TITLE
+            title = f"{Translator(lang).gettext('A report for the family')} {child_id}"
+        params = {"data_dir": str(Path(data_dir).resolve()), "child_id": child_id,
+                  "as_of": None if as_of is None else str(as_of), "lang": lang,
+                  "strategies": None if strategies is None else str(Path(strategies).resolve())}
+        return render_notebook(notebook_path("family_report.ipynb"), folder, params,
+                               title=title, pdf=pdf, session=session, name=child_id,
+                               exporter=family_exporter(lang))
+    except ReportError as exc:
+        raise ReportError(f"family report {child_id} ({lang}): {exc}",
+                          cell_index=exc.cell_index, ename=exc.ename, evalue=exc.evalue) from None
+    finally:
+        if own:
+            session.shutdown()
+
+
+@contextlib.contextmanager
+def warnings_ignored():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 # ---------------------------------------------------------------------------
@@ -452,5 +558,5 @@ def _render_clinic(notebook: str, name: str, data_dir, out_dir, pdf, session, ex
             session.shutdown()
 
 
-__all__ = ["KernelSession", "RenderResult", "render_caseload", "render_child", "render_cohort",
-           "render_notebook"]
+__all__ = ["KernelSession", "RenderResult", "family_folder", "render_caseload", "render_child",
+           "render_cohort", "render_family", "render_notebook"]
