@@ -93,7 +93,7 @@ def plot_goal_steps(data: pd.DataFrame, *, level_text: dict, start_text: str = "
 
     ax.set_xlim(levels[0] - 0.5, 2.5)
     ax.set_ylim(n - 0.5, -0.6)
-    width = chars(size_pt(ax)[0] / len(levels), FAMILY_TICK_SIZE)
+    width = chars(size_pt(ax)[0] / len(levels), FAMILY_TICK_SIZE) + 2
     ax.set_xticks(levels, [wrap(level_text[lv], width) for lv in levels],
                   fontsize=FAMILY_TICK_SIZE)
     ax.xaxis.set_ticks_position("top")

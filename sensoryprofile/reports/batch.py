@@ -19,7 +19,9 @@ from sensoryprofile.reports.render import (
     KernelSession,
     RenderResult,
     html_exporter,
+    prepare_family,
     render_child,
+    render_family,
     short_text,
 )
 
@@ -35,11 +37,19 @@ def _worker_init() -> None:
     atexit.register(_SESSION.shutdown)
 
 
-def _worker_render(data_dir, child_id, out_dir, as_of, deidentify, pdf) -> RenderResult:
+def _worker_render(data_dir, child_id, out_dir, as_of, deidentify, pdf, family=None
+                   ) -> RenderResult:
+    """One child's report; ``family`` = (lang, strategies) renders the family
+    report instead of the clinical one."""
     global _SESSION
     if _SESSION is None:
         _worker_init()
     try:
+        if family is not None:
+            lang, strategies = family
+            return render_family(data_dir, child_id, out_dir=out_dir, as_of=as_of, lang=lang,
+                                 strategies=strategies, pdf=pdf, session=_SESSION,
+                                 checked=True)
         return render_child(data_dir, child_id, out_dir=out_dir, as_of=as_of,
                             deidentify=deidentify, pdf=pdf, session=_SESSION)
     except ReportError as exc:
@@ -68,12 +78,16 @@ class BatchResult:
 
 def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
                     out_dir: str | Path = "reports", jobs: int = 1, pdf: bool = False,
-                    as_of=None, deidentify: bool = False, progress: bool = True
-                    ) -> BatchResult:
+                    as_of=None, deidentify: bool = False, progress: bool = True,
+                    family: bool = False, lang: str = "en",
+                    strategies: str | Path | None = None) -> BatchResult:
     """Render many children's reports; failures are isolated and summarised.
 
     Each worker (``jobs`` processes; 1 = in this process) keeps one kernel.
     Writes ``out_dir/index.html`` linking every report rendered so far.
+    With ``family`` the family reports in ``lang`` are rendered instead
+    (``out_dir/family/ID/LANG/``), with the clinic's ``strategies`` file if
+    given; the language and the file are checked once, before any kernel.
     """
     from tqdm import tqdm
 
@@ -82,6 +96,12 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
     if jobs < 1:
         raise UsageError(f"`jobs` must be at least 1, but {jobs} was passed")
     start = time.perf_counter()
+    family_args = None
+    if family:
+        if deidentify:
+            raise UsageError("a family report is for the child's family: it cannot be "
+                             "de-identified (leave out --deidentify)")
+        family_args = (lang, prepare_family(lang, strategies))
     if child_ids is None:
         dataset = load_dataset_cached(data_dir)
         child_ids = dataset.children["child_id"].astype(str).tolist()
@@ -92,7 +112,8 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
                                                 "path was built") for c in bad]
     bar = tqdm(total=len(child_ids), desc="Rendering reports", unit="report",
                disable=not progress, file=sys.stderr)
-    args = [(str(data_dir), c, str(out_dir), as_of, deidentify, pdf) for c in child_ids]
+    args = [(str(data_dir), c, str(out_dir), as_of, deidentify, pdf, family_args)
+            for c in child_ids]
     try:
         if jobs == 1:
             for a in args:

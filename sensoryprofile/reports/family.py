@@ -426,7 +426,7 @@ class FamilyReport:
     # ------------------------------------------------------------ text
     def chart_size(self) -> tuple[float, float]:
         """Figure size (inches) of the goal chart: taller with more goals."""
-        return (8.0, 1.3 + 0.55 * max(1, len(self.goals)))
+        return (8.0, 1.6 + 0.5 * max(1, len(self.goals)))
 
     def plain_text(self) -> str:
         """Everything the family reads, as plain text in reading order (the
