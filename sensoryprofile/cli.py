@@ -454,6 +454,7 @@ def cmd_report_family(args) -> int:
                                lang=args.lang, strategies=args.strategies, pdf=args.pdf)
     for path in result.files:
         _out(f"wrote {path}")
+    _out(f"{result.pages} printed page(s)")
     return EXIT_OK
 
 

@@ -73,3 +73,7 @@ class StrategyError(SensoryProfileError, ValueError):
 class MissingTranslationWarning(UserWarning):
     """A family-facing text has no translation in the chosen language: it is
     shown in English instead (never blank)."""
+
+
+class LongReportWarning(UserWarning):
+    """A family report is longer than its two printed pages even shortened."""

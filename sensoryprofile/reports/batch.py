@@ -155,6 +155,12 @@ def format_summary(batch: BatchResult) -> str:
              f"{batch.seconds:.1f} s."]
     for r in batch.failed:
         lines.append(f"  FAILED {r.error}")
+    from sensoryprofile.reports.render import FAMILY_PAGES
+
+    for r in batch.rendered:
+        if r.pages is not None and r.pages > FAMILY_PAGES:
+            lines.append(f"  LONG {r.name}: the family report has {r.pages} printed pages even "
+                         "shortened (shorten its goal texts or the note for the family)")
     if batch.index is not None:
         lines.append(f"Index: {batch.index.resolve()}")
     return "\n".join(lines)

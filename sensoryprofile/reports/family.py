@@ -29,6 +29,7 @@ from sensoryprofile.measures import goals as G
 from sensoryprofile.reports.child import age_on, goal_subset, latest_scores
 from sensoryprofile.reports.i18n import N_, Translator, sentence
 from sensoryprofile.reports.strategies import (
+    DEFAULT_MINIMUM,
     Strategy,
     StrategyLibrary,
     load_strategies,
@@ -129,7 +130,48 @@ WATCH_FOR = {
                             "helped {name} notice?"),
     ("registration", -1): N_("Which places help {name} focus best?"),
 }
-WATCH_SECTION = N_("When do you see {topic} matter most in daily life?")
+WATCH_SECTION = N_("Write down one moment this month when {topic} made the day harder or "
+                   "easier.")
+
+
+#: How a long report is shortened to fit two printed pages, one step per level
+#: of ``compact`` (each keeps the steps before it).
+COMPACT_STEPS = (
+    "the goals' starting points without the therapist's level texts",
+    "the goals' current levels without the therapist's level texts",
+    "three ideas for home",
+    "print type 11pt (about 15px) instead of 12pt, and a lower goal chart",
+    "goal descriptions shortened to 90 characters",
+)
+#: The print type of the last steps (still above 14px, the family template's floor).
+COMPACT_PRINT_CSS = ("<style>@media print { body, .jp-RenderedHTMLCommon, "
+                     ".jp-RenderedHTMLCommon p, .jp-RenderedHTMLCommon li "
+                     "{ font-size: 11pt !important; } }</style>")
+MAX_COMPACT = len(COMPACT_STEPS)
+SHORT_DESCRIPTION = 90
+
+
+def shorten(text: str, limit: int = SHORT_DESCRIPTION) -> str:
+    """``text`` cut at a word to at most ``limit`` characters, with '…'.
+
+    >>> shorten("Will put on socks and shoes alone", 20)
+    'Will put on socks…'
+    """
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return f"{cut}…"
+
+
+def form_topic(name: str) -> str:
+    """A clinic form's section name used inside a sentence: first letter in
+    lower case unless the name starts with an acronym.
+
+    >>> form_topic("Bedtime"), form_topic("ADL routines")
+    ('bedtime', 'ADL routines')
+    """
+    name = " ".join(str(name).split())
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
 
 
 def ideas_count(n_goals: int, n_patterns: int) -> int:
@@ -188,18 +230,26 @@ class FamilyReport:
     footer: list[str] = field(default_factory=list)
     headings: dict[str, str] = field(default_factory=dict)
     missing_translations: list[str] = field(default_factory=list)
+    compact: int = 0
 
     # ------------------------------------------------------------------ build
     @classmethod
     def build(cls, dataset: Dataset | str | Path, child_id: str, *, as_of=None,
-              lang: str = "en", strategies: StrategyLibrary | str | Path | None = None
-              ) -> FamilyReport:
+              lang: str = "en", strategies: StrategyLibrary | str | Path | None = None,
+              compact: int = 0) -> FamilyReport:
         """Assemble the family report of ``child_id`` in language ``lang``.
 
         ``strategies`` is a library, a clinic's strategy file, or None for
-        the shipped library of ``lang``.
+        the shipped library of ``lang``. ``compact`` (0 to :data:`MAX_COMPACT`)
+        shortens a report that would not fit two printed pages, step by step
+        (:data:`COMPACT_STEPS`); the renderer raises it only when the page count
+        it measures needs it.
         """
         check_id(child_id)
+        if compact not in range(MAX_COMPACT + 1):
+            from sensoryprofile.errors import UsageError
+
+            raise UsageError(f"`compact` must be 0 to {MAX_COMPACT}, but {compact!r} was passed")
         t = Translator(lang)
         _ = t.gettext
         if not isinstance(strategies, StrategyLibrary):
@@ -242,7 +292,7 @@ class FamilyReport:
                 topic = _(PATTERN_NAMES[score])
             else:
                 topic = (_(SECTION_TOPICS[score]) if score in SECTION_TOPICS
-                         else section_names.get(score, str(r[C.SCORE_NAME])))
+                         else form_topic(section_names.get(score, str(r[C.SCORE_NAME]))))
             if level == 0:
                 typical_names.append(topic)
                 continue
@@ -318,12 +368,12 @@ class FamilyReport:
                 now_detail = None
             else:
                 now, now_detail = _(GOAL_WORDS[latest_level]), detail(latest_level)
+            description = (" ".join(str(goal[C.DESCRIPTION]).split())
+                           if pd.notna(goal.get(C.DESCRIPTION)) else str(goal[C.DOMAIN]))
             goal_lines.append(GoalLine(
-                number=k,
-                description=(" ".join(str(goal[C.DESCRIPTION]).split())
-                             if pd.notna(goal.get(C.DESCRIPTION)) else str(goal[C.DOMAIN])),
-                start=_(GOAL_WORDS[base]), start_detail=detail(base), now=now,
-                now_detail=now_detail))
+                number=k, description=shorten(description) if compact >= 5 else description,
+                start=_(GOAL_WORDS[base]), start_detail=detail(base) if compact < 1 else None,
+                now=now, now_detail=now_detail if compact < 2 else None))
             chart_rows.append({C.LABEL: _("Goal {number}").format(number=t.number(k)),
                                C.BASELINE_LEVEL: base,
                                C.LATEST_LEVEL: latest_level if rated else pd.NA})
@@ -346,9 +396,13 @@ class FamilyReport:
         domains = goals[C.DOMAIN].dropna().astype(str).tolist()
         chosen = select_strategies(strategies, latest, domains,
                                    age_months=None if pd.isna(age) else float(age),
-                                   maximum=ideas_count(len(goal_lines), len(learned)))
-        ideas_intro = say(N_("Pick one or two ideas to try this month. We chose them for "
-                             "{name}'s patterns and goals."))
+                                   maximum=(ideas_count(len(goal_lines), len(learned))
+                                            if compact < 3 else DEFAULT_MINIMUM))
+        ideas_intro = (say(N_("Pick one or two ideas to try this month. We chose them for "
+                              "{name}'s patterns and goals."))
+                       if any(p.level for p in learned) or goal_lines else
+                       say(N_("Pick one or two ideas to try this month. Many families find "
+                              "them helpful.")))
 
         # for the next visit
         questions = [say(N_("Which idea for home did you try? What helped, and what did "
@@ -362,7 +416,7 @@ class FamilyReport:
                 questions.append(say(WATCH_FOR[(top.score, sign)]))
             else:
                 topic = (_(SECTION_TOPICS[top.score]) if top.score in SECTION_TOPICS
-                         else section_names.get(top.score, top.score))
+                         else form_topic(section_names.get(top.score, top.score)))
                 questions.append(say(WATCH_SECTION, topic=topic))
         reached, overdue, going = [], [], []
         for line, goal_id in zip(goal_lines, goals[C.GOAL_ID], strict=True):
@@ -419,14 +473,15 @@ class FamilyReport:
             goals_intro=goals_intro, goals=goal_lines, goal_chart=goal_chart,
             chart_text=chart_text, ideas_intro=ideas_intro, strategies=chosen,
             next_visit=questions, note=note, footer=footer,
-            headings={k: _(v) for k, v in HEADINGS.items()})
+            headings={k: _(v) for k, v in HEADINGS.items()}, compact=compact)
         report.missing_translations = list(t.missing)
         return report
 
     # ------------------------------------------------------------ text
     def chart_size(self) -> tuple[float, float]:
         """Figure size (inches) of the goal chart: taller with more goals."""
-        return (8.0, 1.6 + 0.5 * max(1, len(self.goals)))
+        per_goal = 0.5 if self.compact < 4 else 0.4
+        return (8.0, 1.6 + per_goal * max(1, len(self.goals)))
 
     def plain_text(self) -> str:
         """Everything the family reads, as plain text in reading order (the
@@ -470,7 +525,8 @@ class FamilyReport:
         return f"<h2>{html.escape(self.headings[key])}</h2>"
 
     def header_html(self) -> str:
-        return (f"<h1>{html.escape(self.title)}</h1>"
+        style = COMPACT_PRINT_CSS if self.compact >= 4 else ""
+        return (f"{style}<h1>{html.escape(self.title)}</h1>"
                 f"<p class='sp-meta'>{html.escape(self.meta)}</p>")
 
     def learned_html(self) -> str:

@@ -63,6 +63,7 @@ class RenderResult:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     stderr_removed: int = 0
+    pages: int | None = None  # printed (A4) pages, when measured
 
     @property
     def html(self) -> Path | None:
@@ -282,9 +283,10 @@ def export_html(nb, title: str, exporter=None) -> str:
     return body
 
 
-def export_pdf(html_text: str, path: Path) -> None:
-    """Print the report's HTML to PDF. Only ``data:`` URLs are fetched (the
-    images embedded in the page): a report never reaches the network."""
+def print_layout(html_text: str):
+    """The report's HTML laid out on printed pages (a WeasyPrint document).
+    Only ``data:`` URLs are fetched (the images embedded in the page): a report
+    never reaches the network."""
     import logging
 
     from weasyprint import HTML
@@ -293,7 +295,12 @@ def export_pdf(html_text: str, path: Path) -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     fetcher = URLFetcher(allowed_protocols={"data"})
-    HTML(string=html_text, url_fetcher=fetcher).write_pdf(str(path))
+    return HTML(string=html_text, url_fetcher=fetcher).render()
+
+
+def export_pdf(html_text: str, path: Path, document=None) -> None:
+    """Print the report's HTML to PDF (``document``: its layout, if done already)."""
+    (document or print_layout(html_text)).write_pdf(str(path))
 
 
 def _swap_into_place(partial: Path, final: Path) -> None:
@@ -311,12 +318,14 @@ def _swap_into_place(partial: Path, final: Path) -> None:
 def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: str,
                     pdf: bool = False, session: KernelSession | None = None,
                     name: str = "report", output_dir_parameter: bool = False,
-                    exporter=None) -> RenderResult:
+                    exporter=None, measure_pages: bool = False) -> RenderResult:
     """Execute ``notebook`` into ``folder`` (report.ipynb, report.html, report.pdf).
 
     With ``output_dir_parameter`` the notebook also gets an ``output_dir``
     parameter: the folder its side files go to (moved into place with it).
     ``exporter`` is the HTML exporter (default: the report template's).
+    ``measure_pages`` lays the page out for print (even without ``pdf``) and
+    sets the result's ``pages``.
     """
     start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -343,16 +352,22 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
         html_text = export_html(nb, title, exporter)
         (partial / "report.html").write_text(html_text, encoding="utf-8")
         timings["html"] = time.perf_counter() - t
+        document, pages = None, None
+        if measure_pages:
+            t = time.perf_counter()
+            document = print_layout(html_text)
+            pages = len(document.pages)
+            timings["layout"] = time.perf_counter() - t
         if pdf:
             t = time.perf_counter()
-            export_pdf(html_text, partial / "report.pdf")
+            export_pdf(html_text, partial / "report.pdf", document)
             timings["pdf"] = time.perf_counter() - t
         extras = sorted(p.name for p in partial.iterdir())
         _swap_into_place(partial, folder)
         files = [folder / n for n in extras]
         return RenderResult(name=name, ok=True, folder=folder, files=files,
                             seconds=time.perf_counter() - start, timings=timings,
-                            stderr_removed=removed)
+                            stderr_removed=removed, pages=pages)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -397,6 +412,11 @@ def render_child(data_dir: str | Path, child_id: str, *, out_dir: str | Path = "
 # family reports (issue #16): out/family/ID/LANG/report.html
 # ---------------------------------------------------------------------------
 FAMILY_TEMPLATE = "sensoryprofile-family"
+#: A family report prints on at most this many A4 pages (issue #16).
+FAMILY_PAGES = 2
+#: The last ``compact`` step of the family report (reports.family.MAX_COMPACT;
+#: a test checks they agree, so this module need not import the model).
+FAMILY_MAX_COMPACT = 5
 _FAMILY_EXPORTERS: dict = {}
 
 
@@ -460,6 +480,12 @@ def render_family(data_dir: str | Path, child_id: str, *, out_dir: str | Path = 
 
     ``strategies`` is a clinic's strategy file (None: the shipped library).
     ``checked`` skips :func:`prepare_family` (a batch checks once).
+
+    The report must fit :data:`FAMILY_PAGES` printed pages. Its print layout
+    is measured (WeasyPrint, A4); a longer report is rendered again one
+    ``compact`` step shorter (:data:`~sensoryprofile.reports.family.COMPACT_STEPS`)
+    until it fits; the result's ``pages`` says how many it has, and a report
+    still too long at the last step is kept with a warning.
     """
     folder = family_folder(out_dir, child_id, lang)
     if not checked:
@@ -476,9 +502,21 @@ def render_family(data_dir: str | Path, child_id: str, *, out_dir: str | Path = 
         params = {"data_dir": str(Path(data_dir).resolve()), "child_id": child_id,
                   "as_of": None if as_of is None else str(as_of), "lang": lang,
                   "strategies": None if strategies is None else str(Path(strategies).resolve())}
-        return render_notebook(notebook_path("family_report.ipynb"), folder, params,
-                               title=title, pdf=pdf, session=session, name=child_id,
-                               exporter=family_exporter(lang))
+        for compact in range(FAMILY_MAX_COMPACT + 1):
+            result = render_notebook(notebook_path("family_report.ipynb"), folder,
+                                     {**params, "compact": compact}, title=title, pdf=pdf,
+                                     session=session, name=child_id,
+                                     exporter=family_exporter(lang), measure_pages=True)
+            if result.pages <= FAMILY_PAGES:
+                return result
+        import warnings
+
+        from sensoryprofile.errors import LongReportWarning
+
+        warnings.warn(LongReportWarning(
+            f"the family report of {child_id} ({lang}) has {result.pages} printed pages even "
+            "shortened: shorten its goal texts or the note for the family"), stacklevel=2)
+        return result
     except ReportError as exc:
         raise ReportError(f"family report {child_id} ({lang}): {exc}",
                           cell_index=exc.cell_index, ename=exc.ename, evalue=exc.evalue) from None
