@@ -49,7 +49,8 @@ def _longest_clinic(folder):
     row.update({item.id: "4" if item.quadrant else "2" for item in demo.items})
     assessments.loc[len(assessments)] = row
     assessments.to_csv(folder / "assessments.csv", index=False)
-    goals = pd.read_csv(folder / "goals.csv", dtype=str).reindex(columns=C.GOALS_COLUMNS)
+    goals = pd.read_csv(folder / "goals.csv", dtype=str).reindex(columns=C.GOALS_COLUMNS).astype(
+        object)
     ratings = pd.read_csv(folder / "goal_ratings.csv", dtype=str)
     domains = ("self-care", "fine motor", "sensory regulation", "play/social",
                "school participation")
