@@ -193,6 +193,7 @@ class PatternLine:
     level: int | None
     heading: str
     text: str
+    kind: str = "quadrant"  # or "section" (a form without quadrants)
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,207 @@ class GoalLine:
     start_detail: str | None
     now: str
     now_detail: str | None
+
+
+# ---------------------------------------------------------------------------
+# the parts of the report (each a function of the data, testable alone)
+# ---------------------------------------------------------------------------
+class Words:
+    """A report's messages in one language, with the child's name filled in."""
+
+    def __init__(self, translator: Translator, name: str):
+        self.t = translator
+        self.name = name
+
+    def fill(self, text: str, **values) -> str:
+        """An already translated ``text`` with ``{name}`` and ``values`` filled in,
+        as a sentence."""
+        text = text.format(name=self.name, **values)
+        if self.name.endswith("."):  # "Alder N." ending a sentence: one full stop
+            text = text.replace(f"{self.name}.", self.name)
+        return sentence(text)
+
+    def say(self, message: str, **values) -> str:
+        """``message`` translated, then filled in."""
+        return self.fill(self.t.gettext(message), **values)
+
+    def topic(self, score: str, section_names: dict) -> str:
+        """A section as a family would name it (a form's own section: its name)."""
+        if score in SECTION_TOPICS:
+            return self.t.gettext(SECTION_TOPICS[score])
+        return form_topic(section_names.get(score, score))
+
+
+def _sections(instrument) -> dict[str, str]:
+    return {s.id: s.name for s in instrument.sections} if instrument is not None else {}
+
+
+def pattern_lines(latest: pd.DataFrame, instrument, words: Words
+                  ) -> tuple[list[PatternLine], str | None]:
+    """"What we learned": a line per pattern outside the typical range (a
+    form without quadrants: per section), and one sentence for the typical ones.
+
+    ``latest`` holds the score rows of the child's latest questionnaire.
+    """
+    _ = words.t.gettext
+    quadrant_form = (latest[C.KIND].astype(str) == "quadrant").any()
+    rows = latest[latest[C.KIND].astype(str) == ("quadrant" if quadrant_form else "section")]
+    if quadrant_form:
+        order = {q: k for k, q in enumerate(QUADRANTS)}
+        rows = rows.assign(_order=rows[C.SCORE].astype(str).map(order)).sort_values(
+            "_order", kind="stable")
+    section_names = _sections(instrument)
+    kind = "quadrant" if quadrant_form else "section"
+    learned, typical_names = [], []
+    for _i, r in rows.iterrows():
+        score = str(r[C.SCORE])
+        level = None if pd.isna(r[C.LEVEL]) or not r[C.VALID] else int(r[C.LEVEL])
+        topic = (_(PATTERN_NAMES[score]) if quadrant_form
+                 else words.topic(score, section_names))
+        if level == 0:
+            typical_names.append(topic)
+            continue
+        if level is None:
+            learned.append(PatternLine(score, None, sentence(topic), words.say(N_(
+                "We could not compare this with other children this time.")), kind))
+            continue
+        sign = 1 if level > 0 else -1
+        text = (words.say(PATTERN_SENTENCES[(score, sign)]) if quadrant_form
+                else words.say(SECTION_MORE if sign > 0 else SECTION_LESS, topic=topic))
+        learned.append(PatternLine(score, level, f"{sentence(topic)}: {_(AMOUNTS[level])}",
+                                   text, kind))
+    if not len(rows):
+        typical = None
+    elif not learned:
+        typical = words.say(N_("In every part of the questionnaire, {name} is like most "
+                               "children of the same age."))
+    elif typical_names:
+        typical = words.say(N_("In {parts}, {name} is like most children of the same age."),
+                            parts=words.t.join(typical_names))
+    else:
+        typical = None
+    return learned, typical
+
+
+def questionnaire_intro(latest: pd.DataFrame, words: Words) -> str:
+    """Who answered the questionnaire, when, and what it was compared with."""
+    if not len(latest):
+        return words.say(N_("No questionnaire has been filled in yet. After the first one, "
+                            "this part will say what it shows."))
+    intro = {
+        "caregiver": N_("On {date}, you answered questions about how {name} reacts to everyday "
+                        "sounds, touch, movement and sights. We compared your answers with "
+                        "answers about other children of the same age."),
+        "teacher": N_("On {date}, {name}'s teacher answered questions about how {name} reacts "
+                      "to everyday sounds, touch, movement and sights. We compared the answers "
+                      "with answers about other children of the same age."),
+        "self": N_("On {date}, {name} answered questions about everyday sounds, touch, movement "
+                   "and sights. We compared the answers with answers from other children of the "
+                   "same age."),
+        "clinician": N_("On {date}, your therapist answered questions about how {name} reacts "
+                        "to everyday sounds, touch, movement and sights. We compared the "
+                        "answers with answers about other children of the same age."),
+    }.get(str(latest[C.RESPONDENT].iloc[0]))
+    intro = intro or N_("On {date}, questions were answered about how {name} reacts to "
+                        "everyday sounds, touch, movement and sights.")
+    return words.say(intro, date=words.t.date(latest[C.DATE].iloc[0]))
+
+
+def goal_lines(goals: pd.DataFrame, per_goal: pd.DataFrame, words: Words, *,
+               compact: int = 0) -> tuple[list[GoalLine], pd.DataFrame]:
+    """Each goal in the therapist's words, where it started and where it is
+    now; and the chart's frame (``label``, ``baseline_level``, ``latest_level``).
+
+    ``per_goal`` is :func:`~sensoryprofile.measures.goals.goal_attainment`'s
+    per-goal table indexed by goal id.
+    """
+    _ = words.t.gettext
+    lines, chart_rows = [], []
+    for k, (_i, goal) in enumerate(goals.iterrows(), start=1):
+        info = per_goal.loc[goal[C.GOAL_ID]] if goal[C.GOAL_ID] in per_goal.index else None
+        base = int(goal[C.BASELINE_LEVEL])
+        rated = info is not None and int(info[C.N_RATINGS]) > 0
+        latest_level = int(info[C.LATEST_LEVEL]) if rated else None
+
+        def detail(level, goal=goal):
+            value = goal.get(f"level_{level:+d}".replace("+0", "0"))
+            return " ".join(str(value).split()) if pd.notna(value) else None
+
+        if not rated:
+            now, now_detail = _(NOT_RATED), None
+        elif latest_level == base:  # said once, not twice
+            now, now_detail = _(SAME_AS_START).format(words=_(GOAL_WORDS[base])), None
+        else:
+            now, now_detail = _(GOAL_WORDS[latest_level]), detail(latest_level)
+        description = (" ".join(str(goal[C.DESCRIPTION]).split())
+                       if pd.notna(goal.get(C.DESCRIPTION)) else str(goal[C.DOMAIN]))
+        lines.append(GoalLine(
+            number=k, description=shorten(description) if compact >= 5 else description,
+            start=_(GOAL_WORDS[base]), start_detail=detail(base) if compact < 1 else None,
+            now=now, now_detail=now_detail if compact < 2 else None))
+        chart_rows.append({C.LABEL: _("Goal {number}").format(number=words.t.number(k)),
+                           C.BASELINE_LEVEL: base,
+                           C.LATEST_LEVEL: latest_level if rated else pd.NA})
+    chart = pd.DataFrame(chart_rows, columns=[C.LABEL, C.BASELINE_LEVEL, C.LATEST_LEVEL])
+    chart[C.LATEST_LEVEL] = chart[C.LATEST_LEVEL].astype("Int64")
+    return lines, chart
+
+
+def next_visit_questions(learned: list[PatternLine], instrument, goals: pd.DataFrame,
+                         per_goal: pd.DataFrame, words: Words) -> list[str]:
+    """Up to five things to bring: the ideas tried, one thing to watch for
+    (the strongest pattern), and the goals in progress, past their date, reached."""
+    t = words.t
+    questions = [words.say(N_("Which idea for home did you try? What helped, and what did "
+                              "not?"))]
+    strongest = sorted((p for p in learned if p.level is not None), key=lambda p: -abs(p.level))
+    if strongest:
+        top = strongest[0]
+        sign = 1 if top.level > 0 else -1
+        if top.kind == "quadrant":
+            questions.append(words.say(WATCH_FOR[(top.score, sign)]))
+        else:
+            questions.append(words.say(WATCH_SECTION,
+                                       topic=words.topic(top.score, _sections(instrument))))
+    reached, overdue, going = [], [], []
+    for k, goal_id in enumerate(goals[C.GOAL_ID], start=1):
+        info = per_goal.loc[goal_id] if goal_id in per_goal.index else None
+        if info is not None and pd.notna(info[C.DATE_FIRST_MET]):
+            reached.append(t.number(k))
+        elif info is not None and bool(info[C.OVERDUE]):
+            overdue.append(t.number(k))
+        else:
+            going.append(t.number(k))
+    if going:
+        questions.append(words.fill(t.ngettext(
+            "Goal {numbers}: write down one time it went a little better, and what helped.",
+            "Goals {numbers}: write down one time each went a little better, and what "
+            "helped.", len(going)), numbers=t.join(going)))
+    if overdue:
+        questions.append(words.fill(t.ngettext(
+            "Goal {numbers} is past its planned date. Ask us if the plan should change.",
+            "Goals {numbers} are past their planned date. Ask us if the plan should change.",
+            len(overdue)), numbers=t.join(overdue)))
+    if reached:
+        questions.append(words.fill(t.ngettext(
+            "Goal {numbers} has been reached. What would you like to work on next?",
+            "Goals {numbers} have been reached. What would you like to work on next?",
+            len(reached)), numbers=t.join(reached)))
+    return questions[:5]
+
+
+def family_note(ratings: pd.DataFrame, goals: pd.DataFrame, as_of) -> list[str]:
+    """The notes for the family of the latest review (up to ``as_of``) that
+    has any, in goal order, as written (each once)."""
+    if C.FAMILY_NOTE not in ratings.columns:
+        return []
+    noted = ratings[(ratings[C.DATE] <= as_of) & ratings[C.FAMILY_NOTE].notna()]
+    if not len(noted):
+        return []
+    last = noted[noted[C.DATE] == noted[C.DATE].max()]
+    order = {g: k for k, g in enumerate(goals[C.GOAL_ID])}
+    last = last.assign(_order=last[C.GOAL_ID].map(order)).sort_values("_order", kind="stable")
+    return list(dict.fromkeys(" ".join(str(n).split()) for n in last[C.FAMILY_NOTE]))
 
 
 @dataclass
@@ -261,125 +463,15 @@ class FamilyReport:
         has_name = pd.notna(child.get(C.DISPLAY_NAME)) and str(child[C.DISPLAY_NAME]).strip()
         # TRANSLATORS: stands for the child's name ({name}) when the clinic gave none;
         # it may start a sentence (its first letter is then capitalised).
-        name = str(child[C.DISPLAY_NAME]).strip() if has_name else _("your child")
-
-        def fill(text: str, **values) -> str:
-            text = text.format(name=name, **values)
-            if name.endswith("."):  # "Alder N." ending a sentence: one full stop
-                text = text.replace(f"{name}.", name)
-            return sentence(text)
-
-        def say(message: str, **values) -> str:
-            return fill(_(message), **values)
+        words = Words(t, str(child[C.DISPLAY_NAME]).strip() if has_name else _("your child"))
+        say = words.say
 
         found = latest_scores(dataset, child_id, as_of)
-        latest, instrument = found.latest, found.instrument
-        quadrant_form = (latest[C.KIND].astype(str) == "quadrant").any()
-        rows = latest[latest[C.KIND].astype(str) == ("quadrant" if quadrant_form else "section")]
-        if quadrant_form:
-            order = {q: k for k, q in enumerate(QUADRANTS)}
-            rows = rows.assign(_order=rows[C.SCORE].astype(str).map(order)).sort_values(
-                "_order", kind="stable")
-        section_names = ({s.id: s.name for s in instrument.sections}
-                         if instrument is not None else {})
-
-        # what we learned
-        learned, typical_names = [], []
-        for _i, r in rows.iterrows():
-            score = str(r[C.SCORE])
-            level = None if pd.isna(r[C.LEVEL]) or not r[C.VALID] else int(r[C.LEVEL])
-            if quadrant_form:
-                topic = _(PATTERN_NAMES[score])
-            else:
-                topic = (_(SECTION_TOPICS[score]) if score in SECTION_TOPICS
-                         else form_topic(section_names.get(score, str(r[C.SCORE_NAME]))))
-            if level == 0:
-                typical_names.append(topic)
-                continue
-            if level is None:
-                learned.append(PatternLine(score, None, sentence(topic), say(N_(
-                    "We could not compare this with other children this time."))))
-                continue
-            sign = 1 if level > 0 else -1
-            if quadrant_form:
-                text = say(PATTERN_SENTENCES[(score, sign)])
-            else:
-                text = say(SECTION_MORE if sign > 0 else SECTION_LESS, topic=topic)
-            learned.append(PatternLine(score, level, f"{sentence(topic)}: {_(AMOUNTS[level])}",
-                                       text))
-        if not len(rows):
-            typical = None
-        elif not learned:
-            typical = say(N_("In every part of the questionnaire, {name} is like most children "
-                             "of the same age."))
-        elif typical_names:
-            typical = say(N_("In {parts}, {name} is like most children of the same age."),
-                          parts=t.join(typical_names))
-        else:
-            typical = None
-
-        if len(latest):
-            when = t.date(latest[C.DATE].iloc[0])
-            respondent = str(latest[C.RESPONDENT].iloc[0])
-            intro = {
-                "caregiver": N_("On {date}, you answered questions about how {name} reacts to "
-                                "everyday sounds, touch, movement and sights. We compared your "
-                                "answers with answers about other children of the same age."),
-                "teacher": N_("On {date}, {name}'s teacher answered questions about how {name} "
-                              "reacts to everyday sounds, touch, movement and sights. We "
-                              "compared the answers with answers about other children of the "
-                              "same age."),
-                "self": N_("On {date}, {name} answered questions about everyday sounds, touch, "
-                           "movement and sights. We compared the answers with answers from "
-                           "other children of the same age."),
-                "clinician": N_("On {date}, your therapist answered questions about how {name} "
-                                "reacts to everyday sounds, touch, movement and sights. We "
-                                "compared the answers with answers about other children of the "
-                                "same age."),
-            }.get(respondent)
-            intro = intro or N_("On {date}, questions were answered about how {name} reacts to "
-                                "everyday sounds, touch, movement and sights.")
-            learned_intro = say(intro, date=when)
-        else:
-            learned_intro = say(N_("No questionnaire has been filled in yet. After the first "
-                                   "one, this part will say what it shows."))
-
-        # the goals
+        learned, typical = pattern_lines(found.latest, found.instrument, words)
         sub = goal_subset(dataset, child_id)
         goals = sub.goals[sub.goals[C.SET_DATE] <= as_of]
-        attainment = G.goal_attainment(sub, as_of=as_of)
-        per_goal = attainment.goals.set_index(C.GOAL_ID)
-        goal_lines, chart_rows = [], []
-        for k, (_i, goal) in enumerate(goals.iterrows(), start=1):
-            info = per_goal.loc[goal[C.GOAL_ID]] if goal[C.GOAL_ID] in per_goal.index else None
-            base = int(goal[C.BASELINE_LEVEL])
-            rated = info is not None and int(info[C.N_RATINGS]) > 0
-            latest_level = int(info[C.LATEST_LEVEL]) if rated else None
-
-            def detail(level, goal=goal):
-                column = f"level_{level:+d}".replace("+0", "0")
-                value = goal.get(column)
-                return " ".join(str(value).split()) if pd.notna(value) else None
-
-            if not rated:
-                now, now_detail = _(NOT_RATED), None
-            elif latest_level == base:  # said once, not twice
-                now = _(SAME_AS_START).format(words=_(GOAL_WORDS[base]))
-                now_detail = None
-            else:
-                now, now_detail = _(GOAL_WORDS[latest_level]), detail(latest_level)
-            description = (" ".join(str(goal[C.DESCRIPTION]).split())
-                           if pd.notna(goal.get(C.DESCRIPTION)) else str(goal[C.DOMAIN]))
-            goal_lines.append(GoalLine(
-                number=k, description=shorten(description) if compact >= 5 else description,
-                start=_(GOAL_WORDS[base]), start_detail=detail(base) if compact < 1 else None,
-                now=now, now_detail=now_detail if compact < 2 else None))
-            chart_rows.append({C.LABEL: _("Goal {number}").format(number=t.number(k)),
-                               C.BASELINE_LEVEL: base,
-                               C.LATEST_LEVEL: latest_level if rated else pd.NA})
-        goal_chart = pd.DataFrame(chart_rows, columns=[C.LABEL, C.BASELINE_LEVEL,
-                                                       C.LATEST_LEVEL])
-        goal_chart[C.LATEST_LEVEL] = goal_chart[C.LATEST_LEVEL].astype("Int64")
+        per_goal = G.goal_attainment(sub, as_of=as_of).goals.set_index(C.GOAL_ID)
+        goal_list, goal_chart = goal_lines(goals, per_goal, words, compact=compact)
         lowest = -3 if dataset.gas_six_level else -2
         chart_text = {
             "level_text": {lv: _(GOAL_WORDS[lv]) for lv in range(lowest, 3)},
@@ -388,91 +480,39 @@ class FamilyReport:
         }
         goals_intro = (say(N_("These are the goals we agreed on, in the therapist's words. The "
                               "chart shows where each goal started and where it is now."))
-                       if goal_lines else say(N_("No goals have been set yet. We will agree on "
-                                                 "them together.")))
+                       if goal_list else say(N_("No goals have been set yet. We will agree on "
+                                                "them together.")))
 
-        # ideas for home
         age = age_on(child, as_of)
-        domains = goals[C.DOMAIN].dropna().astype(str).tolist()
-        chosen = select_strategies(strategies, latest, domains,
+        chosen = select_strategies(strategies, found.latest,
+                                   goals[C.DOMAIN].dropna().astype(str).tolist(),
                                    age_months=None if pd.isna(age) else float(age),
-                                   maximum=(ideas_count(len(goal_lines), len(learned))
+                                   maximum=(ideas_count(len(goal_list), len(learned))
                                             if compact < 3 else DEFAULT_MINIMUM))
         ideas_intro = (say(N_("Pick one or two ideas to try this month. We chose them for "
                               "{name}'s patterns and goals."))
-                       if any(p.level for p in learned) or goal_lines else
+                       if any(p.level for p in learned) or goal_list else
                        say(N_("Pick one or two ideas to try this month. Many families find "
                               "them helpful.")))
-
-        # for the next visit
-        questions = [say(N_("Which idea for home did you try? What helped, and what did "
-                            "not?"))]
-        strongest = [p for p in learned if p.level is not None]
-        strongest.sort(key=lambda p: -abs(p.level))
-        if strongest:
-            top = strongest[0]
-            sign = 1 if top.level > 0 else -1
-            if quadrant_form:
-                questions.append(say(WATCH_FOR[(top.score, sign)]))
-            else:
-                topic = (_(SECTION_TOPICS[top.score]) if top.score in SECTION_TOPICS
-                         else form_topic(section_names.get(top.score, top.score)))
-                questions.append(say(WATCH_SECTION, topic=topic))
-        reached, overdue, going = [], [], []
-        for line, goal_id in zip(goal_lines, goals[C.GOAL_ID], strict=True):
-            info = per_goal.loc[goal_id] if goal_id in per_goal.index else None
-            if info is not None and pd.notna(info[C.DATE_FIRST_MET]):
-                reached.append(t.number(line.number))
-            elif info is not None and bool(info[C.OVERDUE]):
-                overdue.append(t.number(line.number))
-            else:
-                going.append(t.number(line.number))
-        if going:
-            questions.append(fill(t.ngettext(
-                "Goal {numbers}: write down one time it went a little better, and what helped.",
-                "Goals {numbers}: write down one time each went a little better, and what "
-                "helped.", len(going)), numbers=t.join(going)))
-        if overdue:
-            questions.append(fill(t.ngettext(
-                "Goal {numbers} is past its planned date. Ask us if the plan should change.",
-                "Goals {numbers} are past their planned date. Ask us if the plan should change.",
-                len(overdue)), numbers=t.join(overdue)))
-        if reached:
-            questions.append(fill(t.ngettext(
-                "Goal {numbers} has been reached. What would you like to work on next?",
-                "Goals {numbers} have been reached. What would you like to work on next?",
-                len(reached)), numbers=t.join(reached)))
-        questions = questions[:5]
-
-        # a note from the therapist: the latest review's notes, as written
-        note = []
-        ratings = sub.goal_ratings
-        if C.FAMILY_NOTE in ratings.columns:
-            noted = ratings[(ratings[C.DATE] <= as_of) & ratings[C.FAMILY_NOTE].notna()]
-            if len(noted):
-                last = noted[noted[C.DATE] == noted[C.DATE].max()]
-                order = {g: k for k, g in enumerate(goals[C.GOAL_ID])}
-                last = last.assign(_o=last[C.GOAL_ID].map(order)).sort_values("_o")
-                note = list(dict.fromkeys(" ".join(str(n).split())
-                                          for n in last[C.FAMILY_NOTE]))
 
         therapist = child.get(C.THERAPIST)
         meta = (say(N_("Report of {date}. Therapist: {therapist}."), date=t.date(as_of),
                     therapist=str(therapist)) if pd.notna(therapist) and str(therapist).strip()
                 else say(N_("Report of {date}."), date=t.date(as_of)))
         footer = []
-        if instrument is not None and not instrument.clinical_use:
+        if found.instrument is not None and not found.instrument.clinical_use:
             footer.append(say(N_("The questionnaire in this report is a demonstration form made "
                                  "up for testing. Its results are not real results.")))
         footer.append(say(N_("Questions about this report? Ask us at any visit.")))
-        title = (_("{name}: a report for the family").format(name=name) if has_name
+        title = (_("{name}: a report for the family").format(name=words.name) if has_name
                  else _(REPORT_TITLE))
         report = cls(
             child_id=child_id, as_of=as_of.date(), lang=lang, title=title, meta=meta,
-            learned_intro=learned_intro, learned=learned, typical=typical,
-            goals_intro=goals_intro, goals=goal_lines, goal_chart=goal_chart,
+            learned_intro=questionnaire_intro(found.latest, words), learned=learned,
+            typical=typical, goals_intro=goals_intro, goals=goal_list, goal_chart=goal_chart,
             chart_text=chart_text, ideas_intro=ideas_intro, strategies=chosen,
-            next_visit=questions, note=note, footer=footer,
+            next_visit=next_visit_questions(learned, found.instrument, goals, per_goal, words),
+            note=family_note(sub.goal_ratings, goals, as_of), footer=footer,
             headings={k: _(v) for k, v in HEADINGS.items()}, compact=compact)
         report.missing_translations = list(t.missing)
         return report
