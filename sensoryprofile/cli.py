@@ -340,6 +340,8 @@ def cmd_report_child(args) -> int:
 def cmd_report_children(args) -> int:
     from sensoryprofile.reports.batch import format_summary, render_children
 
+    if not args.family and (args.lang != "en" or args.strategies):
+        raise UsageError("--lang and --strategies are for the family reports: add --family")
     with _warnings_printed():
         batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
                                 as_of=args.as_of, deidentify=args.deidentify,

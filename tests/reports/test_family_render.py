@@ -202,6 +202,9 @@ def test_batch_of_family_reports_and_the_index(tmp_path, capsys):
     assert "<a href='family/F1/es/report.html'>es</a>" in index
     assert main(["report", "children", "--data", str(clinic), "--family", "--deidentify",
                  "--out", str(out)]) == 2
+    assert main(["report", "children", "--data", str(clinic), "--lang", "es",
+                 "--out", str(out)]) == 2
+    assert "add --family" in capsys.readouterr().err
     result = batch.render_children(clinic, ["F2", "NOPE"], out_dir=out, family=True,
                                    as_of=AS_OF, progress=False)
     assert [r.name for r in result.rendered] == ["F2"]
