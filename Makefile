@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 LAB       := .venv-lab
 LAB_STAMP := $(LAB)/.installed
 
-.PHONY: demo test test-fast lab lint bench lock clean
+.PHONY: demo test test-fast lab lint bench lock clean i18n
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,23 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/reports.py
 	$(BIN)/python benchmarks/caseload.py
 	$(BIN)/python benchmarks/imports.py
+
+# The family report's gettext catalogs (docs/family-report.md): extract the
+# messages from the code into the template, merge them into every language's
+# .po file, then check that each compiles (into a temporary folder: no .mo
+# file is kept; the package compiles the .po files in memory).
+LOCALE := sensoryprofile/reports/locale
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+BABEL_EXTRACT := -F babel.cfg -k N_ -c TRANSLATORS: --add-location=file --sort-by-file \
+	--no-wrap --project sensoryprofile --version $(VERSION) \
+	--copyright-holder "sensoryprofile contributors (CC0)"
+
+i18n: $(STAMP)
+	$(BIN)/pybabel extract $(BABEL_EXTRACT) -o $(LOCALE)/sensoryprofile.pot .
+	$(BIN)/pybabel update -D sensoryprofile -i $(LOCALE)/sensoryprofile.pot -d $(LOCALE) --no-wrap
+	tmp=$$(mktemp -d) && for po in $(LOCALE)/*/LC_MESSAGES/sensoryprofile.po; do \
+		$(BIN)/pybabel compile --statistics -D sensoryprofile -i "$$po" -o "$$tmp/check.mo" \
+		|| { rm -rf "$$tmp"; exit 1; }; done; rm -rf "$$tmp"
 
 # Rebuild the lock file of exact versions from both environments (.venv with
 # every extra, and .venv-lab).

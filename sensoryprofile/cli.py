@@ -8,6 +8,7 @@ message.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -395,9 +396,14 @@ def cmd_report_child(args) -> int:
 def cmd_report_children(args) -> int:
     from sensoryprofile.reports.batch import format_summary, render_children
 
-    batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
-                            as_of=args.as_of, deidentify=args.deidentify,
-                            progress=not args.quiet, key_file=args.key_file, wait=args.wait)
+    if not args.family and (args.lang != "en" or args.strategies):
+        raise UsageError("--lang and --strategies are for the family reports: add --family")
+    with _warnings_printed():
+        batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
+                                as_of=args.as_of, deidentify=args.deidentify,
+                                progress=not args.quiet, key_file=args.key_file,
+                                wait=args.wait, family=args.family, lang=args.lang,
+                                strategies=args.strategies)
     _out(format_summary(batch))
     return EXIT_PROBLEMS if batch.failed else EXIT_OK
 
@@ -497,6 +503,106 @@ def cmd_export(args) -> int:
     for table, info in manifest.tables.items():
         _out(f"  {table:<13} {info.rows_in:>6} rows in, {info.rows_out:>6} out")
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# family reports and strategy libraries (issue #16)
+# ---------------------------------------------------------------------------
+@contextlib.contextmanager
+def _warnings_printed():
+    """Package warnings (a missing translation) as one 'warning:' line each on
+    stderr, not Python's file:line form."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen = set()
+            for w in caught:
+                text = str(w.message)
+                if text not in seen and issubclass(w.category, UserWarning):
+                    seen.add(text)
+                    _err(f"sensoryprofile: warning: {text}")
+
+
+def cmd_report_family(args) -> int:
+    from sensoryprofile.ids import check_id
+    from sensoryprofile.reports.render import render_family
+
+    check_id(args.child_id)
+    with _warnings_printed():
+        result = render_family(args.data, args.child_id, out_dir=args.out, as_of=args.as_of,
+                               lang=args.lang, strategies=args.strategies, pdf=args.pdf,
+                               wait=args.wait)
+    for path in result.files:
+        _out(f"wrote {path}")
+    _out(f"{result.pages} printed page(s)")
+    return EXIT_OK
+
+
+def cmd_strategies_check(args) -> int:
+    from sensoryprofile.reports.strategies import check_strategies
+
+    result = check_strategies(args.file)
+    for message in result.errors:
+        _out(f"error: {message}")
+    if result.ok:
+        lib = result.library
+        counts = ", ".join(f"{n} {part}" for part, n in lib.counts().items())
+        _out(f"{Path(args.file).name}: valid ({len(lib)} strategies in {lib.language!r}: "
+             f"{counts}; mode {lib.mode})")
+        return EXIT_OK
+    _out(f"{Path(args.file).name}: invalid, {len(result.errors)} problem(s)")
+    return EXIT_PROBLEMS
+
+
+def cmd_strategies_list(args) -> int:
+    from sensoryprofile.reports.i18n import available_languages
+    from sensoryprofile.reports.strategies import shipped_languages, shipped_library
+
+    _out("Languages of the family report (gettext catalogs): "
+         + ", ".join(available_languages()))
+    for lang in shipped_languages():
+        lib = shipped_library(lang)
+        counts = ", ".join(f"{n} {part}" for part, n in lib.counts().items())
+        _out(f"  strategies {lang}: {len(lib)} ({counts})")
+        if args.entries:
+            for s in lib.entries():
+                _out(f"    {s.id:<28} {s.key:<34} {s.title}")
+    return EXIT_OK
+
+
+def _family_options(q, *, batch: bool) -> None:
+    """--lang and --strategies (and, for a batch, --family)."""
+    if batch:
+        q.add_argument("--family", action="store_true", help="render the family reports "
+                       "(plain words, ideas for home) instead of the clinical ones")
+    q.add_argument("--lang", default="en", help="the family's language (default en; "
+                   "`sensoryprofile strategies list` shows the languages)")
+    q.add_argument("--strategies", metavar="FILE", help="a clinic's strategy library (YAML) "
+                   "replacing or extending the shipped ideas for home")
+
+
+def _add_family_parsers(sub, rsub, common) -> None:
+    q = rsub.add_parser("family", help="one child's report for the family, in the family's "
+                        "language (out/family/ID/LANG/)")
+    q.add_argument("child_id")
+    common(q, deid=False)
+    _family_options(q, batch=False)
+    q.set_defaults(func=cmd_report_family)
+
+    p = sub.add_parser("strategies", help="check a clinic's strategy library, list the "
+                       "shipped ones")
+    ssub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    ssub.required = True
+    q = ssub.add_parser("check", help="validate a strategy file (exit 0 valid, 1 invalid)")
+    q.add_argument("file")
+    q.set_defaults(func=cmd_strategies_check)
+    q = ssub.add_parser("list", help="languages and the shipped strategies per language")
+    q.add_argument("--entries", action="store_true", help="also list every entry")
+    q.set_defaults(func=cmd_strategies_list)
 
 
 # ---------------------------------------------------------------------------
@@ -845,6 +951,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(q)
     q.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
+    _family_options(q, batch=True)
     q.set_defaults(func=cmd_report_children)
 
     q = rsub.add_parser("caseload", help="the caseload report for clinic directors")
@@ -874,6 +981,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--cohort", action="store_true", help="also the cohort analysis")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_report_all)
+
+    _add_family_parsers(sub, rsub, common)
 
     p = sub.add_parser("export", help="a de-identified copy of a dataset for research ("
                        "`export fhir DATA --out FILE`: a FHIR R4 Bundle of the scores)")

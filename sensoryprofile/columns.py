@@ -52,10 +52,13 @@ GOALS_COLUMNS = [GOAL_ID, CHILD_ID, SET_DATE, DOMAIN, DESCRIPTION, IMPORTANCE, D
 LEVEL = "level"  # a GAS level -2..+2 (-3 six-level); in score tables the classification level
 RATER = "rater"
 NOTE = "note"
-GOAL_RATINGS_COLUMNS = [GOAL_ID, DATE, LEVEL, RATER, NOTE]
+#: Optional free text for the family report ("a note from the therapist"),
+#: written at a review. Identifying-capable: never in messages or extracts.
+FAMILY_NOTE = "family_note"
+GOAL_RATINGS_COLUMNS = [GOAL_ID, DATE, LEVEL, RATER, NOTE, FAMILY_NOTE]
 #: Free-text columns: a quoted line break is kept in them, and their values are
 #: never shown in a message (they may name or describe a child).
-FREE_TEXT_COLUMNS = frozenset({DESCRIPTION, NOTE, NOTES, *LEVEL_TEXT_COLUMNS})
+FREE_TEXT_COLUMNS = frozenset({DESCRIPTION, NOTE, NOTES, FAMILY_NOTE, *LEVEL_TEXT_COLUMNS})
 
 # ---------------------------------------------------------------------------
 # the tidy score table (measures.scoring)

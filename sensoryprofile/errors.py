@@ -71,3 +71,26 @@ class Interrupted(KeyboardInterrupt):
         self.exit_code = 128 + int(signum)
         self.batch = batch
         super().__init__(f"interrupted by signal {signum}")
+
+
+class StrategyError(SensoryProfileError, ValueError):
+    """A strategy library file (the family report's ideas for home) is invalid.
+
+    ``problems`` holds every problem found, each formatted as
+    ``file: key.path: message`` (the key and the field of the problem).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        self.problems = list(problems or [])
+        if self.problems:
+            message = message + "\n" + "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(message)
+
+
+class MissingTranslationWarning(UserWarning):
+    """A family-facing text has no translation in the chosen language: it is
+    shown in English instead (never blank)."""
+
+
+class LongReportWarning(UserWarning):
+    """A family report is longer than its two printed pages even shortened."""

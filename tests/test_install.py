@@ -60,14 +60,18 @@ def test_wheel_in_a_fresh_environment_renders_every_report(tmp_path):
     assert where.strip().startswith(str(venv)) and str(ROOT) not in where
     before = sorted(p.relative_to(ROOT) for p in ROOT.rglob("*") if not _ours(p))
     for args in (["report", "child", "C0002", "--as-of", "2026-09-30"],
+                 ["report", "family", "C0002", "--lang", "es", "--as-of", "2026-09-30"],
                  ["report", "caseload", "--as-of", "2026-09-30"],
                  ["report", "cohort", "--n-boot", "100"]):
         _run([command, *args, "--data", SAMPLE, "--out", "out"], cwd=elsewhere)
     out = elsewhere / "out"
     for page in ("children/C0002/report.html", "caseload/report.html", "cohort/report.html",
-                 "index.html"):
+                 "family/C0002/es/report.html", "index.html"):
         text = (out / page).read_text(encoding="utf-8")
         assert "Traceback" not in text, page
+    # the family report found its Spanish catalog, ideas and template in the wheel
+    family = (out / "family" / "C0002" / "es" / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="es">' in family and "Ideas para casa" in family
     # the caseload report's CSV files sit beside it, where its links point
     links = (out / "caseload" / "report.html").read_text(encoding="utf-8")
     for name in ("children_without_intake.csv", "goal_outcomes.csv"):

@@ -45,6 +45,7 @@ from sensoryprofile.data.validation import (
     DEPENDENT_REJECTED,
     NOTED,
     ROW_REJECTED,
+    VALUE_IGNORED,
     ValidationReport,
 )
 from sensoryprofile.dates import date_problem, parse_dates
@@ -80,8 +81,11 @@ OPTIONAL = {
     "assessments": [C.RESPONDENT],
     "goals": [C.DESCRIPTION, C.IMPORTANCE, C.DIFFICULTY, *C.LEVEL_TEXT_COLUMNS,
               C.TARGET_DATE],
-    "goal_ratings": [C.RATER, C.NOTE],
+    "goal_ratings": [C.RATER, C.NOTE, C.FAMILY_NOTE],
 }
+#: The longest note for the family a rating row may carry (it must fit the
+#: two printed pages of the family report); a longer one is ignored, reported.
+FAMILY_NOTE_MAX_CHARS = 500
 KEYS = {"children": C.CHILD_ID, "assessments": C.ASSESSMENT_ID, "goals": C.GOAL_ID,
         "goal_ratings": None}
 DATE_COLUMNS = {
@@ -500,6 +504,17 @@ class _Validator:
         for i in frame.index[before]:
             self.problem(table, i, col, self.raw[table].at[i, col], rule)
 
+    def text_not_longer(self, table, col, limit, rule):
+        """Blank (and report, value hidden) free text longer than ``limit``
+        characters; the row itself is kept."""
+        frame = self.typed[table]
+        if col not in frame.columns:
+            return
+        bad = self.rej.ok(table) & (frame[col].str.len() > limit).fillna(False)
+        for i in frame.index[bad]:
+            self.problem(table, i, col, frame.at[i, col], rule, VALUE_IGNORED)
+        frame.loc[bad, col] = np.nan
+
     def within_row(self, table, later, earlier, rule):
         frame = self.typed[table]
         bad = (self.rej.ok(table) & frame[later].notna() & frame[earlier].notna()
@@ -565,6 +580,9 @@ def validate_tables(raw: RawTables, *, today: dt.date | None = None,
     v.foreign_key("goal_ratings", C.GOAL_ID, "goals", C.GOAL_ID)
     v.not_before("goal_ratings", C.DATE, "goals", C.GOAL_ID, C.SET_DATE,
                  "rating dated before its goal's set_date", key=C.GOAL_ID)
+    v.text_not_longer("goal_ratings", C.FAMILY_NOTE, FAMILY_NOTE_MAX_CHARS,
+                      f"family_note is at most {FAMILY_NOTE_MAX_CHARS} characters (it must fit "
+                      "the family report's two pages); the note is left out, the rating kept")
 
     accepted = {}
     for table in TABLES:

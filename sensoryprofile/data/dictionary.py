@@ -7,7 +7,7 @@ sample's README, and the headers of a new workbook.
 from __future__ import annotations
 
 from sensoryprofile import columns as C
-from sensoryprofile.data.dataset import OPTIONAL, REQUIRED, TABLES
+from sensoryprofile.data.dataset import FAMILY_NOTE_MAX_CHARS, OPTIONAL, REQUIRED, TABLES
 from sensoryprofile.instruments import Instrument
 
 TABLE_PURPOSE = {
@@ -59,6 +59,10 @@ COLUMN_MEANING = {
              "dataset declares gas_six_level: true).",
     C.RATER: "Who rated (therapist, caregiver, teacher, ...).",
     C.NOTE: "Optional free-text note (dropped from de-identified outputs).",
+    C.FAMILY_NOTE: "Optional note from the therapist to the family, written at this review "
+                   "in the family's language; the family report shows the latest one (at most "
+                   f"{FAMILY_NOTE_MAX_CHARS} characters). Free text: never shown in validation "
+                   "messages, dropped from de-identified outputs.",
 }
 
 

@@ -384,6 +384,7 @@ def column_policies(*, no_dates: bool = False, keep_sites: bool = False, strict:
             ColumnPolicy(C.LEVEL, KEPT, C.LEVEL, "attainment level"),
             ColumnPolicy(C.RATER, REMOVED if strict else PSEUDONYMISED, C.RATER, rater),
             ColumnPolicy(C.NOTE, REMOVED, None, removed_text),
+            ColumnPolicy(C.FAMILY_NOTE, REMOVED, None, removed_text),
         ],
     }
 

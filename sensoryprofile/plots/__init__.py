@@ -5,7 +5,8 @@ compute nothing (the numbers come from :mod:`sensoryprofile.measures` and
 * :mod:`~sensoryprofile.plots.style` - palette, type scale, the report style;
 * :mod:`~sensoryprofile.plots.layout` - shared placing and labelling helpers;
 * :mod:`~sensoryprofile.plots.child`, :mod:`~sensoryprofile.plots.caseload`,
-  :mod:`~sensoryprofile.plots.cohort` - one module per report.
+  :mod:`~sensoryprofile.plots.cohort`, :mod:`~sensoryprofile.plots.family` - one
+  module per report.
 
 Every chart function is also a name of this package (imported on first use,
 so a report that draws only the child's charts never loads seaborn).
@@ -22,6 +23,7 @@ _MODULES = {
                  "plot_goal_calibration"),
     "cohort": ("plot_consistency", "plot_quadrant_correlations", "plot_norm_comparison",
                "plot_change_effects", "plot_gas_levels"),
+    "family": ("plot_goal_steps",),
     "style": ("apply_style", "report_style", "FIGSIZE", "FIGSIZE_SQUARE"),
 }
 _LAZY = {name: module for module, names in _MODULES.items() for name in names}

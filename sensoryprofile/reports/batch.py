@@ -41,7 +41,9 @@ from sensoryprofile.reports.render import (
     KernelSession,
     RenderResult,
     html_exporter,
+    prepare_family,
     render_child_unlocked,
+    render_family,
     report_name,
     short_text,
 )
@@ -85,8 +87,16 @@ def _worker_started() -> int:
     return os.getpid()
 
 
-def _worker_render(data_dir, child_id, name, out_dir, as_of, deidentify, pdf) -> RenderResult:
+def _worker_render(data_dir, child_id, name, out_dir, as_of, deidentify, pdf, family=None
+                   ) -> RenderResult:
+    """One child's report; ``family`` = (lang, strategies) renders the family
+    report instead of the clinical one."""
     try:
+        if family is not None:
+            lang, strategies = family
+            return render_family(data_dir, child_id, out_dir=out_dir, as_of=as_of, lang=lang,
+                                 strategies=strategies, pdf=pdf, session=_SESSION,
+                                 checked=True, locked=True)
         return render_child_unlocked(data_dir, child_id, out_dir=out_dir, as_of=as_of,
                                      deidentify=deidentify, pdf=pdf, session=_SESSION,
                                      name=name)
@@ -133,6 +143,12 @@ def format_summary(batch: BatchResult) -> str:
         lines.append(f"  NOT RENDERED {r.name}: {r.error}")
     for r in broken:
         lines.append(f"  FAILED {r.error}")
+    from sensoryprofile.reports.render import FAMILY_PAGES
+
+    for r in batch.rendered:
+        if r.pages is not None and r.pages > FAMILY_PAGES:
+            lines.append(f"  LONG {r.name}: the family report has {r.pages} printed pages even "
+                         "shortened (shorten its goal texts or the note for the family)")
     if batch.index is not None:
         lines.append(f"Index: {batch.index.resolve()}")
     return "\n".join(lines)
@@ -248,7 +264,8 @@ def _remove_partials(out_dir: Path) -> None:
 def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
                     out_dir: str | Path = "reports", jobs: int = 1, pdf: bool = False,
                     as_of=None, deidentify: bool = False, progress: bool = True,
-                    key_file=None, wait: bool = False) -> BatchResult:
+                    key_file=None, wait: bool = False, family: bool = False,
+                    lang: str = "en", strategies: str | Path | None = None) -> BatchResult:
     """Render many children's reports; every child is accounted for.
 
     Parameters
@@ -261,6 +278,9 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
     jobs : worker processes, each with one warm kernel (1 = in this process).
     deidentify, key_file : de-identified reports under pseudonyms
         (:func:`~sensoryprofile.reports.render.report_name`).
+    family, lang, strategies : the family reports in ``lang`` instead
+        (``out_dir/family/ID/LANG/``), with the clinic's ``strategies`` file
+        if given; the language and the file are checked once, before any kernel.
 
     Returns
     -------
@@ -273,6 +293,12 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
 
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise UsageError(f"`jobs` must be at least 1, but {jobs!r} was passed")
+    family_args = None
+    if family:
+        if deidentify:
+            raise UsageError("a family report is for the child's family: it cannot be "
+                             "de-identified (leave out --deidentify)")
+        family_args = (lang, prepare_family(lang, strategies))
     start = time.perf_counter()
     out = Path(out_dir).resolve()
     with output_lock(out, wait=wait):
@@ -298,8 +324,8 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
                                                   "was built") for c in bad)
                 names.update({c: report_name(c, deidentify=deidentify, key_file=key_file)
                               for c in child_ids})
-                tasks = [(str(data_dir), c, names[c], str(out), as_of, deidentify, pdf)
-                         for c in child_ids]
+                tasks = [(str(data_dir), c, names[c], str(out), as_of, deidentify, pdf,
+                          family_args) for c in child_ids]
                 workers.run(tasks, done, progress)
         except Interrupted as stop:
             _remove_partials(out)

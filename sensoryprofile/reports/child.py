@@ -69,15 +69,38 @@ def goal_subset(dataset: Dataset, child_id: str) -> SimpleNamespace:
                            gas_six_level=dataset.gas_six_level)
 
 
+def age_on(child: pd.Series, as_of) -> float:
+    """The child's age in completed months on ``as_of`` (NaN when unknown): from
+    the date of birth, or in an extract from the age at referral."""
+    age = completed_months([child.get(C.DATE_OF_BIRTH)], [as_of])[0]
+    if pd.isna(age) and pd.notna(child.get(C.AGE_AT_REFERRAL_MONTHS)):  # an extract
+        age = float(child[C.AGE_AT_REFERRAL_MONTHS]) + months_between(
+            child[C.REFERRAL_DATE], as_of)
+    return age
+
+
+def latest_scores(dataset: Dataset, child_id: str, as_of: pd.Timestamp) -> SimpleNamespace:
+    """The child's scores up to ``as_of``: ``scores`` (every administration,
+    with ``position``), ``primary`` (:func:`primary_series`), ``latest`` (the
+    rows of the primary series' last administration) and ``instrument`` (its
+    :class:`~sensoryprofile.instruments.Instrument`, or None)."""
+    scores = dataset.scores[(dataset.scores[C.CHILD_ID] == child_id)
+                            & (dataset.scores[C.DATE] <= as_of)].copy()
+    scores[POSITION] = standing(scores)
+    primary = primary_series(scores, dataset)
+    latest = (primary[primary[C.ASSESSMENT_ID] == primary[C.ASSESSMENT_ID].iloc[-1]]
+              if len(primary) else primary)
+    instrument = (dataset.instruments.get(str(latest[C.INSTRUMENT].iloc[0]))
+                  if len(latest) else None)
+    return SimpleNamespace(scores=scores, primary=primary, latest=latest, instrument=instrument)
+
+
 def header_table(dataset, child, scores, as_of, deidentify, when, pseudonym=None
                  ) -> pd.DataFrame:
     """The report's header: child, age, therapist, site, referral, assessments
     (de-identified: the pseudonym, age, months since referral; no therapist,
     site or ID of the clinic's)."""
-    age = completed_months([child[C.DATE_OF_BIRTH]], [as_of])[0]
-    if pd.isna(age) and pd.notna(child.get(C.AGE_AT_REFERRAL_MONTHS)):  # an extract
-        age = float(child[C.AGE_AT_REFERRAL_MONTHS]) + months_between(
-            child[C.REFERRAL_DATE], as_of)
+    age = age_on(child, as_of)
     dates = sorted(scores[C.DATE].dropna().unique())
     if deidentify:
         rows = [("Child", pseudonym or "(de-identified)"),
@@ -320,14 +343,9 @@ class ChildReport:
             return long_date(value)
 
         # sensory scores of this child up to as_of
-        scores = dataset.scores[(dataset.scores[C.CHILD_ID] == child_id)
-                                & (dataset.scores[C.DATE] <= as_of)].copy()
-        scores[POSITION] = standing(scores)
-        primary = primary_series(scores, dataset)
-        latest = (primary[primary[C.ASSESSMENT_ID] == primary[C.ASSESSMENT_ID].iloc[-1]]
-                  if len(primary) else primary)
-        instrument = (dataset.instruments.get(str(latest[C.INSTRUMENT].iloc[0]))
-                      if len(latest) else None)
+        found = latest_scores(dataset, child_id, as_of)
+        scores, primary, latest, instrument = (found.scores, found.primary, found.latest,
+                                               found.instrument)
 
         quadrants = latest[latest[C.KIND] == "quadrant"]
         sections = latest[latest[C.KIND] == "section"]

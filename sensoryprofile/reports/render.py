@@ -72,6 +72,7 @@ class RenderResult:
     status: str = ""
     #: the child's id when ``name`` is a pseudonym (never written to a page)
     child_id: str | None = None
+    pages: int | None = None  # printed (A4) pages, when measured
 
     def __post_init__(self):
         if not self.status:
@@ -352,15 +353,17 @@ def strip_stderr(nb) -> int:
     return removed
 
 
-def export_html(nb, title: str) -> str:
+def export_html(nb, title: str, exporter=None) -> str:
     nb.metadata["title"] = title
-    body, _ = html_exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
+    exporter = exporter or html_exporter()
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     return body
 
 
-def export_pdf(html_text: str, path: Path) -> None:
-    """Print the report's HTML to PDF. Only ``data:`` URLs are fetched (the
-    images embedded in the page): a report never reaches the network."""
+def print_layout(html_text: str):
+    """The report's HTML laid out on printed pages (a WeasyPrint document).
+    Only ``data:`` URLs are fetched (the images embedded in the page): a report
+    never reaches the network."""
     import logging
 
     from weasyprint import HTML
@@ -369,7 +372,12 @@ def export_pdf(html_text: str, path: Path) -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     fetcher = URLFetcher(allowed_protocols={"data"})
-    HTML(string=html_text, url_fetcher=fetcher).write_pdf(str(path))
+    return HTML(string=html_text, url_fetcher=fetcher).render()
+
+
+def export_pdf(html_text: str, path: Path, document=None) -> None:
+    """Print the report's HTML to PDF (``document``: its layout, if done already)."""
+    (document or print_layout(html_text)).write_pdf(str(path))
 
 
 def _swap_into_place(partial: Path, final: Path) -> None:
@@ -391,7 +399,8 @@ CURRENT_PARTIAL: list[Path] = []
 def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: str,
                     pdf: bool = False, session: KernelSession | None = None,
                     name: str = "report", output_dir_parameter: bool = False,
-                    keep_notebook: bool = True) -> RenderResult:
+                    keep_notebook: bool = True, exporter=None,
+                    measure_pages: bool = False) -> RenderResult:
     """Execute ``notebook`` into ``folder`` (report.ipynb, report.html, report.pdf).
 
     With ``output_dir_parameter`` the notebook also gets an ``output_dir``
@@ -399,6 +408,9 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
     Without ``keep_notebook`` the executed notebook is not kept (it holds the
     parameters: a de-identified report must not carry the data's path or
     the child's id).
+    ``exporter`` is the HTML exporter (default: the report template's).
+    ``measure_pages`` lays the page out for print (even without ``pdf``) and
+    sets the result's ``pages``.
     """
     import nbformat
 
@@ -413,7 +425,7 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
         executed = partial / "report.ipynb"
         if output_dir_parameter:
             parameters = {**parameters, "output_dir": str(partial)}
-        exporter_wait = exporter_ready()
+        exporter_wait = exporter_ready() if exporter is None else (lambda: None)
         execute_notebook(notebook, executed, parameters, session=session)
         waited = session.waited if session is not None else 0.0
         if session is not None:
@@ -431,19 +443,25 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
         else:
             executed.unlink()
         exporter_wait()
-        html_text = export_html(nb, title)
+        html_text = export_html(nb, title, exporter)
         (partial / "report.html").write_text(html_text, encoding="utf-8")
         timings["html"] = time.perf_counter() - t
+        document, pages = None, None
+        if measure_pages:
+            t = time.perf_counter()
+            document = print_layout(html_text)
+            pages = len(document.pages)
+            timings["layout"] = time.perf_counter() - t
         if pdf:
             t = time.perf_counter()
-            export_pdf(html_text, partial / "report.pdf")
+            export_pdf(html_text, partial / "report.pdf", document)
             timings["pdf"] = time.perf_counter() - t
         extras = sorted(p.name for p in partial.iterdir())
         _swap_into_place(partial, folder)
         files = [folder / n for n in extras]
         return RenderResult(name=name, ok=True, folder=folder, files=files,
                             seconds=time.perf_counter() - start, timings=timings,
-                            stderr_removed=removed)
+                            stderr_removed=removed, pages=pages)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -541,6 +559,146 @@ def render_child_unlocked(data_dir, child_id: str, *, out_dir, as_of=None,
 
 
 # ---------------------------------------------------------------------------
+# family reports (issue #16): out/family/ID/LANG/report.html
+# ---------------------------------------------------------------------------
+FAMILY_TEMPLATE = "sensoryprofile-family"
+#: A family report prints on at most this many A4 pages (issue #16).
+FAMILY_PAGES = 2
+#: The last ``compact`` step of the family report (reports.family.MAX_COMPACT;
+#: a test checks they agree, so this module need not import the model).
+FAMILY_MAX_COMPACT = 5
+_FAMILY_EXPORTERS: dict = {}
+
+
+def family_exporter(lang: str):
+    """The family report's HTMLExporter for one language (``<html lang>``),
+    built once per process and language."""
+    if lang not in _FAMILY_EXPORTERS:
+        from nbconvert import HTMLExporter
+
+        # the template extends 'sensoryprofile/index.html.j2': TEMPLATE_DIR is
+        # also a plain search path, so that name resolves
+        exporter = HTMLExporter(template_name=FAMILY_TEMPLATE,
+                                extra_template_basedirs=[str(TEMPLATE_DIR)],
+                                extra_template_paths=[str(TEMPLATE_DIR)])
+        exporter.exclude_input = True
+        exporter.exclude_input_prompt = True
+        exporter.exclude_output_prompt = True
+        exporter.embed_images = True
+        # a code nbconvert does not know (not ISO 639-1): the page keeps "en"
+        with contextlib.suppress(Exception):
+            exporter.language_code = lang.split("_")[0]
+        _FAMILY_EXPORTERS[lang] = exporter
+    return _FAMILY_EXPORTERS[lang]
+
+
+def family_folder(out_dir: str | Path, child_id: str, lang: str) -> Path:
+    """Where a family report goes: ``out_dir/family/ID/LANG/`` (beside, never
+    inside, the child's clinical report folder ``out_dir/children/ID/``)."""
+    check_id(child_id)
+    return Path(out_dir).resolve() / "family" / child_id / lang
+
+
+def prepare_family(lang: str, strategies: str | Path | None) -> str | None:
+    """Check what a family report needs before any kernel starts: the language
+    (:class:`UsageError` if there is no catalog) and the clinic's strategy file
+    (:class:`StrategyError` listing every problem). Warns once about messages
+    the language does not translate (they are shown in English). Returns the
+    strategy file's absolute path (or None)."""
+    import warnings
+
+    from sensoryprofile.errors import MissingTranslationWarning
+    from sensoryprofile.reports.i18n import check_language, untranslated
+    from sensoryprofile.reports.strategies import load_strategies
+
+    check_language(lang)
+    load_strategies(lang, strategies)
+    missing = untranslated(lang)
+    if missing:
+        warnings.warn(MissingTranslationWarning(
+            f"{len(missing)} message(s) have no {lang!r} translation and are shown in English, "
+            f"e.g. {missing[0]!r}"), stacklevel=2)
+    return None if strategies is None else str(Path(strategies).resolve())
+
+
+def render_family(data_dir: str | Path, child_id: str, *, out_dir: str | Path = "reports",
+                  as_of: dt.date | str | None = None, lang: str = "en",
+                  strategies: str | Path | None = None, pdf: bool = False,
+                  session: KernelSession | None = None, checked: bool = False,
+                  locked: bool = False, wait: bool = False) -> RenderResult:
+    """Render one child's family report in ``lang`` to ``out_dir/family/ID/LANG/``.
+
+    ``strategies`` is a clinic's strategy file (None: the shipped library).
+    ``checked`` skips :func:`prepare_family` (a batch checks once);
+    ``locked`` says the caller holds the output folder (a batch), else it is
+    held here (:class:`OutputBusyError` when another run writes into it,
+    unless ``wait``).
+
+    The report must fit :data:`FAMILY_PAGES` printed pages. Its print layout
+    is measured (WeasyPrint, A4); a longer report is rendered again one
+    ``compact`` step shorter (:data:`~sensoryprofile.reports.family.COMPACT_STEPS`)
+    until it fits; the result's ``pages`` says how many it has, and a report
+    still too long at the last step is kept with a warning.
+    """
+    if not locked:
+        with output_lock(out_dir, wait=wait):
+            return render_family(data_dir, child_id, out_dir=out_dir, as_of=as_of, lang=lang,
+                                 strategies=strategies, pdf=pdf, session=session,
+                                 checked=checked, locked=True)
+    folder = family_folder(out_dir, child_id, lang)
+    if not checked:
+        strategies = prepare_family(lang, strategies)
+    own = session is None
+    if own:
+        session = KernelSession()  # starts importing while the data are checked here
+    try:
+        if own:
+            from sensoryprofile.data.dataset import load_dataset_cached
+
+            dataset = load_dataset_cached(data_dir)
+            dataset.child(child_id)  # an unknown or rejected child: said before any cell runs
+            session.share_dataset(dataset)
+        from sensoryprofile.reports.i18n import Translator
+
+        with warnings_ignored():  # prepare_family has warned about missing translations
+            # the message of reports.family.REPORT_TITLE
+            title = f"{Translator(lang).gettext('A report for the family')} {child_id}"
+        params = {"data_dir": str(Path(data_dir).resolve()), "child_id": child_id,
+                  "as_of": None if as_of is None else str(as_of), "lang": lang,
+                  "strategies": None if strategies is None else str(Path(strategies).resolve())}
+        for compact in range(FAMILY_MAX_COMPACT + 1):
+            result = render_notebook(notebook_path("family_report.ipynb"), folder,
+                                     {**params, "compact": compact}, title=title, pdf=pdf,
+                                     session=session, name=child_id,
+                                     exporter=family_exporter(lang), measure_pages=True)
+            if result.pages <= FAMILY_PAGES:
+                return result
+        import warnings
+
+        from sensoryprofile.errors import LongReportWarning
+
+        warnings.warn(LongReportWarning(
+            f"the family report of {child_id} ({lang}) has {result.pages} printed pages even "
+            "shortened: shorten its goal texts or the note for the family"), stacklevel=2)
+        return result
+    except ReportError as exc:
+        raise ReportError(f"family report {child_id} ({lang}): {exc}",
+                          cell_index=exc.cell_index, ename=exc.ename, evalue=exc.evalue) from None
+    finally:
+        if own:
+            session.shutdown()
+
+
+@contextlib.contextmanager
+def warnings_ignored():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+# ---------------------------------------------------------------------------
 # clinic-level reports
 # ---------------------------------------------------------------------------
 def render_caseload(data_dir: str | Path, *, out_dir: str | Path = "reports",
@@ -612,5 +770,6 @@ def _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, ext
             session.shutdown()
 
 
-__all__ = ["KernelSession", "RenderResult", "render_caseload", "render_child",
-           "render_child_unlocked", "render_cohort", "render_notebook", "report_name"]
+__all__ = ["KernelSession", "RenderResult", "family_folder", "render_caseload", "render_child",
+           "render_child_unlocked", "render_cohort", "render_family", "render_notebook",
+           "report_name"]

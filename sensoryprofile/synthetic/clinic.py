@@ -19,6 +19,8 @@ from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments import Instrument, load_instrument
 from sensoryprofile.measures import norms as N
 from sensoryprofile.synthetic.goal_texts import (
+    FAMILY_NOTE_SHARE,
+    FAMILY_NOTES,
     NOTE_BLANK_SHARE,
     RATING_NOTES,
     expand_templates,
@@ -334,6 +336,8 @@ def generate_clinic(n_children: int = 60, seed: int = 0, *,
         rng, n=n, child_ids=child_ids, dob=kids.dob, intake=plan.intake, stop=plan.stop,
         discharged=plan.discharged, end=end, subtype=latent.subtype,
         therapist=kids.therapist, responder=latent.responder)
+    # drawn last, so that adding the column changed no earlier value
+    ratings = _add_family_notes(rng, goals, ratings, child_ids)
     clinic = {"children": _children_table(kids, plan, child_ids),
               "assessments": _assessments_table(plan, child_ids, item_ids, values),
               "goals": goals, "goal_ratings": ratings}
@@ -744,8 +748,27 @@ def _generate_goals(rng: np.random.Generator, *, n: int, child_ids: np.ndarray,
         C.LEVEL: level,
         C.RATER: rater,
         C.NOTE: note,
-    })[C.GOAL_RATINGS_COLUMNS]
+    })
     return goals, ratings
+
+
+def _add_family_notes(rng: np.random.Generator, goals: pd.DataFrame, ratings: pd.DataFrame,
+                      child_ids: np.ndarray) -> pd.DataFrame:
+    """Notes for the family (:data:`FAMILY_NOTES`): about a third of the
+    children get one, on the first rating row (in goal order) of their latest
+    review."""
+    n = len(child_ids)
+    gets_note = rng.random(n) < FAMILY_NOTE_SHARE
+    pick = np.floor(rng.random(n) * len(FAMILY_NOTES)).astype(int)
+    child_of = ratings[C.GOAL_ID].map(goals.set_index(C.GOAL_ID)[C.CHILD_ID]).to_numpy()
+    k = pd.Series(np.arange(n), index=child_ids).reindex(child_of).to_numpy()
+    dates = ratings[C.DATE].to_numpy()
+    latest = pd.Series(dates).groupby(child_of).transform("max").to_numpy()
+    first_of_review = ~pd.DataFrame({"child": child_of, "date": dates}).duplicated().to_numpy()
+    chosen = (dates == latest) & first_of_review & gets_note[k]
+    note = np.full(len(ratings), None, dtype=object)
+    note[chosen] = np.array(FAMILY_NOTES, dtype=object)[pick[k[chosen]]]
+    return ratings.assign(**{C.FAMILY_NOTE: note})[C.GOAL_RATINGS_COLUMNS]
 
 
 #: File name of each table written by :func:`write_clinic`.

@@ -383,6 +383,23 @@ RATING_NOTES = {
 }
 NOTE_BLANK_SHARE = 0.4
 
+#: Notes from the therapist to the family (the family report shows the
+#: latest): invented, in plain words, naming nobody.
+FAMILY_NOTES = (
+    "Thank you for all the practice at home. The picture chart for mornings is really "
+    "helping.",
+    "Great work this term. Please keep the movement breaks before homework going.",
+    "The last few weeks have been harder. That is normal after a big change. We will keep the "
+    "plan simple for now.",
+    "Please bring the school timetable to our next visit, so we can plan breaks together.",
+    "Your notes from home help us a lot. Keep writing down what works and what does not.",
+    "We could start a new goal for mealtimes next term. Think about what matters most to your "
+    "family.",
+    "Small steps count. Trying an idea for a few minutes most days is enough.",
+)
+#: Share of the synthetic children with a note for the family.
+FAMILY_NOTE_SHARE = 0.35
+
 
 def expand_templates(domains: tuple[str, ...]):
     """Flatten the templates: one entry per (template, slot combination).
