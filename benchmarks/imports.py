@@ -103,6 +103,7 @@ def make_clinic(children: int, administrations: int, seed: int = 0) -> dict[str,
     ratings = pd.DataFrame({
         C.GOAL_ID: goal_ids[r_goal], C.DATE: iso(r_when),
         C.LEVEL: rng.integers(-2, 3, len(r_goal)), C.RATER: "therapist", C.NOTE: None,
+        C.FAMILY_NOTE: None,
     })
     return {"children": child_table, "assessments": ass, "goals": goals,
             "goal_ratings": ratings}

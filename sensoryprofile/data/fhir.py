@@ -71,6 +71,7 @@ EXT = {
     "difficulty": f"{BASE}/StructureDefinition/gas-difficulty",
     "baseline": f"{BASE}/StructureDefinition/gas-baseline-level",
     "level_text": f"{BASE}/StructureDefinition/gas-level-text",
+    "family_note": f"{BASE}/StructureDefinition/family-note",
 }
 OBSERVATION_SYSTEM = f"{BASE}/CodeSystem/observation"
 GAS_LEVEL_CODE = "gas-level"
@@ -587,6 +588,7 @@ def import_fhir(path: str | Path, *, search_dirs: tuple = (),
             C.LEVEL: o.valueInteger,
             C.RATER: o.performer[0].display if o.performer else None,
             C.NOTE: o.note[0].text if o.note else None,
+            C.FAMILY_NOTE: _ext_value(o, EXT["family_note"], "valueString"),
         }, res, "Observation")
         taken(res)
 
@@ -619,7 +621,8 @@ def import_fhir(path: str | Path, *, search_dirs: tuple = (),
                  C.BASELINE_LEVEL: "extension(gas-baseline-level)",
                  C.TARGET_DATE: "target.dueDate"},
         "Observation": {C.GOAL_ID: "focus", C.DATE: "effectiveDateTime",
-                        C.LEVEL: "valueInteger", C.RATER: "performer", C.NOTE: "note"},
+                        C.LEVEL: "valueInteger", C.RATER: "performer", C.NOTE: "note",
+                        C.FAMILY_NOTE: "extension(family-note)"},
     }
     for inst in used.values():
         fields[f"QuestionnaireResponse:{inst.id}"] = {
@@ -814,6 +817,10 @@ def rating_resource(row, child_id: str, observation_id: str) -> dict:
         "performer": [{"display": row[C.RATER]}] if _present(row.get(C.RATER)) else None,
         "valueInteger": int(row[C.LEVEL]),
         "note": [{"text": row[C.NOTE]}] if _present(row.get(C.NOTE)) else None,
+        # the therapist's words for the family (the family report), kept apart
+        # from the clinical note
+        "extension": [{"url": EXT["family_note"], "valueString": row[C.FAMILY_NOTE]}]
+        if _present(row.get(C.FAMILY_NOTE)) else None,
     }
 
 

@@ -48,6 +48,8 @@ GOAL_WORDS = {
     C.TARGET_DATE: ("target", "due"),
 }
 RATING_WORDS = {
+    # before the note: "note" is in "family_note" too
+    C.FAMILY_NOTE: ("family_note", "for_the_family"),
     C.DATE: ("date",),
     C.LEVEL: ("level", "attain", "score"),
     C.RATER: ("rater", "rated_by"),

@@ -145,6 +145,7 @@ def data_dictionary(instruments: list[Instrument]) -> pd.DataFrame:
         _field("review_rater", review, "dropdown", "Rated by",
                _choices((k + 1, r) for k, r in enumerate(RATERS))),
         _field("review_note", review, "notes", "Note"),
+        _field("review_family_note", review, "notes", "Note for the family"),
     ]
     return pd.DataFrame(rows, columns=list(DICTIONARY_COLUMNS))
 
@@ -283,6 +284,7 @@ def redcap_export(clinic: dict[str, pd.DataFrame], *, labels: bool = False) -> R
     rv["review_level"] = text(ratings[C.LEVEL]).to_numpy()
     rv["review_rater"] = ratings[C.RATER].map(rater_code).to_numpy()
     rv["review_note"] = text(ratings[C.NOTE]).to_numpy()
+    rv["review_family_note"] = text(ratings[C.FAMILY_NOTE]).to_numpy()
     rv[f"goal_review{STATUS_SUFFIX}"] = COMPLETE
 
     records = pd.concat([enrol, gl, rv, *pieces], ignore_index=True)

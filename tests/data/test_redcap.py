@@ -111,8 +111,9 @@ def test_choices_are_parsed_from_the_dictionary_column():
 
 
 def test_dictionary_fields(dictionary):
-    # 9 enrolment + (2 + 80) demo-child + (2 + 32) demo-toddler + 12 goal + 5 review
-    assert len(dictionary.fields) == 9 + 82 + 34 + 12 + 5
+    # 9 enrolment + (2 + 80) demo-child + (2 + 32) demo-toddler + 12 goal + 6 review
+    # (goal, date, level, rater, note, note for the family)
+    assert len(dictionary.fields) == 9 + 82 + 34 + 12 + 6
     assert dictionary.record_id == "record_id"
     assert dictionary.forms == ["enrolment", "demo_child", "demo_toddler", "goal",
                                 "goal_review"]
