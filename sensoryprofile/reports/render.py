@@ -640,14 +640,14 @@ def render_family(data_dir: str | Path, child_id: str, *, out_dir: str | Path = 
     until it fits; the result's ``pages`` says how many it has, and a report
     still too long at the last step is kept with a warning.
     """
+    folder = family_folder(out_dir, child_id, lang)
+    if not checked:  # before anything is written: a bad file or language leaves no trace
+        strategies = prepare_family(lang, strategies)
     if not locked:
         with output_lock(out_dir, wait=wait):
             return render_family(data_dir, child_id, out_dir=out_dir, as_of=as_of, lang=lang,
                                  strategies=strategies, pdf=pdf, session=session,
-                                 checked=checked, locked=True)
-    folder = family_folder(out_dir, child_id, lang)
-    if not checked:
-        strategies = prepare_family(lang, strategies)
+                                 checked=True, locked=True)
     own = session is None
     if own:
         session = KernelSession()  # starts importing while the data are checked here
