@@ -10,8 +10,9 @@ Reading is strict, so that nothing is lost or shifted on the way in:
   a rejected row named by its line number (header = line 1).
 * A row with more or fewer fields than the header is rejected (empty fields
   beyond the header, from trailing commas, are ignored and noted). A quoted
-  line break is kept only in a free-text column, and noted; anywhere else
-  the lines it runs together (an unbalanced quote) are each rejected.
+  line break is kept only in a free-text column, and noted; anywhere else,
+  or when a line it would join holds a whole row on its own, the lines it
+  runs together (an unbalanced quote) are each rejected.
 * A rejected row's values are never shown: a row that does not line up with
   its header may hold a name or a date of birth in any field.
 
@@ -152,6 +153,22 @@ def _header(names: list[str], label: str) -> list[str]:
     return [n.strip() for n in names]
 
 
+def _rows_inside(lines: list[str], start: int, end: int, m: int) -> bool:
+    """Whether a line after the first of lines ``start``..``end`` holds a whole
+    row on its own (``m`` fields or more): then the quote that ran them
+    together was unbalanced, and a quoted line break did not make them one
+    cell. (A line of a real multi-line note rarely holds as many commas as the
+    header; if one does, the record is rejected and named, never lost.)"""
+    for line in lines[start:end]:
+        try:
+            fields = next(csv.reader([line]), [])
+        except csv.Error:
+            continue
+        if len(fields) >= m:
+            return True
+    return False
+
+
 def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -> TableRead:
     """Read a CSV file strictly (see the module docstring).
 
@@ -169,6 +186,14 @@ def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -
     label = label or path.name
     text = _csv_text(path, label)
     reader = csv.reader(io.StringIO(text))
+    physical: list[str] = []
+
+    def lines_of() -> list[str]:
+        """The file's lines as the reader counts them (made only when needed)."""
+        if not physical:
+            physical.extend(text.split("\n"))
+        return physical
+
     try:
         header = next(reader, None)
         if header is None:
@@ -204,7 +229,8 @@ def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -
                 continue
             broken = [names[k] if k < m else f"field {k + 1}" for k, f in enumerate(record)
                       if "\n" in f or "\r" in f]
-            if n == m and broken and all(col in free for col in broken):
+            if (n == m and broken and all(col in free for col in broken)
+                    and not _rows_inside(lines_of(), start, end, m)):
                 rows_read += 1
                 records.append(record)
                 lines.append(start)
@@ -213,6 +239,8 @@ def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -
                                            "was kept", False))
                 continue
             for line in range(start, end + 1):
+                if not lines_of()[line - 1].strip():
+                    continue  # a blank line is not a row, inside a run or not
                 rows_read += 1
                 problems.append(RowProblem(line, f"lines {start}-{end} run together: a quote "
                                            f"opened on line {start} is not closed on its line "

@@ -1,0 +1,50 @@
+"""Strict reading of CSV files and workbook sheets (data/tables.py): every row of
+the file is read, rejected by line, or noted; regression tests for what the
+fuzz suite (test_fuzz.py) found."""
+
+from __future__ import annotations
+
+from sensoryprofile.data.tables import RowProblem, read_csv_rows
+
+RATINGS = "goal_id,date,level,rater,note\n"
+
+
+def _write(tmp_path, text: str, name: str = "goal_ratings.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- quotes and line breaks --------------------------------------------------------------
+def test_a_line_break_in_a_quoted_note_is_kept_and_noted(tmp_path):
+    path = _write(tmp_path, RATINGS + 'G1,2025-01-01,0,therapist,"two\nlines"\n'
+                  "G1,2025-02-01,1,therapist,fine\n")
+    read = read_csv_rows(path, free_text={"note"})
+    assert (read.rows_read, len(read.frame)) == (2, 2)
+    assert read.frame["note"].tolist() == ["two\nlines", "fine"]
+    assert read.problems == [RowProblem(2, "a line break inside the quoted note cell (lines "
+                                           "2-3) was kept", False)]
+
+
+def test_an_unclosed_quote_in_the_last_column_does_not_swallow_the_rows_below(tmp_path):
+    # The note of line 2 opens a quote that is never closed: before the fix the
+    # csv module ran lines 2-4 into one row whose note held lines 3 and 4, kept
+    # as "a line break inside the quoted note cell" -- 3 rows of the file, 1 read.
+    path = _write(tmp_path, RATINGS + 'G1,2025-01-01,0,therapist,"Progress slowed\n'
+                  "G1,2025-02-01,1,therapist,fine\nG2,2025-01-01,0,caregiver,ok\n")
+    read = read_csv_rows(path, free_text={"note"})
+    rule = ("lines 2-4 run together: a quote opened on line 2 is not closed on its line (an "
+            "unbalanced quote?); the line was not read as a row")
+    assert read.problems == [RowProblem(2, rule, True), RowProblem(3, rule, True),
+                             RowProblem(4, rule, True)]
+    # every line of the file is a row read: 0 in the table + 3 rejected
+    assert (read.rows_read, len(read.frame), read.n_rejected) == (3, 0, 3)
+
+
+def test_blank_lines_inside_an_unbalanced_run_are_not_rows(tmp_path):
+    path = _write(tmp_path, RATINGS + 'G1,2025-01-01,0,therapist,"open\n\n'
+                  "G1,2025-02-01,1,therapist,fine\n")
+    read = read_csv_rows(path, free_text={"note"})
+    # lines 2 and 4 hold rows, line 3 is blank: 2 rows read, both rejected
+    assert [p.line for p in read.problems] == [2, 4]
+    assert (read.rows_read, read.n_rejected) == (2, 2)
