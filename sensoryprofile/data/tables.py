@@ -9,10 +9,11 @@ Reading is strict, so that nothing is lost or shifted on the way in:
   line that starts a row is a row read, and is either a row of the table or
   a rejected row named by its line number (header = line 1).
 * A row with more or fewer fields than the header is rejected (empty fields
-  beyond the header, from trailing commas, are ignored and noted). A quoted
-  line break is kept only in a free-text column, and noted; anywhere else,
-  or when a line it would join holds a whole row on its own, the lines it
-  runs together (an unbalanced quote) are each rejected.
+  beyond the header, and empty names at the end of the header, from trailing
+  commas, are ignored and noted). A quoted line break is kept only in a
+  free-text column, and noted; anywhere else, or when a line it would join
+  holds a whole row on its own, the lines it runs together (an unbalanced
+  quote) are each rejected.
 * A rejected row's values are never shown: a row that does not line up with
   its header may hold a name or a date of birth in any field.
 
@@ -141,6 +142,13 @@ def _csv_text(path: Path, label: str) -> str:
     return text
 
 
+def _without_trailing_blanks(names: list[str]) -> list[str]:
+    end = len(names)
+    while end > 1 and not names[end - 1]:
+        end -= 1
+    return names[:end]
+
+
 def _header(names: list[str], label: str) -> list[str]:
     if not names or all(not n.strip() for n in names):
         raise DatasetError(f"{label}: the header row is empty (the first line must name the "
@@ -201,9 +209,15 @@ def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -
         if reader.line_num > 1:
             raise DatasetError(f"{label}: a column name in the header holds a line break")
         names = _header(header, label)
+        # empty names at the end of the header (trailing commas) name no column
+        blank_names = len(names) - len(_without_trailing_blanks(names))
+        names = names[: len(names) - blank_names]
         m = len(names)
         free = set(free_text)
         records, lines, problems = [], [], []
+        if blank_names:
+            problems.append(RowProblem(1, f"the header row ends with {blank_names} empty column "
+                                       "name(s) (trailing commas?); they were ignored", False))
         rows_read, trailing, first_trailing = 0, 0, None
         previous_end = reader.line_num
         for record in reader:

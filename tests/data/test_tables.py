@@ -48,3 +48,30 @@ def test_blank_lines_inside_an_unbalanced_run_are_not_rows(tmp_path):
     # lines 2 and 4 hold rows, line 3 is blank: 2 rows read, both rejected
     assert [p.line for p in read.problems] == [2, 4]
     assert (read.rows_read, read.n_rejected) == (2, 2)
+
+
+# --- trailing commas ---------------------------------------------------------------------
+def test_trailing_commas_on_the_header_are_ignored_and_noted(tmp_path):
+    # Before the fix the header's empty last name made every row one field
+    # short: all rows rejected ("the row has 5 field(s) but the header has 6").
+    path = _write(tmp_path, "goal_id,date,level,rater,note,\n"
+                  "G1,2025-01-01,0,therapist,ok\n")
+    read = read_csv_rows(path, free_text={"note"})
+    assert list(read.frame.columns) == ["source_row", "goal_id", "date", "level", "rater",
+                                        "note"]
+    assert (read.rows_read, len(read.frame)) == (1, 1)
+    assert read.problems == [RowProblem(1, "the header row ends with 1 empty column name(s) "
+                                           "(trailing commas?); they were ignored", False)]
+
+
+def test_a_spreadsheet_export_with_empty_columns_on_every_line_is_read(tmp_path):
+    # Before the fix: "column(s) '' appear more than once in the header row", the
+    # whole file refused.
+    path = _write(tmp_path, "goal_id,date,level,,\nG1,2025-01-01,0,,\nG2,2025-01-01,1,,\n")
+    read = read_csv_rows(path)
+    assert read.frame[["goal_id", "level"]].values.tolist() == [["G1", "0"], ["G2", "1"]]
+    assert [p.rule for p in read.problems] == [
+        "the header row ends with 2 empty column name(s) (trailing commas?); they were "
+        "ignored",
+        "2 row(s) end with empty fields beyond the header (trailing commas?); the empty "
+        "fields were ignored"]
