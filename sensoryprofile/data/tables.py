@@ -31,8 +31,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -300,8 +302,51 @@ def read_excel_rows(path: str | Path, sheet: str | int = 0) -> TableRead:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise DatasetError(f"{path.name}: cannot be read as an Excel workbook "
                            f"({type(exc).__name__})") from None
+    problems = _formulas_without_values(path, sheet, frame)
     tidy = _tidy_frame(frame, label, range(2, 2 + len(frame)))
-    return TableRead(frame=tidy, source=label, rows_read=len(tidy))
+    return TableRead(frame=tidy, source=label, rows_read=len(tidy), problems=problems)
+
+
+#: A formula element in a worksheet's XML (``<f>`` or ``<f t="shared" ...>``).
+_FORMULA_TAG = re.compile(rb"<f[ >]")
+
+
+def _formulas_without_values(path: Path, sheet: str | int, frame: pd.DataFrame
+                             ) -> list[RowProblem]:
+    """Formula cells of ``sheet`` that hold no saved value: a workbook written
+    by a program that does not compute formulas (a script, an export) keeps
+    only the formula, and reading the saved values gives a blank cell. Each
+    is noted by row and column; a workbook without formulas is not read twice.
+    """
+    try:
+        with zipfile.ZipFile(path) as book:
+            has_formulas = any(_FORMULA_TAG.search(book.read(name))
+                               for name in book.namelist()
+                               if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return []
+    if not has_formulas:
+        return []
+    from openpyxl import load_workbook
+
+    problems = []
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        cells = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
+        for row in cells.iter_rows(min_row=2, max_row=len(frame) + 1,
+                                   max_col=frame.shape[1]):
+            for cell in row:
+                if getattr(cell, "data_type", None) != "f":
+                    continue
+                i, j = cell.row - 2, cell.column - 1
+                if pd.isna(frame.iat[i, j]):
+                    problems.append(RowProblem(cell.row, f"the {frame.columns[j]} cell holds a "
+                                               "formula with no saved value (the workbook was "
+                                               "not saved by a spreadsheet program), so it was "
+                                               "read as blank", False))
+    finally:
+        book.close()
+    return problems
 
 
 def read_excel_sheet(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:

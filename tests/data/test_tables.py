@@ -4,7 +4,11 @@ fuzz suite (test_fuzz.py) found."""
 
 from __future__ import annotations
 
-from sensoryprofile.data.tables import RowProblem, read_csv_rows
+import datetime as dt
+
+from openpyxl import Workbook
+
+from sensoryprofile.data.tables import RowProblem, read_csv_rows, read_excel_rows
 
 RATINGS = "goal_id,date,level,rater,note\n"
 
@@ -75,3 +79,31 @@ def test_a_spreadsheet_export_with_empty_columns_on_every_line_is_read(tmp_path)
         "ignored",
         "2 row(s) end with empty fields beyond the header (trailing commas?); the empty "
         "fields were ignored"]
+
+
+# --- workbooks ---------------------------------------------------------------------------
+def test_a_formula_with_no_saved_value_is_noted_not_read_as_a_silent_blank(tmp_path):
+    # openpyxl (and other programs that write workbooks without computing them)
+    # saves only the formula; pandas reads the saved value, which is absent.
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "goal_ratings"
+    sheet.append(["goal_id", "date", "level"])
+    sheet.append(["G1", dt.date(2025, 1, 1), "=1+1"])
+    sheet.append(["G2", dt.date(2025, 1, 1), 1])
+    book.save(tmp_path / "clinic.xlsx")
+    read = read_excel_rows(tmp_path / "clinic.xlsx", "goal_ratings")
+    assert read.rows_read == 2
+    assert read.frame["level"].isna().tolist() == [True, False]
+    assert read.problems == [RowProblem(2, "the level cell holds a formula with no saved value "
+                                           "(the workbook was not saved by a spreadsheet "
+                                           "program), so it was read as blank", False)]
+
+
+def test_a_workbook_without_formulas_has_no_notes(tmp_path):
+    book = Workbook()
+    book.active.title = "goal_ratings"
+    book.active.append(["goal_id", "date", "level"])
+    book.active.append(["G1", dt.date(2025, 1, 1), 0])
+    book.save(tmp_path / "clinic.xlsx")
+    assert read_excel_rows(tmp_path / "clinic.xlsx", "goal_ratings").problems == []
