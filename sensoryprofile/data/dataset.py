@@ -159,7 +159,9 @@ def _canonical_text(value):
     if isinstance(value, (dt.datetime, pd.Timestamp)):
         if pd.isna(value):
             return np.nan
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+        # openpyxl gives datetime.datetime (no .normalize()), and any year up to 9999
+        midnight = (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+        return value.date().isoformat() if midnight else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

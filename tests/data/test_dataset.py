@@ -393,3 +393,18 @@ def test_sample_folder_round_trip(tmp_path):
     shutil.copytree(folder, tmp_path / "copy")
     a, b = load_dataset(folder, today=TODAY), load_dataset(tmp_path / "copy", today=TODAY)
     pd.testing.assert_frame_equal(a.scores, b.scores)
+
+
+def test_date_cells_in_text_columns_of_a_workbook_are_read_as_iso_text(tmp_path):
+    # An Excel date cell where text belongs (openpyxl gives a datetime.datetime)
+    # crashed validate: "'datetime.datetime' object has no attribute 'normalize'".
+    book = _to_workbook(write_dataset(tmp_path / "d"), tmp_path / "clinic.xlsx")
+    wb = load_workbook(book)
+    wb["children"]["E2"] = dt.datetime(2025, 3, 4)  # site of C1
+    wb["goal_ratings"]["E3"] = dt.datetime(9999, 12, 31, 13, 30)  # note of G1's 2nd rating
+    wb.save(book)
+    ds = load_dataset(book, today=TODAY)
+    assert ds.children[C.SITE].tolist() == ["2025-03-04", "South"]
+    assert ds.goal_ratings[C.NOTE].tolist()[1] == "9999-12-31T13:30:00"
+    # the site is outside no vocabulary and the note is free text: nothing to report
+    assert problems(ds) == []
