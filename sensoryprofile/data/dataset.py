@@ -373,6 +373,8 @@ class _Validator:
                     self.unreadable.add((table, i, col))
                 typed[col] = number.where(whole).round().astype("Int64")
             else:
+                if col in ID_COLUMNS[table] and raw[col].dtype == object:
+                    self.excel_ids(table, col)
                 typed[col] = _as_text(raw[col])
         for col in OPTIONAL[table]:
             if col not in typed.columns:
@@ -382,6 +384,21 @@ class _Validator:
                               if col in int_cols else
                               pd.Series(np.nan, index=raw.index, dtype="str"))
         self.typed[table] = typed
+
+    def excel_ids(self, table, col):
+        """A workbook's date or TRUE/FALSE cell in an ID column is not an ID: Excel
+        turns some IDs into dates ("3-12"), and its text would pass the ID rule."""
+        raw = self.raw[table]
+        for i, value in raw[col].items():
+            if isinstance(value, (bool, np.bool_)):
+                kind = "a TRUE/FALSE cell"
+            elif isinstance(value, (dt.date, pd.Timestamp)):
+                kind = "a date cell (Excel may have turned the ID typed into a date)"
+            else:
+                continue
+            self.problem(table, i, col, value, f"{kind}, not an ID; format the column as Text "
+                         "and type the ID again")
+            self.unreadable.add((table, i, col))
 
     # -- pandera schemas ------------------------------------------------------
     def schema(self, table) -> pa.DataFrameSchema:

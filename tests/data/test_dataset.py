@@ -408,3 +408,23 @@ def test_date_cells_in_text_columns_of_a_workbook_are_read_as_iso_text(tmp_path)
     assert ds.goal_ratings[C.NOTE].tolist()[1] == "9999-12-31T13:30:00"
     # the site is outside no vocabulary and the note is free text: nothing to report
     assert problems(ds) == []
+
+
+def test_date_and_boolean_cells_in_id_columns_are_not_ids(tmp_path):
+    # Excel turns an ID such as "3-12" into a date; as text ("2025-03-12") or as
+    # TRUE/FALSE ("True") it would pass the ID rule and be accepted silently.
+    book = _to_workbook(write_dataset(tmp_path / "d"), tmp_path / "clinic.xlsx")
+    wb = load_workbook(book)
+    wb["assessments"]["A3"] = dt.datetime(2025, 3, 12)  # assessment_id of A2
+    wb["goal_ratings"]["A4"] = True  # goal_id of the third rating
+    wb.save(book)
+    ds = load_dataset(book, today=TODAY)
+    assert problems(ds) == [
+        ("clinic.xlsx[assessments]", 3, "assessment_id", "2025-03-12 00:00:00",
+         "a date cell (Excel may have turned the ID typed into a date), not an ID; format the "
+         "column as Text and type the ID again", "row rejected"),
+        ("clinic.xlsx[goal_ratings]", 4, "goal_id", "True",
+         "a TRUE/FALSE cell, not an ID; format the column as Text and type the ID again",
+         "row rejected")]
+    assert [(c.read, c.accepted) for c in ds.report.counts.values()] == [
+        (2, 2), (3, 2), (2, 2), (3, 2)]
