@@ -9,7 +9,9 @@ Table rules are declared as pandera schemas (validated lazily, so every
 failure is collected, not just the first); cross-table rules (foreign keys,
 an assessment before birth, a rating before its goal was set) are array
 operations here. Identifying values (display_name, date_of_birth) never
-appear in a problem: rows are named by their IDs.
+appear in a problem: rows are named by their IDs. No value of the children
+table is shown but a valid child ID: a column whose header was swapped or
+shifted may hold names or dates of birth under any other name.
 
 Loaded tables have these dtypes: ids and text columns are strings; dates are
 ``datetime64[ns]`` (NaT when blank); ``importance``/``difficulty`` are
@@ -43,6 +45,7 @@ from sensoryprofile.data.tables import (
 from sensoryprofile.data.validation import (
     COLUMN_IGNORED,
     DEPENDENT_REJECTED,
+    HIDDEN,
     NOTED,
     ROW_REJECTED,
     ValidationReport,
@@ -301,6 +304,8 @@ def _key(table: str, frame: pd.DataFrame, i) -> str | None:
         return f"goal_id={goal}" if isinstance(goal, str) else None
     col = KEYS[table]
     value = frame.at[i, col] if col in frame.columns else None
+    if table == "children" and not is_valid_id(value):
+        return None  # a name under a child_id header is no key to show
     return f"{col}={value}" if isinstance(value, str) and len(value) <= 64 else None
 
 
@@ -338,6 +343,12 @@ class _Validator:
             return
         self.seen.add(seen)
         frame = self.raw[table]
+        if table == "children" and raw_value and not (column == C.CHILD_ID
+                                                      and is_valid_id(value)):
+            # a children column that is not what its header says (swapped, shifted)
+            # may hold names or dates of birth: no children.csv value is shown but
+            # a valid child ID
+            value, raw_value = HIDDEN, False
         self.report.add(file=self.files[table], row=int(frame.at[i, C.SOURCE_ROW]),
                         column=column, value=value, rule=rule, action=action, table=table,
                         key=_key(table, self.typed.get(table, frame), i),

@@ -103,7 +103,8 @@ def test_id_pattern(tmp_path):
     kids[1]["child_id"] = "C 2"
     ds = load_dataset(write_dataset(tmp_path / "d", children=kids), today=TODAY)
     rows = problems(ds)
-    assert rows[0] == ("children.csv", 3, "child_id", "'C 2'",
+    # no children.csv value is shown but a valid child ID (a name could sit under any header)
+    assert rows[0] == ("children.csv", 3, "child_id", "(hidden: identifying)",
                        "IDs use 1 to 64 letters, digits, '_' or '-', and do not start with '-' (they "
                            "become file names)",
                        "row rejected")
@@ -252,7 +253,7 @@ def test_date_order_rules(tmp_path):
     goals[0]["target_date"] = "2022-12-01"     # before set 2023-01-25
     ds = load_dataset(write_dataset(tmp_path / "d", children=kids, goals=goals), today=TODAY)
     rows = problems(ds)
-    assert ("children.csv", 3, "discharge_date", "'2022-01-01'",
+    assert ("children.csv", 3, "discharge_date", "(hidden: identifying)",
             "discharge_date is before referral_date", "row rejected") in rows
     assert ("goals.csv", 2, "target_date", "'2022-12-01'", "target_date is before set_date",
             "row rejected") in rows
@@ -428,3 +429,24 @@ def test_date_and_boolean_cells_in_id_columns_are_not_ids(tmp_path):
          "row rejected")]
     assert [(c.read, c.accepted) for c in ds.report.counts.values()] == [
         (2, 2), (3, 2), (2, 2), (3, 2)]
+
+
+@pytest.mark.parametrize("a, b", [("display_name", "referral_date"),
+                                  ("display_name", "child_id"), ("display_name", "sex"),
+                                  ("display_name", "diagnoses"),
+                                  ("date_of_birth", "referral_date"),
+                                  ("date_of_birth", "discharge_date")])
+def test_swapped_children_headers_leak_no_name_or_birth_date(tmp_path, a, b):
+    # With two header names exchanged, names (or dates of birth) sit under another
+    # header, and the values hidden as identifying were the wrong ones: before the
+    # fix validate printed "column referral_date: value 'Secret Name': not a date",
+    # and "referral_date is before the date of birth" with the real date of birth.
+    folder = write_dataset(tmp_path / "d")
+    kids = pd.read_csv(folder / "children.csv", dtype=str, keep_default_na=False)
+    kids = kids.rename(columns={a: b, b: a})
+    kids.to_csv(folder / "children.csv", index=False)
+    ds = load_dataset(folder, today=TODAY)
+    text = ds.report.format_text() + ds.report.to_frame().to_csv()
+    assert ds.report.problems  # the swap is found ...
+    for secret in ("Secret Name", "Other Name", "Secret", "2018-03-15", "2019-05-01"):
+        assert secret not in text  # ... and nothing identifying is shown
