@@ -450,3 +450,25 @@ def test_swapped_children_headers_leak_no_name_or_birth_date(tmp_path, a, b):
     assert ds.report.problems  # the swap is found ...
     for secret in ("Secret Name", "Other Name", "Secret", "2018-03-15", "2019-05-01"):
         assert secret not in text  # ... and nothing identifying is shown
+
+
+def test_a_setting_given_twice_is_refused(tmp_path):
+    # PyYAML keeps the last of two equal keys: gas_six_level true, then false, was
+    # read as false with no word said.
+    folder = write_dataset(tmp_path / "d", settings="gas_six_level: true\n"
+                                                     "gas_six_level: false\n")
+    with pytest.raises(DatasetError) as err:
+        load_dataset(folder, today=TODAY)
+    assert str(err.value) == "dataset.yaml: line 2: key 'gas_six_level' is given twice"
+    # the same in a workbook's settings sheet (row 3 repeats row 2's key)
+    book = _to_workbook(write_dataset(tmp_path / "e"), tmp_path / "clinic.xlsx")
+    wb = load_workbook(book)
+    sheet = wb.create_sheet("settings")
+    for row in (["key", "value"], ["reassessment_interval_months", 6],
+                ["reassessment_interval_months ", 12]):
+        sheet.append(row)
+    wb.save(book)
+    with pytest.raises(DatasetError) as err:
+        load_dataset(book, today=TODAY)
+    assert str(err.value) == ("clinic.xlsx[settings]: row 3: setting "
+                              "'reassessment_interval_months' is given twice")
