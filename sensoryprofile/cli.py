@@ -179,20 +179,21 @@ def _score_input(args):
 
 def cmd_score(args) -> int:
     from sensoryprofile.data.assessments import score_assessments
+    from sensoryprofile.data.dataset import days_to_dates, identifying_values
     from sensoryprofile.data.validation import NOTED, ROW_REJECTED, ValidationReport
 
     report = ValidationReport()
     read, children = _score_input(args)
+    frames = {"assessments": read.frame}
+    days_to_dates(frames)  # a no-dates extract's date_day, as the dataset loader reads it
     if children is not None:
-        from sensoryprofile.data.dataset import identifying_values
-
         report.hide(identifying_values(children))
     for problem in read.problems:
         report.add(file=read.source, row=problem.line, column=None, value="", rule=problem.rule,
                    action=ROW_REJECTED if problem.rejected else NOTED, table="assessments",
                    raw_value=False)
-    scores = score_assessments(read.frame, args.instrument, children=children, report=report,
-                               source=read.source,
+    scores = score_assessments(frames["assessments"], args.instrument, children=children,
+                               report=report, source=read.source,
                                search_dirs=(Path(args.assessments).parent / "instruments",))
     if args.out:
         from sensoryprofile.data.tables import write_csv_atomic

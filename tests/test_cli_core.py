@@ -237,6 +237,22 @@ def test_score_out_writes_the_same_values(tmp_path, capsys):
     assert a2_conduct[C.Z].iloc[0] == pytest.approx(0.291667, abs=1e-6)
 
 
+def test_score_reads_a_no_dates_extract(tmp_path, capsys):
+    # An export with --no-dates gives days (date_day) and ages (age_months) instead
+    # of dates: score reported date_day as "column belongs to no known instrument"
+    # (exit 1) and left the dates blank. Day 44998 counts from 1900-01-01.
+    path = child_csv(tmp_path / "assessments.csv", [
+        {C.ASSESSMENT_ID: "A1", C.CHILD_ID: "C1", C.INSTRUMENT: "demo-child",
+         "date_day": 44998, C.AGE_MONTHS: 60}])
+    out_path = tmp_path / "scores.csv"
+    code, out, err = run(["score", path, "--out", out_path], capsys)
+    assert (code, err) == (0, "")
+    written = pd.read_csv(out_path)
+    # 1900-01-01 + 44998 days = 2023-03-15 (datetime.date(1900, 1, 1) + timedelta(44998))
+    assert set(written[C.DATE]) == {"2023-03-15"}
+    assert set(written[C.AGE_MONTHS]) == {60}
+
+
 def test_score_exit_1_on_data_problems(tmp_path, capsys):
     path = child_csv(tmp_path / "assessments.csv", [
         {C.ASSESSMENT_ID: "A1", C.CHILD_ID: "C1", C.INSTRUMENT: "demo-child",

@@ -237,7 +237,7 @@ def read_raw_tables(path: str | Path) -> RawTables:
                            "workbook")
     frames = {table: reads[table].frame for table in TABLES}
     files = {table: reads[table].source for table in TABLES}
-    _days_to_dates(frames)
+    days_to_dates(frames)
     for table, frame in frames.items():
         missing = [c for c in REQUIRED[table] if c not in frame.columns]
         if (table == "children" and C.DATE_OF_BIRTH not in frame.columns
@@ -262,10 +262,12 @@ def identifying_values(children: pd.DataFrame) -> set[str]:
     return values
 
 
-def _days_to_dates(frames: dict[str, pd.DataFrame]) -> None:
+def days_to_dates(frames: dict[str, pd.DataFrame]) -> None:
     """A no-dates extract gives days since referral (``date_day``...) instead
     of dates: read them as dates counted from :data:`columns.DAY_ZERO`, so
-    every rule and every analysis works unchanged (intervals are kept)."""
+    every rule and every analysis works unchanged (intervals are kept).
+    ``frames`` (table name to frame) is updated in place; ``score`` uses it
+    for an extract's assessments file."""
     zero = pd.Timestamp(C.DAY_ZERO)
     for table, frame in frames.items():
         for date_col, day_col in C.DAY_COLUMNS.items():
