@@ -10,8 +10,9 @@ failure is collected, not just the first); cross-table rules (foreign keys,
 an assessment before birth, a rating before its goal was set) are array
 operations here. Identifying values (display_name, date_of_birth) never
 appear in a problem: rows are named by their IDs. No value of the children
-table is shown but a valid child ID: a column whose header was swapped or
-shifted may hold names or dates of birth under any other name.
+table is shown but a valid child ID that is not shaped like a date: a column
+whose header was swapped may hold names or dates of birth under any other
+name.
 
 Loaded tables have these dtypes: ids and text columns are strings; dates are
 ``datetime64[ns]`` (NaT when blank); ``importance``/``difficulty`` are
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -300,14 +302,24 @@ class _Rejections:
         return ~self.masks[table]
 
 
+#: A date written with dashes passes the ID rule; under a child_id header it may
+#: be a date of birth whose header was swapped.
+_DATE_SHAPED = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}")
+
+
+def _shown_child_id(value) -> bool:
+    """Whether a children.csv child_id may be shown: a valid ID that is not a date."""
+    return is_valid_id(value) and _DATE_SHAPED.fullmatch(value) is None
+
+
 def _key(table: str, frame: pd.DataFrame, i) -> str | None:
     if table == "goal_ratings":
         goal = frame.at[i, C.GOAL_ID] if C.GOAL_ID in frame.columns else None
         return f"goal_id={goal}" if isinstance(goal, str) else None
     col = KEYS[table]
     value = frame.at[i, col] if col in frame.columns else None
-    if table == "children" and not is_valid_id(value):
-        return None  # a name under a child_id header is no key to show
+    if table == "children" and not _shown_child_id(value):
+        return None  # a name or a date of birth under a child_id header is no key to show
     return f"{col}={value}" if isinstance(value, str) and len(value) <= 64 else None
 
 
@@ -346,7 +358,7 @@ class _Validator:
         self.seen.add(seen)
         frame = self.raw[table]
         if table == "children" and raw_value and not (column == C.CHILD_ID
-                                                      and is_valid_id(value)):
+                                                      and _shown_child_id(value)):
             # a children column that is not what its header says (swapped, shifted)
             # may hold names or dates of birth: no children.csv value is shown but
             # a valid child ID

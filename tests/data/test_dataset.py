@@ -434,13 +434,15 @@ def test_date_and_boolean_cells_in_id_columns_are_not_ids(tmp_path):
 @pytest.mark.parametrize("a, b", [("display_name", "referral_date"),
                                   ("display_name", "child_id"), ("display_name", "sex"),
                                   ("display_name", "diagnoses"),
+                                  ("date_of_birth", "child_id"),
                                   ("date_of_birth", "referral_date"),
                                   ("date_of_birth", "discharge_date")])
 def test_swapped_children_headers_leak_no_name_or_birth_date(tmp_path, a, b):
     # With two header names exchanged, names (or dates of birth) sit under another
     # header, and the values hidden as identifying were the wrong ones: before the
     # fix validate printed "column referral_date: value 'Secret Name': not a date",
-    # and "referral_date is before the date of birth" with the real date of birth.
+    # "referral_date is before the date of birth" with the real date of birth, and
+    # a date of birth under child_id (it passes the ID rule) as the row's key.
     folder = write_dataset(tmp_path / "d")
     kids = pd.read_csv(folder / "children.csv", dtype=str, keep_default_na=False)
     kids = kids.rename(columns={a: b, b: a})
