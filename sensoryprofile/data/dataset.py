@@ -697,6 +697,7 @@ def load_dataset(path: str | Path, *, strict: bool = False, today: dt.date | Non
                     + OPTIONAL["assessments"] + [C.SOURCE_ROW, C.AGE_MONTHS]]
     scoring_input = assessments.drop(columns=unknown_cols)
     sink = ValidationReport()  # unknown columns are already reported above
+    sink.hide(raw.identifying)  # a name typed into an item cell is hidden here too
     scores = score_assessments(scoring_input, None, children=accepted["children"],
                                report=sink, source=files["assessments"],
                                search_dirs=search_dirs)

@@ -474,3 +474,14 @@ def test_a_setting_given_twice_is_refused(tmp_path):
         load_dataset(book, today=TODAY)
     assert str(err.value) == ("clinic.xlsx[settings]: row 3: setting "
                               "'reassessment_interval_months' is given twice")
+
+
+def test_a_name_typed_into_an_item_cell_is_hidden(tmp_path):
+    # Scoring's problems were collected in a report that did not know the dataset's
+    # names: "column dc_001: value 'Secret Name': not on demo-child's response scale".
+    rows = _assessments()
+    rows[0][ITEMS[0]] = "Secret Name"
+    ds = load_dataset(write_dataset(tmp_path / "d", assessments=rows), today=TODAY)
+    assert problems(ds) == [("assessments.csv", 2, ITEMS[0], "(hidden: identifying)",
+                             "not on demo-child's response scale; allowed: 0, 1, 2, 3, 4, 5 "
+                             "(or their labels)", "score invalidated")]
