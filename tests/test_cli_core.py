@@ -253,6 +253,35 @@ def test_score_reads_a_no_dates_extract(tmp_path, capsys):
     assert set(written[C.AGE_MONTHS]) == {60}
 
 
+def test_score_shows_no_name_typed_into_an_assessment(tmp_path, capsys):
+    # A child's name typed into the instrument, respondent or child_id cell was
+    # printed in the problem ("unknown instrument 'Alder Brook': ...") and echoed
+    # in the score table, on screen and in the CSV.
+    path = child_csv(tmp_path / "assessments.csv", [
+        {C.ASSESSMENT_ID: "A1", C.CHILD_ID: "C1", C.INSTRUMENT: "Alder Brook",
+         C.DATE: "2023-03-15"},
+        {C.ASSESSMENT_ID: "A2", C.CHILD_ID: "Alder Brook", C.INSTRUMENT: "demo-child",
+         C.RESPONDENT: "alder brook", C.DATE: "2023-03-15"}])
+    kids = tmp_path / "children.csv"
+    pd.DataFrame({C.CHILD_ID: ["C1"], C.DATE_OF_BIRTH: ["2020-03-15"],
+                  C.DISPLAY_NAME: ["Alder Brook"]}).to_csv(kids, index=False)
+    out_path = tmp_path / "scores.csv"
+    for argv in (["score", path, "--children", kids],
+                 ["score", path, "--children", kids, "--out", out_path]):
+        code, out, err = run(argv, capsys)
+        assert code == 1
+        assert "alder" not in (out + err).lower()
+    assert "unknown instrument (hidden: identifying): an instrument is named by its id" in err
+    written = out_path.read_text()
+    assert "alder" not in written.lower()
+    scores = pd.read_csv(out_path)
+    # A1: a placeholder row whose instrument and reason are hidden; A2: 13 scores
+    assert scores[C.INSTRUMENT].iloc[0] == "(hidden: identifying)"
+    assert scores[C.INVALID_REASON].iloc[0] == "unknown instrument (hidden: identifying)"
+    assert set(scores[C.CHILD_ID].iloc[1:]) == {"(hidden: identifying)"}
+    assert len(scores) == 1 + 13
+
+
 def test_score_exit_1_on_data_problems(tmp_path, capsys):
     path = child_csv(tmp_path / "assessments.csv", [
         {C.ASSESSMENT_ID: "A1", C.CHILD_ID: "C1", C.INSTRUMENT: "demo-child",
