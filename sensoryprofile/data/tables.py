@@ -294,7 +294,10 @@ def read_excel_rows(path: str | Path, sheet: str | int = 0) -> TableRead:
     label = f"{path.name}[{sheet}]"
     require_regular_file(path, path.name)
     try:
-        frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+        # keep_default_na=False: a cell that says "NA", "N/A", "None" or "null" is text,
+        # as in a CSV file, not a blank
+        frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl",
+                              keep_default_na=False, na_values=[])
     except ValueError as exc:
         if "not found" in str(exc).lower() or "worksheet" in str(exc).lower():
             raise DatasetError(f"{path.name}: no sheet named {sheet!r}") from None
@@ -339,7 +342,8 @@ def _formulas_without_values(path: Path, sheet: str | int, frame: pd.DataFrame
                 if getattr(cell, "data_type", None) != "f":
                     continue
                 i, j = cell.row - 2, cell.column - 1
-                if pd.isna(frame.iat[i, j]):
+                value = frame.iat[i, j]
+                if pd.isna(value) or (isinstance(value, str) and not value.strip()):
                     problems.append(RowProblem(cell.row, f"the {frame.columns[j]} cell holds a "
                                                "formula with no saved value (the workbook was "
                                                "not saved by a spreadsheet program), so it was "

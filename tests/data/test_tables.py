@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 from openpyxl import Workbook
 
 from sensoryprofile.data.tables import RowProblem, read_csv_rows, read_excel_rows
@@ -107,3 +108,19 @@ def test_a_workbook_without_formulas_has_no_notes(tmp_path):
     book.active.append(["G1", dt.date(2025, 1, 1), 0])
     book.save(tmp_path / "clinic.xlsx")
     assert read_excel_rows(tmp_path / "clinic.xlsx", "goal_ratings").problems == []
+
+
+def test_na_words_in_a_workbook_are_text_as_in_a_csv_file(tmp_path):
+    # pandas reads the text "NA", "N/A", "None", "null" or "nan" of a workbook cell
+    # as a blank (its default NA words): an item answered "N/A" became a missing
+    # item without a word, where the same CSV cell is reported as off the scale.
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "assessments"
+    sheet.append(["assessment_id", "dc_001", "dc_002", "dc_003", "dc_004", "dc_005", "dc_006"])
+    sheet.append(["A1", "NA", "N/A", "None", "null", "nan", None])
+    book.save(tmp_path / "clinic.xlsx")
+    read = read_excel_rows(tmp_path / "clinic.xlsx", "assessments")
+    assert read.frame.iloc[0, 2:].tolist()[:5] == ["NA", "N/A", "None", "null", "nan"]
+    assert pd.isna(read.frame["dc_006"].iloc[0])  # an empty cell is still blank
+
