@@ -305,30 +305,32 @@ def read_excel_rows(path: str | Path, sheet: str | int = 0) -> TableRead:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise DatasetError(f"{path.name}: cannot be read as an Excel workbook "
                            f"({type(exc).__name__})") from None
-    problems = _formulas_without_values(path, sheet, frame)
+    problems = _cells_read_as_blank(path, sheet, frame)
     tidy = _tidy_frame(frame, label, range(2, 2 + len(frame)))
     return TableRead(frame=tidy, source=label, rows_read=len(tidy), problems=problems)
 
 
-#: A formula element in a worksheet's XML (``<f>`` or ``<f t="shared" ...>``).
-_FORMULA_TAG = re.compile(rb"<f[ >]")
+#: A formula (``<f>``, ``<f t="shared" ...>``) or an error value (``t="e"``) in a
+#: worksheet's XML.
+_BLANK_READERS = re.compile(rb'<f[ >]|<c [^>]*t="e"')
 
 
-def _formulas_without_values(path: Path, sheet: str | int, frame: pd.DataFrame
-                             ) -> list[RowProblem]:
-    """Formula cells of ``sheet`` that hold no saved value: a workbook written
-    by a program that does not compute formulas (a script, an export) keeps
-    only the formula, and reading the saved values gives a blank cell. Each
-    is noted by row and column; a workbook without formulas is not read twice.
+def _cells_read_as_blank(path: Path, sheet: str | int, frame: pd.DataFrame
+                         ) -> list[RowProblem]:
+    """Cells of ``sheet`` that read as blank although they are not: a formula
+    with no saved value (a workbook written by a program that does not compute
+    formulas, such as a script or an export, keeps only the formula) or whose
+    saved value is an error, and an error value (#N/A, #DIV/0!). Each is noted
+    by row and column; a workbook with neither is not read a second time.
     """
     try:
         with zipfile.ZipFile(path) as book:
-            has_formulas = any(_FORMULA_TAG.search(book.read(name))
-                               for name in book.namelist()
-                               if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+            suspect = any(_BLANK_READERS.search(book.read(name))
+                          for name in book.namelist()
+                          if name.startswith("xl/worksheets/") and name.endswith(".xml"))
     except (zipfile.BadZipFile, OSError, KeyError):
         return []
-    if not has_formulas:
+    if not suspect:
         return []
     from openpyxl import load_workbook
 
@@ -339,15 +341,19 @@ def _formulas_without_values(path: Path, sheet: str | int, frame: pd.DataFrame
         for row in cells.iter_rows(min_row=2, max_row=len(frame) + 1,
                                    max_col=frame.shape[1]):
             for cell in row:
-                if getattr(cell, "data_type", None) != "f":
+                kind = getattr(cell, "data_type", None)
+                if kind not in ("f", "e"):
                     continue
                 i, j = cell.row - 2, cell.column - 1
                 value = frame.iat[i, j]
-                if pd.isna(value) or (isinstance(value, str) and not value.strip()):
-                    problems.append(RowProblem(cell.row, f"the {frame.columns[j]} cell holds a "
-                                               "formula with no saved value (the workbook was "
-                                               "not saved by a spreadsheet program), so it was "
-                                               "read as blank", False))
+                if not (pd.isna(value) or (isinstance(value, str) and not value.strip())):
+                    continue
+                what = ("a formula with no saved value, or an error as its value (the "
+                        "workbook was not saved by a spreadsheet program, or the formula "
+                        "fails)" if kind == "f" else
+                        f"the error value {str(cell.value)[:12]}")
+                problems.append(RowProblem(cell.row, f"the {frame.columns[j]} cell holds "
+                                           f"{what}, so it was read as blank", False))
     finally:
         book.close()
     return problems

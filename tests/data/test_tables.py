@@ -96,9 +96,10 @@ def test_a_formula_with_no_saved_value_is_noted_not_read_as_a_silent_blank(tmp_p
     read = read_excel_rows(tmp_path / "clinic.xlsx", "goal_ratings")
     assert read.rows_read == 2
     assert read.frame["level"].isna().tolist() == [True, False]
-    assert read.problems == [RowProblem(2, "the level cell holds a formula with no saved value "
-                                           "(the workbook was not saved by a spreadsheet "
-                                           "program), so it was read as blank", False)]
+    assert read.problems == [RowProblem(2, "the level cell holds a formula with no saved value, "
+                                           "or an error as its value (the workbook was not saved "
+                                           "by a spreadsheet program, or the formula fails), so "
+                                           "it was read as blank", False)]
 
 
 def test_a_workbook_without_formulas_has_no_notes(tmp_path):
@@ -124,3 +125,16 @@ def test_na_words_in_a_workbook_are_text_as_in_a_csv_file(tmp_path):
     assert read.frame.iloc[0, 2:].tolist()[:5] == ["NA", "N/A", "None", "null", "nan"]
     assert pd.isna(read.frame["dc_006"].iloc[0])  # an empty cell is still blank
 
+
+def test_an_error_value_in_a_workbook_is_noted(tmp_path):
+    # pandas reads an error cell (#N/A typed, or pasted as a value) as a blank
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "goal_ratings"
+    sheet.append(["goal_id", "date", "level"])
+    sheet.append(["G1", dt.date(2025, 1, 1), "#N/A"])
+    book.save(tmp_path / "clinic.xlsx")
+    read = read_excel_rows(tmp_path / "clinic.xlsx", "goal_ratings")
+    assert read.frame["level"].isna().tolist() == [True]
+    assert read.problems == [RowProblem(2, "the level cell holds the error value #N/A, so it "
+                                           "was read as blank", False)]
