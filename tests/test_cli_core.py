@@ -282,6 +282,25 @@ def test_score_shows_no_name_typed_into_an_assessment(tmp_path, capsys):
     assert len(scores) == 1 + 13
 
 
+@pytest.mark.parametrize("command", ["validate", "score", "goals", "change"])
+def test_out_naming_a_folder_is_a_usage_error(tmp_path, capsys, command):
+    # --out naming a folder (or a place no file can be made) ended in "internal
+    # error (IsADirectoryError ...). This is a bug in sensoryprofile", exit 1.
+    from tests.paths import small_clinic
+
+    data = small_clinic(tmp_path / "clinic", 2)
+    target = data / "assessments.csv" if command == "score" else data
+    (tmp_path / "folder").mkdir()
+    code, out, err = run([command, target, "--out", tmp_path / "folder"], capsys)
+    assert code == 2
+    assert err.strip().endswith(f"{tmp_path / 'folder'}: is a folder; give the name of a "
+                                "file to write")
+    code, out, err = run([command, target, "--out", "/proc/nowhere/x.csv"], capsys)
+    assert code == 2
+    assert "/proc/nowhere/x.csv: cannot be written (" in err
+    assert "internal error" not in err
+
+
 def test_score_exit_1_on_data_problems(tmp_path, capsys):
     path = child_csv(tmp_path / "assessments.csv", [
         {C.ASSESSMENT_ID: "A1", C.CHILD_ID: "C1", C.INSTRUMENT: "demo-child",

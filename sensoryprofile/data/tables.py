@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile.columns import SOURCE_ROW
-from sensoryprofile.errors import DatasetError
+from sensoryprofile.errors import DatasetError, UsageError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 #: Characters that make a spreadsheet program read a text cell as a formula.
@@ -419,10 +419,18 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def atomic_write(path: str | Path, write) -> Path:
     """Call ``write(tmp_path)`` then rename onto ``path``: a reader never sees
-    a half-written file, and a failure leaves no file at all."""
+    a half-written file, and a failure leaves no file at all. A ``path`` that is
+    a folder, or in a folder that cannot be made or written, is a
+    :class:`UsageError` (the argument that named it is wrong)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give the name of a file to write")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:  # the place named cannot take a file: the caller's argument
+        raise UsageError(f"{path}: cannot be written ({exc.strerror}); give a file in a "
+                         "folder you can write to") from None
     os.close(fd)
     try:
         write(Path(tmp))
