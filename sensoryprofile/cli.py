@@ -188,23 +188,46 @@ def _score_input(args):
     return assessments, children
 
 
+def _hide_identifying(frame: pd.DataFrame, report) -> pd.DataFrame:
+    """``frame`` with each text cell that is, or quotes, a name or date of birth of
+    the dataset hidden (``report.hidden``): score echoes its input's IDs, instrument
+    and respondent cells, and a name typed into one must not reach its output."""
+    if not report.secrets:
+        return frame
+    out = frame
+    for col in frame.columns:
+        values = frame[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)
+                or isinstance(values.dtype, pd.CategoricalDtype)):
+            continue
+        text = values.astype(object)
+        hidden = {v: report.hidden(v) for v in pd.unique(text) if isinstance(v, str)}
+        changed = {v: h for v, h in hidden.items() if h != v}
+        if changed:
+            out = out.copy() if out is frame else out
+            out[col] = text.replace(changed)
+    return out
+
+
 def cmd_score(args) -> int:
     from sensoryprofile.data.assessments import score_assessments
+    from sensoryprofile.data.dataset import days_to_dates, identifying_values
     from sensoryprofile.data.validation import NOTED, ROW_REJECTED, ValidationReport
 
     report = ValidationReport()
     read, children = _score_input(args)
+    frames = {"assessments": read.frame}
+    days_to_dates(frames)  # a no-dates extract's date_day, as the dataset loader reads it
     if children is not None:
-        from sensoryprofile.data.dataset import identifying_values
-
         report.hide(identifying_values(children))
     for problem in read.problems:
         report.add(file=read.source, row=problem.line, column=None, value="", rule=problem.rule,
                    action=ROW_REJECTED if problem.rejected else NOTED, table="assessments",
                    raw_value=False)
-    scores = score_assessments(read.frame, args.instrument, children=children, report=report,
-                               source=read.source,
+    scores = score_assessments(frames["assessments"], args.instrument, children=children,
+                               report=report, source=read.source,
                                search_dirs=(Path(args.assessments).parent / "instruments",))
+    scores = _hide_identifying(scores, report)
     if args.out:
         from sensoryprofile.data.tables import write_csv_atomic
 

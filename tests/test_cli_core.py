@@ -237,6 +237,70 @@ def test_score_out_writes_the_same_values(tmp_path, capsys):
     assert a2_conduct[C.Z].iloc[0] == pytest.approx(0.291667, abs=1e-6)
 
 
+def test_score_reads_a_no_dates_extract(tmp_path, capsys):
+    # An export with --no-dates gives days (date_day) and ages (age_months) instead
+    # of dates: score reported date_day as "column belongs to no known instrument"
+    # (exit 1) and left the dates blank. Day 44998 counts from 1900-01-01.
+    path = child_csv(tmp_path / "assessments.csv", [
+        {C.ASSESSMENT_ID: "A1", C.CHILD_ID: "C1", C.INSTRUMENT: "demo-child",
+         "date_day": 44998, C.AGE_MONTHS: 60}])
+    out_path = tmp_path / "scores.csv"
+    code, out, err = run(["score", path, "--out", out_path], capsys)
+    assert (code, err) == (0, "")
+    written = pd.read_csv(out_path)
+    # 1900-01-01 + 44998 days = 2023-03-15 (datetime.date(1900, 1, 1) + timedelta(44998))
+    assert set(written[C.DATE]) == {"2023-03-15"}
+    assert set(written[C.AGE_MONTHS]) == {60}
+
+
+def test_score_shows_no_name_typed_into_an_assessment(tmp_path, capsys):
+    # A child's name typed into the instrument, respondent or child_id cell was
+    # printed in the problem ("unknown instrument 'Alder Brook': ...") and echoed
+    # in the score table, on screen and in the CSV.
+    path = child_csv(tmp_path / "assessments.csv", [
+        {C.ASSESSMENT_ID: "A1", C.CHILD_ID: "C1", C.INSTRUMENT: "Alder Brook",
+         C.DATE: "2023-03-15"},
+        {C.ASSESSMENT_ID: "A2", C.CHILD_ID: "Alder Brook", C.INSTRUMENT: "demo-child",
+         C.RESPONDENT: "alder brook", C.DATE: "2023-03-15"}])
+    kids = tmp_path / "children.csv"
+    pd.DataFrame({C.CHILD_ID: ["C1"], C.DATE_OF_BIRTH: ["2020-03-15"],
+                  C.DISPLAY_NAME: ["Alder Brook"]}).to_csv(kids, index=False)
+    out_path = tmp_path / "scores.csv"
+    for argv in (["score", path, "--children", kids],
+                 ["score", path, "--children", kids, "--out", out_path]):
+        code, out, err = run(argv, capsys)
+        assert code == 1
+        assert "alder" not in (out + err).lower()
+    assert "unknown instrument (hidden: identifying): an instrument is named by its id" in err
+    written = out_path.read_text()
+    assert "alder" not in written.lower()
+    scores = pd.read_csv(out_path)
+    # A1: a placeholder row whose instrument and reason are hidden; A2: 13 scores
+    assert scores[C.INSTRUMENT].iloc[0] == "(hidden: identifying)"
+    assert scores[C.INVALID_REASON].iloc[0] == "unknown instrument (hidden: identifying)"
+    assert set(scores[C.CHILD_ID].iloc[1:]) == {"(hidden: identifying)"}
+    assert len(scores) == 1 + 13
+
+
+@pytest.mark.parametrize("command", ["validate", "score", "goals", "change"])
+def test_out_naming_a_folder_is_a_usage_error(tmp_path, capsys, command):
+    # --out naming a folder (or a place no file can be made) ended in "internal
+    # error (IsADirectoryError ...). This is a bug in sensoryprofile", exit 1.
+    from tests.paths import small_clinic
+
+    data = small_clinic(tmp_path / "clinic", 2)
+    target = data / "assessments.csv" if command == "score" else data
+    (tmp_path / "folder").mkdir()
+    code, out, err = run([command, target, "--out", tmp_path / "folder"], capsys)
+    assert code == 2
+    assert err.strip().endswith(f"{tmp_path / 'folder'}: is a folder; give the name of a "
+                                "file to write")
+    code, out, err = run([command, target, "--out", "/proc/nowhere/x.csv"], capsys)
+    assert code == 2
+    assert "/proc/nowhere/x.csv: cannot be written (" in err
+    assert "internal error" not in err
+
+
 def test_score_exit_1_on_data_problems(tmp_path, capsys):
     path = child_csv(tmp_path / "assessments.csv", [
         {C.ASSESSMENT_ID: "A1", C.CHILD_ID: "C1", C.INSTRUMENT: "demo-child",

@@ -174,23 +174,36 @@ def _ages(inp: _Input, dates: pd.Series, children: pd.DataFrame | None) -> np.nd
     given = (pd.to_numeric(frame[C.AGE_MONTHS], errors="coerce").to_numpy(dtype=float)
              if C.AGE_MONTHS in frame.columns else None)
     if children is None or C.DATE_OF_BIRTH not in children.columns:
-        return given if given is not None else np.full(inp.n, np.nan)
-    if C.CHILD_ID not in children.columns:
-        raise DatasetError("the children table has no child_id column, so no date of birth "
-                           "can be matched to an assessment")
-    dob_by_child = children.drop_duplicates(C.CHILD_ID).set_index(C.CHILD_ID)[C.DATE_OF_BIRTH]
-    dob_parsed, _ = parse_dates(dob_by_child)
-    if C.CHILD_ID in frame.columns:
-        dob = dob_parsed.reindex(frame[C.CHILD_ID].to_numpy()).to_numpy()
+        ages = np.full(inp.n, np.nan)
     else:
-        dob = np.full(inp.n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    ages = completed_months(dob, dates.to_numpy())
-    if given is not None:  # an extract gives ages where it has no birth dates
-        ages = np.where(np.isnan(ages), given, ages)
-    for i in np.flatnonzero(ages < 0):
-        inp.problem(i, C.DATE, frame[C.DATE].iloc[i],
-                    "assessment dated before the child's date of birth", NOT_CLASSIFIED)
-    return ages
+        if C.CHILD_ID not in children.columns:
+            raise DatasetError("the children table has no child_id column, so no date of "
+                               "birth can be matched to an assessment")
+        dob_by_child = children.drop_duplicates(C.CHILD_ID).set_index(C.CHILD_ID)[
+            C.DATE_OF_BIRTH]
+        dob_parsed, _ = parse_dates(dob_by_child)
+        if C.CHILD_ID in frame.columns:
+            dob = dob_parsed.reindex(frame[C.CHILD_ID].to_numpy()).to_numpy()
+        else:
+            dob = np.full(inp.n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        ages = completed_months(dob, dates.to_numpy())
+        for i in np.flatnonzero(ages < 0):
+            inp.problem(i, C.DATE, frame[C.DATE].iloc[i],
+                        "assessment dated before the child's date of birth", NOT_CLASSIFIED)
+    if given is None:
+        return ages
+    # an extract gives ages where it has no birth dates: a cell used there that is
+    # not a number, or is below 0, is reported (it would leave the scores unnormed)
+    used = np.isnan(ages)
+    cells = frame[C.AGE_MONTHS]
+    unreadable = used & np.isnan(given) & cells.notna().to_numpy() & (
+        cells.astype("string").str.strip() != "").fillna(False).to_numpy(dtype=bool)
+    for i in np.flatnonzero(unreadable):
+        inp.problem(i, C.AGE_MONTHS, cells.iloc[i], "age_months is not a number of months",
+                    NOT_CLASSIFIED)
+    for i in np.flatnonzero(used & (given < 0)):
+        inp.problem(i, C.AGE_MONTHS, cells.iloc[i], "age_months is below 0", NOT_CLASSIFIED)
+    return np.where(used, given, ages)
 
 
 def _foreign_rows(inp: _Input, inst: Instrument, row_problem, row_text) -> None:

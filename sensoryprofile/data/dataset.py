@@ -9,7 +9,10 @@ Table rules are declared as pandera schemas (validated lazily, so every
 failure is collected, not just the first); cross-table rules (foreign keys,
 an assessment before birth, a rating before its goal was set) are array
 operations here. Identifying values (display_name, date_of_birth) never
-appear in a problem: rows are named by their IDs.
+appear in a problem: rows are named by their IDs. No value of the children
+table is shown but a valid child ID that is not shaped like a date: a column
+whose header was swapped may hold names or dates of birth under any other
+name.
 
 Loaded tables have these dtypes: ids and text columns are strings; dates are
 ``datetime64[ns]`` (NaT when blank); ``importance``/``difficulty`` are
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -43,6 +47,7 @@ from sensoryprofile.data.tables import (
 from sensoryprofile.data.validation import (
     COLUMN_IGNORED,
     DEPENDENT_REJECTED,
+    HIDDEN,
     NOTED,
     ROW_REJECTED,
     VALUE_IGNORED,
@@ -166,7 +171,9 @@ def _canonical_text(value):
     if isinstance(value, (dt.datetime, pd.Timestamp)):
         if pd.isna(value):
             return np.nan
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+        # openpyxl gives datetime.datetime (no .normalize()), and any year up to 9999
+        midnight = (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+        return value.date().isoformat() if midnight else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
@@ -239,7 +246,7 @@ def read_raw_tables(path: str | Path) -> RawTables:
                            "workbook")
     frames = {table: reads[table].frame for table in TABLES}
     files = {table: reads[table].source for table in TABLES}
-    _days_to_dates(frames)
+    days_to_dates(frames)
     for table, frame in frames.items():
         missing = [c for c in REQUIRED[table] if c not in frame.columns]
         if (table == "children" and C.DATE_OF_BIRTH not in frame.columns
@@ -264,10 +271,12 @@ def identifying_values(children: pd.DataFrame) -> set[str]:
     return values
 
 
-def _days_to_dates(frames: dict[str, pd.DataFrame]) -> None:
+def days_to_dates(frames: dict[str, pd.DataFrame]) -> None:
     """A no-dates extract gives days since referral (``date_day``...) instead
     of dates: read them as dates counted from :data:`columns.DAY_ZERO`, so
-    every rule and every analysis works unchanged (intervals are kept)."""
+    every rule and every analysis works unchanged (intervals are kept).
+    ``frames`` (table name to frame) is updated in place; ``score`` uses it
+    for an extract's assessments file."""
     zero = pd.Timestamp(C.DAY_ZERO)
     for table, frame in frames.items():
         for date_col, day_col in C.DAY_COLUMNS.items():
@@ -300,12 +309,24 @@ class _Rejections:
         return ~self.masks[table]
 
 
+#: A date written with dashes passes the ID rule; under a child_id header it may
+#: be a date of birth whose header was swapped.
+_DATE_SHAPED = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}-\d{1,2}-\d{2,4}")
+
+
+def _shown_child_id(value) -> bool:
+    """Whether a children.csv child_id may be shown: a valid ID that is not a date."""
+    return is_valid_id(value) and _DATE_SHAPED.fullmatch(value) is None
+
+
 def _key(table: str, frame: pd.DataFrame, i) -> str | None:
     if table == "goal_ratings":
         goal = frame.at[i, C.GOAL_ID] if C.GOAL_ID in frame.columns else None
         return f"goal_id={goal}" if isinstance(goal, str) else None
     col = KEYS[table]
     value = frame.at[i, col] if col in frame.columns else None
+    if table == "children" and not _shown_child_id(value):
+        return None  # a name or a date of birth under a child_id header is no key to show
     return f"{col}={value}" if isinstance(value, str) and len(value) <= 64 else None
 
 
@@ -343,6 +364,12 @@ class _Validator:
             return
         self.seen.add(seen)
         frame = self.raw[table]
+        if table == "children" and raw_value and not (column == C.CHILD_ID
+                                                      and _shown_child_id(value)):
+            # a children column that is not what its header says (swapped, shifted)
+            # may hold names or dates of birth: no children.csv value is shown but
+            # a valid child ID
+            value, raw_value = HIDDEN, False
         self.report.add(file=self.files[table], row=int(frame.at[i, C.SOURCE_ROW]),
                         column=column, value=value, rule=rule, action=action, table=table,
                         key=_key(table, self.typed.get(table, frame), i),
@@ -378,6 +405,8 @@ class _Validator:
                     self.unreadable.add((table, i, col))
                 typed[col] = number.where(whole).round().astype("Int64")
             else:
+                if col in ID_COLUMNS[table] and raw[col].dtype == object:
+                    self.excel_ids(table, col)
                 typed[col] = _as_text(raw[col])
         for col in OPTIONAL[table]:
             if col not in typed.columns:
@@ -387,6 +416,21 @@ class _Validator:
                               if col in int_cols else
                               pd.Series(np.nan, index=raw.index, dtype="str"))
         self.typed[table] = typed
+
+    def excel_ids(self, table, col):
+        """A workbook's date or TRUE/FALSE cell in an ID column is not an ID: Excel
+        turns some IDs into dates ("3-12"), and its text would pass the ID rule."""
+        raw = self.raw[table]
+        for i, value in raw[col].items():
+            if isinstance(value, (bool, np.bool_)):
+                kind = "a TRUE/FALSE cell"
+            elif isinstance(value, (dt.date, pd.Timestamp)):
+                kind = "a date cell (Excel may have turned the ID typed into a date)"
+            else:
+                continue
+            self.problem(table, i, col, value, f"{kind}, not an ID; format the column as Text "
+                         "and type the ID again")
+            self.unreadable.add((table, i, col))
 
     # -- pandera schemas ------------------------------------------------------
     def schema(self, table) -> pa.DataFrameSchema:
@@ -678,6 +722,7 @@ def load_dataset(path: str | Path, *, strict: bool = False, today: dt.date | Non
                     + OPTIONAL["assessments"] + [C.SOURCE_ROW, C.AGE_MONTHS]]
     scoring_input = assessments.drop(columns=unknown_cols)
     sink = ValidationReport()  # unknown columns are already reported above
+    sink.hide(raw.identifying)  # a name typed into an item cell is hidden here too
     scores = score_assessments(scoring_input, None, children=accepted["children"],
                                report=sink, source=files["assessments"],
                                search_dirs=search_dirs)

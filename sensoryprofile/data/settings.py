@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sensoryprofile.data.tables import require_regular_file
-from sensoryprofile.errors import DatasetError
+from sensoryprofile.errors import DatasetError, InstrumentError
 
 SETTINGS_FILE = "dataset.yaml"
 #: What a value outside a vocabulary becomes in an export.
@@ -152,20 +152,31 @@ def read_settings(path: Path, workbook_sheet=None) -> Settings:
         file = f"{path.name}[settings]"
         if not {"key", "value"} <= set(workbook_sheet.columns):
             raise DatasetError(f"{file}: the settings sheet needs the columns key and value")
-        raw = {str(k).strip(): (None if pd.isna(v) else v)
-               for k, v in zip(workbook_sheet["key"], workbook_sheet["value"], strict=True)
-               if pd.notna(k)}
+        raw = {}
+        for row, (k, v) in enumerate(zip(workbook_sheet["key"], workbook_sheet["value"],
+                                         strict=True), start=2):
+            if pd.isna(k):
+                continue
+            key = str(k).strip()
+            if key in raw:  # one of two values would be dropped without a word
+                raise DatasetError(f"{file}: row {row}: setting {key!r} is given twice")
+            raw[key] = None if pd.isna(v) else v
         return check_settings(raw, file, path.stem)
     settings_path = path / SETTINGS_FILE
     if not path.is_dir() or not settings_path.exists():
         return Settings(name=path.stem)
-    import yaml
+    from sensoryprofile.instruments.loader import read_yaml
 
     require_regular_file(settings_path, SETTINGS_FILE)
     try:
-        loaded = yaml.safe_load(settings_path.read_text(encoding="utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise DatasetError(f"{SETTINGS_FILE}: not valid YAML{where}") from None
+        text = settings_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DatasetError(f"{SETTINGS_FILE}: not valid YAML (it is not UTF-8 text)") from None
+    except OSError as exc:
+        raise DatasetError(f"{SETTINGS_FILE}: cannot be read ({exc.strerror})") from None
+    try:
+        # the strict loader refuses a key given twice (PyYAML would keep the last)
+        loaded = read_yaml(text, SETTINGS_FILE)
+    except InstrumentError as exc:
+        raise DatasetError(str(exc)) from None
     return check_settings(loaded or {}, SETTINGS_FILE, path.stem)

@@ -9,9 +9,11 @@ Reading is strict, so that nothing is lost or shifted on the way in:
   line that starts a row is a row read, and is either a row of the table or
   a rejected row named by its line number (header = line 1).
 * A row with more or fewer fields than the header is rejected (empty fields
-  beyond the header, from trailing commas, are ignored and noted). A quoted
-  line break is kept only in a free-text column, and noted; anywhere else
-  the lines it runs together (an unbalanced quote) are each rejected.
+  beyond the header, and empty names at the end of the header, from trailing
+  commas, are ignored and noted). A quoted line break is kept only in a
+  free-text column, and noted; anywhere else, or when a line it would join
+  holds a whole row on its own, the lines it runs together (an unbalanced
+  quote) are each rejected.
 * A rejected row's values are never shown: a row that does not line up with
   its header may hold a name or a date of birth in any field.
 
@@ -29,8 +31,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import stat
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile.columns import SOURCE_ROW
-from sensoryprofile.errors import DatasetError
+from sensoryprofile.errors import DatasetError, UsageError
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 #: Characters that make a spreadsheet program read a text cell as a formula.
@@ -140,6 +144,13 @@ def _csv_text(path: Path, label: str) -> str:
     return text
 
 
+def _without_trailing_blanks(names: list[str]) -> list[str]:
+    end = len(names)
+    while end > 1 and not names[end - 1]:
+        end -= 1
+    return names[:end]
+
+
 def _header(names: list[str], label: str) -> list[str]:
     if not names or all(not n.strip() for n in names):
         raise DatasetError(f"{label}: the header row is empty (the first line must name the "
@@ -150,6 +161,22 @@ def _header(names: list[str], label: str) -> list[str]:
                 raise DatasetError(f"{label}: the header row is separated by {word}, not "
                                    "commas; save the file as comma-separated values (CSV)")
     return [n.strip() for n in names]
+
+
+def _rows_inside(lines: list[str], start: int, end: int, m: int) -> bool:
+    """Whether a line after the first of lines ``start``..``end`` holds a whole
+    row on its own (``m`` fields or more): then the quote that ran them
+    together was unbalanced, and a quoted line break did not make them one
+    cell. (A line of a real multi-line note rarely holds as many commas as the
+    header; if one does, the record is rejected and named, never lost.)"""
+    for line in lines[start:end]:
+        try:
+            fields = next(csv.reader([line]), [])
+        except csv.Error:
+            continue
+        if len(fields) >= m:
+            return True
+    return False
 
 
 def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -> TableRead:
@@ -169,6 +196,14 @@ def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -
     label = label or path.name
     text = _csv_text(path, label)
     reader = csv.reader(io.StringIO(text))
+    physical: list[str] = []
+
+    def lines_of() -> list[str]:
+        """The file's lines as the reader counts them (made only when needed)."""
+        if not physical:
+            physical.extend(text.split("\n"))
+        return physical
+
     try:
         header = next(reader, None)
         if header is None:
@@ -176,9 +211,15 @@ def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -
         if reader.line_num > 1:
             raise DatasetError(f"{label}: a column name in the header holds a line break")
         names = _header(header, label)
+        # empty names at the end of the header (trailing commas) name no column
+        blank_names = len(names) - len(_without_trailing_blanks(names))
+        names = names[: len(names) - blank_names]
         m = len(names)
         free = set(free_text)
         records, lines, problems = [], [], []
+        if blank_names:
+            problems.append(RowProblem(1, f"the header row ends with {blank_names} empty column "
+                                       "name(s) (trailing commas?); they were ignored", False))
         rows_read, trailing, first_trailing = 0, 0, None
         previous_end = reader.line_num
         for record in reader:
@@ -204,7 +245,8 @@ def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -
                 continue
             broken = [names[k] if k < m else f"field {k + 1}" for k, f in enumerate(record)
                       if "\n" in f or "\r" in f]
-            if n == m and broken and all(col in free for col in broken):
+            if (n == m and broken and all(col in free for col in broken)
+                    and not _rows_inside(lines_of(), start, end, m)):
                 rows_read += 1
                 records.append(record)
                 lines.append(start)
@@ -213,6 +255,8 @@ def read_csv_rows(path: str | Path, *, free_text=(), label: str | None = None) -
                                            "was kept", False))
                 continue
             for line in range(start, end + 1):
+                if not lines_of()[line - 1].strip():
+                    continue  # a blank line is not a row, inside a run or not
                 rows_read += 1
                 problems.append(RowProblem(line, f"lines {start}-{end} run together: a quote "
                                            f"opened on line {start} is not closed on its line "
@@ -250,7 +294,10 @@ def read_excel_rows(path: str | Path, sheet: str | int = 0) -> TableRead:
     label = f"{path.name}[{sheet}]"
     require_regular_file(path, path.name)
     try:
-        frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+        # keep_default_na=False: a cell that says "NA", "N/A", "None" or "null" is text,
+        # as in a CSV file, not a blank
+        frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl",
+                              keep_default_na=False, na_values=[])
     except ValueError as exc:
         if "not found" in str(exc).lower() or "worksheet" in str(exc).lower():
             raise DatasetError(f"{path.name}: no sheet named {sheet!r}") from None
@@ -258,8 +305,58 @@ def read_excel_rows(path: str | Path, sheet: str | int = 0) -> TableRead:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise DatasetError(f"{path.name}: cannot be read as an Excel workbook "
                            f"({type(exc).__name__})") from None
+    problems = _cells_read_as_blank(path, sheet, frame)
     tidy = _tidy_frame(frame, label, range(2, 2 + len(frame)))
-    return TableRead(frame=tidy, source=label, rows_read=len(tidy))
+    return TableRead(frame=tidy, source=label, rows_read=len(tidy), problems=problems)
+
+
+#: A formula (``<f>``, ``<f t="shared" ...>``) or an error value (``t="e"``) in a
+#: worksheet's XML.
+_BLANK_READERS = re.compile(rb'<f[ >]|<c [^>]*t="e"')
+
+
+def _cells_read_as_blank(path: Path, sheet: str | int, frame: pd.DataFrame
+                         ) -> list[RowProblem]:
+    """Cells of ``sheet`` that read as blank although they are not: a formula
+    with no saved value (a workbook written by a program that does not compute
+    formulas, such as a script or an export, keeps only the formula) or whose
+    saved value is an error, and an error value (#N/A, #DIV/0!). Each is noted
+    by row and column; a workbook with neither is not read a second time.
+    """
+    try:
+        with zipfile.ZipFile(path) as book:
+            suspect = any(_BLANK_READERS.search(book.read(name))
+                          for name in book.namelist()
+                          if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return []
+    if not suspect:
+        return []
+    from openpyxl import load_workbook
+
+    problems = []
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        cells = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
+        for row in cells.iter_rows(min_row=2, max_row=len(frame) + 1,
+                                   max_col=frame.shape[1]):
+            for cell in row:
+                kind = getattr(cell, "data_type", None)
+                if kind not in ("f", "e"):
+                    continue
+                i, j = cell.row - 2, cell.column - 1
+                value = frame.iat[i, j]
+                if not (pd.isna(value) or (isinstance(value, str) and not value.strip())):
+                    continue
+                what = ("a formula with no saved value, or an error as its value (the "
+                        "workbook was not saved by a spreadsheet program, or the formula "
+                        "fails)" if kind == "f" else
+                        f"the error value {str(cell.value)[:12]}")
+                problems.append(RowProblem(cell.row, f"the {frame.columns[j]} cell holds "
+                                           f"{what}, so it was read as blank", False))
+    finally:
+        book.close()
+    return problems
 
 
 def read_excel_sheet(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
@@ -322,10 +419,18 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def atomic_write(path: str | Path, write) -> Path:
     """Call ``write(tmp_path)`` then rename onto ``path``: a reader never sees
-    a half-written file, and a failure leaves no file at all."""
+    a half-written file, and a failure leaves no file at all. A ``path`` that is
+    a folder, or in a folder that cannot be made or written, is a
+    :class:`UsageError` (the argument that named it is wrong)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; give the name of a file to write")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:  # the place named cannot take a file: the caller's argument
+        raise UsageError(f"{path}: cannot be written ({exc.strerror}); give a file in a "
+                         "folder you can write to") from None
     os.close(fd)
     try:
         write(Path(tmp))

@@ -7,6 +7,7 @@ column, value, the rule it broke and what was done about it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -20,6 +21,8 @@ IDENTIFYING_COLUMNS = frozenset({C.DISPLAY_NAME, C.DATE_OF_BIRTH, "name",
 HIDDEN = "(hidden: identifying)"
 #: Shortest part of a name that is looked for inside a shown value.
 _NAME_PART = 3
+#: A value quoted inside a rule or a reason (messages quote the values they name).
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 # What was done about a problem.
 ROW_REJECTED = "row rejected"
@@ -114,18 +117,36 @@ class ValidationReport:
         words = set(folded.replace(",", " ").replace(".", " ").split())
         return bool(words & getattr(self, "_parts", set()))
 
+    def hidden(self, text):
+        """``text`` as it may be shown: :data:`HIDDEN` when it is a name or date of
+        birth of the dataset (or holds a part of a name), else with each quoted
+        value in it that is one hidden. Anything but text is returned as it is."""
+        if not isinstance(text, str) or not self.secrets:
+            return text
+        if self._identifying(text):
+            return HIDDEN
+        return self._hide_quoted(text)
+
+    def _hide_quoted(self, text: str) -> str:
+        if not self.secrets or ("'" not in text and '"' not in text):
+            return text
+        return _QUOTED.sub(lambda m: HIDDEN if self._identifying(m.group()[1:-1])
+                           else m.group(), text)
+
     def add(self, *, file: str, row: int | None, column: str | None, value, rule: str,
             action: str, table: str | None = None, key: str | None = None,
             raw_value: bool = True, child_id: str | None = None) -> Problem:
         """Record a problem. ``value`` is the offending cell; it is shown
         through :func:`display_value` (identifying columns are hidden, and so is
         any value that matches a name or date of birth of the dataset) unless
-        ``raw_value`` is false, in which case it is taken as already formatted."""
+        ``raw_value`` is false, in which case it is taken as already formatted.
+        A value the ``rule`` quotes is hidden the same way."""
         shown = display_value(value, column) if raw_value else str(value)
         if raw_value and shown != HIDDEN and self._identifying(str(value)):
             shown = HIDDEN
         if key is not None and self._identifying(key.split("=", 1)[-1]):
             key = None
+        rule = self._hide_quoted(rule)  # a rule may quote the cell it is about
         problem = Problem(file=file, row=None if row is None else int(row), column=column,
                           value=shown, rule=rule, action=action, table=table, key=key,
                           child_id=child_id)

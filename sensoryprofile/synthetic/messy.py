@@ -97,13 +97,13 @@ def build_messy_clinic() -> tuple[dict[str, pd.DataFrame], list[Defect], list[tu
     i = child_index(cid)
     ch.loc[i, C.REFERRAL_DATE] = "2009-01-05"
     defects.append(Defect("referral dated before the child was born", "children",
-                          row_of(ch, i), C.REFERRAL_DATE, "'2009-01-05'",
+                          row_of(ch, i), C.REFERRAL_DATE, HIDDEN,
                           "referral_date is before the date of birth"))
     cid = pick_child()
     i = child_index(cid)
     ch.loc[i, C.SEX] = "female"
     defects.append(Defect("sex written as a word", "children", row_of(ch, i), C.SEX,
-                          "'female'", "sex is F, M, X or blank"))
+                          HIDDEN, "sex is F, M, X or blank"))
     dup = ch.loc[[child_index(pick_child())]].copy()
     ch = pd.concat([ch, dup], ignore_index=True)
     first = int(ch.index[ch[C.CHILD_ID] == dup[C.CHILD_ID].iloc[0]][0]) + 2

@@ -103,7 +103,8 @@ def test_id_pattern(tmp_path):
     kids[1]["child_id"] = "C 2"
     ds = load_dataset(write_dataset(tmp_path / "d", children=kids), today=TODAY)
     rows = problems(ds)
-    assert rows[0] == ("children.csv", 3, "child_id", "'C 2'",
+    # no children.csv value is shown but a valid child ID (a name could sit under any header)
+    assert rows[0] == ("children.csv", 3, "child_id", "(hidden: identifying)",
                        "IDs use 1 to 64 letters, digits, '_' or '-', and do not start with '-' (they "
                            "become file names)",
                        "row rejected")
@@ -252,7 +253,7 @@ def test_date_order_rules(tmp_path):
     goals[0]["target_date"] = "2022-12-01"     # before set 2023-01-25
     ds = load_dataset(write_dataset(tmp_path / "d", children=kids, goals=goals), today=TODAY)
     rows = problems(ds)
-    assert ("children.csv", 3, "discharge_date", "'2022-01-01'",
+    assert ("children.csv", 3, "discharge_date", "(hidden: identifying)",
             "discharge_date is before referral_date", "row rejected") in rows
     assert ("goals.csv", 2, "target_date", "'2022-12-01'", "target_date is before set_date",
             "row rejected") in rows
@@ -393,3 +394,94 @@ def test_sample_folder_round_trip(tmp_path):
     shutil.copytree(folder, tmp_path / "copy")
     a, b = load_dataset(folder, today=TODAY), load_dataset(tmp_path / "copy", today=TODAY)
     pd.testing.assert_frame_equal(a.scores, b.scores)
+
+
+def test_date_cells_in_text_columns_of_a_workbook_are_read_as_iso_text(tmp_path):
+    # An Excel date cell where text belongs (openpyxl gives a datetime.datetime)
+    # crashed validate: "'datetime.datetime' object has no attribute 'normalize'".
+    book = _to_workbook(write_dataset(tmp_path / "d"), tmp_path / "clinic.xlsx")
+    wb = load_workbook(book)
+    wb["children"]["E2"] = dt.datetime(2025, 3, 4)  # site of C1
+    wb["goal_ratings"]["E3"] = dt.datetime(9999, 12, 31, 13, 30)  # note of G1's 2nd rating
+    wb.save(book)
+    ds = load_dataset(book, today=TODAY)
+    assert ds.children[C.SITE].tolist() == ["2025-03-04", "South"]
+    assert ds.goal_ratings[C.NOTE].tolist()[1] == "9999-12-31T13:30:00"
+    # the site is outside no vocabulary and the note is free text: nothing to report
+    assert problems(ds) == []
+
+
+def test_date_and_boolean_cells_in_id_columns_are_not_ids(tmp_path):
+    # Excel turns an ID such as "3-12" into a date; as text ("2025-03-12") or as
+    # TRUE/FALSE ("True") it would pass the ID rule and be accepted silently.
+    book = _to_workbook(write_dataset(tmp_path / "d"), tmp_path / "clinic.xlsx")
+    wb = load_workbook(book)
+    wb["assessments"]["A3"] = dt.datetime(2025, 3, 12)  # assessment_id of A2
+    wb["goal_ratings"]["A4"] = True  # goal_id of the third rating
+    wb.save(book)
+    ds = load_dataset(book, today=TODAY)
+    assert problems(ds) == [
+        ("clinic.xlsx[assessments]", 3, "assessment_id", "2025-03-12 00:00:00",
+         "a date cell (Excel may have turned the ID typed into a date), not an ID; format the "
+         "column as Text and type the ID again", "row rejected"),
+        ("clinic.xlsx[goal_ratings]", 4, "goal_id", "True",
+         "a TRUE/FALSE cell, not an ID; format the column as Text and type the ID again",
+         "row rejected")]
+    assert [(c.read, c.accepted) for c in ds.report.counts.values()] == [
+        (2, 2), (3, 2), (2, 2), (3, 2)]
+
+
+@pytest.mark.parametrize("a, b", [("display_name", "referral_date"),
+                                  ("display_name", "child_id"), ("display_name", "sex"),
+                                  ("display_name", "diagnoses"),
+                                  ("date_of_birth", "child_id"),
+                                  ("date_of_birth", "referral_date"),
+                                  ("date_of_birth", "discharge_date")])
+def test_swapped_children_headers_leak_no_name_or_birth_date(tmp_path, a, b):
+    # With two header names exchanged, names (or dates of birth) sit under another
+    # header, and the values hidden as identifying were the wrong ones: before the
+    # fix validate printed "column referral_date: value 'Secret Name': not a date",
+    # "referral_date is before the date of birth" with the real date of birth, and
+    # a date of birth under child_id (it passes the ID rule) as the row's key.
+    folder = write_dataset(tmp_path / "d")
+    kids = pd.read_csv(folder / "children.csv", dtype=str, keep_default_na=False)
+    kids = kids.rename(columns={a: b, b: a})
+    kids.to_csv(folder / "children.csv", index=False)
+    ds = load_dataset(folder, today=TODAY)
+    text = ds.report.format_text() + ds.report.to_frame().to_csv()
+    assert ds.report.problems  # the swap is found ...
+    for secret in ("Secret Name", "Other Name", "Secret", "2018-03-15", "2019-05-01"):
+        assert secret not in text  # ... and nothing identifying is shown
+
+
+def test_a_setting_given_twice_is_refused(tmp_path):
+    # PyYAML keeps the last of two equal keys: gas_six_level true, then false, was
+    # read as false with no word said.
+    folder = write_dataset(tmp_path / "d", settings="gas_six_level: true\n"
+                                                     "gas_six_level: false\n")
+    with pytest.raises(DatasetError) as err:
+        load_dataset(folder, today=TODAY)
+    assert str(err.value) == "dataset.yaml: line 2: key 'gas_six_level' is given twice"
+    # the same in a workbook's settings sheet (row 3 repeats row 2's key)
+    book = _to_workbook(write_dataset(tmp_path / "e"), tmp_path / "clinic.xlsx")
+    wb = load_workbook(book)
+    sheet = wb.create_sheet("settings")
+    for row in (["key", "value"], ["reassessment_interval_months", 6],
+                ["reassessment_interval_months ", 12]):
+        sheet.append(row)
+    wb.save(book)
+    with pytest.raises(DatasetError) as err:
+        load_dataset(book, today=TODAY)
+    assert str(err.value) == ("clinic.xlsx[settings]: row 3: setting "
+                              "'reassessment_interval_months' is given twice")
+
+
+def test_a_name_typed_into_an_item_cell_is_hidden(tmp_path):
+    # Scoring's problems were collected in a report that did not know the dataset's
+    # names: "column dc_001: value 'Secret Name': not on demo-child's response scale".
+    rows = _assessments()
+    rows[0][ITEMS[0]] = "Secret Name"
+    ds = load_dataset(write_dataset(tmp_path / "d", assessments=rows), today=TODAY)
+    assert problems(ds) == [("assessments.csv", 2, ITEMS[0], "(hidden: identifying)",
+                             "not on demo-child's response scale; allowed: 0, 1, 2, 3, 4, 5 "
+                             "(or their labels)", "score invalidated")]
