@@ -192,6 +192,8 @@ def _hide_identifying(frame: pd.DataFrame, report) -> pd.DataFrame:
     """``frame`` with each text cell that is, or quotes, a name or date of birth of
     the dataset hidden (``report.hidden``): score echoes its input's IDs, instrument
     and respondent cells, and a name typed into one must not reach its output."""
+    import pandas as pd
+
     if not report.secrets:
         return frame
     out = frame

@@ -328,7 +328,10 @@ def _export_assessments(ctx: _Context, assessments: pd.DataFrame, children: pd.D
     out[_date_column(ctx, C.DATE)] = _dates(ctx, assessments[C.DATE], ids)
     if ctx.strict:
         out[C.SEQUENCE] = _sequence(ids, assessments[C.DATE])
-    out[C.AGE_MONTHS] = _ages(pd.Series(ids.map(dob).to_numpy(), index=ids.index),
+    # reindex, not map: with no rows left (every child rejected) the ids are an
+    # empty float column, which map() cannot pair with dates
+    out[C.AGE_MONTHS] = _ages(pd.Series(dob.reindex(ids.astype(object).to_numpy()).to_numpy(),
+                                        index=ids.index),
                               assessments[C.DATE], assessments.get(C.AGE_MONTHS))
     out[C.RESPONDENT] = assessments[C.RESPONDENT]
     items = _item_columns(assessments, instruments)

@@ -195,6 +195,16 @@ def change_table(changes: pd.DataFrame, primary: pd.DataFrame, when) -> pd.DataF
     return pd.DataFrame(out, columns=columns)
 
 
+def vocabulary_terms(values: pd.Series, settings, vocabulary: str) -> pd.Series:
+    """Each value as the vocabulary spells it, or ``other`` (a free-text area
+    may describe or name a child; a de-identified report shows only terms)."""
+    from sensoryprofile.data.settings import OTHER, Settings
+
+    settings = settings or Settings(name="dataset")
+    return values.map(lambda v: OTHER if pd.isna(v) else (settings.canonical(vocabulary, v)
+                                                          or OTHER)).astype(object)
+
+
 def goal_label(k: int, goal: pd.Series, deidentify: bool) -> str:
     if deidentify or pd.isna(goal.get(C.DESCRIPTION)):
         return f"Goal {k} ({goal[C.DOMAIN]})"
@@ -359,6 +369,9 @@ class ChildReport:
                                    dataset.instruments, child_id=child_id) if len(
             scores) else pd.DataFrame(columns=CH.CHANGE_COLUMNS)
         sub = goal_subset(dataset, child_id)
+        if deidentify:  # an area is shown only as a term of the dataset's vocabulary
+            sub.goals = sub.goals.assign(**{C.DOMAIN: vocabulary_terms(
+                sub.goals[C.DOMAIN], dataset.settings, "goal_domains")})
         attainment = G.goal_attainment(sub, as_of=as_of)
         trajectories = G.goal_trajectories(sub, as_of=as_of)
 

@@ -1330,3 +1330,25 @@ def test_every_table_an_export_writes_goes_through_the_spreadsheet_safe_writer(
     csv_files = sorted(p.name for p in out.iterdir() if p.suffix == ".csv")
     assert csv_files == sorted(f"{t}.csv" for t in TABLES)
     assert sorted(written) == sorted(csv_files + (["linkage.csv"] if strict else []))
+
+
+def test_every_child_rejected_gives_an_empty_extract_not_an_error(tmp_path, key):
+    """A children file whose headers were swapped (names under referral_date):
+    every child is rejected, and with them every row that depends on one. The
+    export still runs: every table is empty, and the manifest accounts for
+    every row read (found by the fuzz suite: it used to end in an internal
+    error while pairing assessment rows with dates of birth)."""
+    from tests.paths import small_clinic
+
+    folder = small_clinic(tmp_path / "clinic", 3)
+    children = pd.read_csv(folder / "children.csv", dtype=str, keep_default_na=False)
+    children.rename(columns={C.DISPLAY_NAME: C.REFERRAL_DATE,
+                             C.REFERRAL_DATE: C.DISPLAY_NAME}).to_csv(
+        folder / "children.csv", index=False)
+    manifest = export_deidentified(folder, tmp_path / "out", key_file=key)
+    for table in TABLES:
+        rows_in = len(pd.read_csv(folder / f"{table}.csv", dtype=str))
+        exported = pd.read_csv(tmp_path / "out" / f"{table}.csv", dtype=str)
+        assert len(exported) == 0
+        counts = manifest.tables[table]
+        assert counts.rows_in == rows_in == counts.rows_rejected + counts.rows_excluded

@@ -199,3 +199,22 @@ def test_refuses_an_unknown_or_unsafe_child(dataset):
         ChildReport.build(dataset, "../K1")
     with pytest.raises(Exception, match="'K9' is not in"):
         ChildReport.build(dataset, "K9")
+
+
+def test_deidentified_report_shows_an_area_only_as_a_vocabulary_term(dataset):
+    """A goal area typed as free text ("Alice's bedtime at Zed's") may name the
+    child: the de-identified report shows it as ``other``, like the export;
+    areas in the vocabulary keep the vocabulary's own spelling."""
+    import dataclasses
+
+    goals = dataset.goals.copy()
+    goals.loc[goals[C.GOAL_ID] == "G2", C.DOMAIN] = "Alice's bedtime at Zed's"
+    goals.loc[goals[C.GOAL_ID] == "G1", C.DOMAIN] = "  SELF-CARE "
+    changed = dataclasses.replace(dataset, goals=goals)
+    report = ChildReport.build(changed, "K1", as_of=AS_OF, deidentify=True)
+    assert report.goals_table["Area"].tolist() == ["self-care", "other"]
+    assert report.goals_table["Goal"].tolist() == ["Goal 1 (self-care)", "Goal 2 (other)"]
+    assert "Alice" not in report.goal_trajectories.to_csv()
+    # the clinic's own report shows the area as written
+    named = ChildReport.build(changed, "K1", as_of=AS_OF)
+    assert "Alice's bedtime at Zed's" in named.goals_table["Area"].tolist()
