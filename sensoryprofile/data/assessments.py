@@ -27,7 +27,7 @@ from sensoryprofile.data.validation import (
 )
 from sensoryprofile.dates import completed_months, date_problem, parse_dates
 from sensoryprofile.errors import DatasetError, InstrumentError, UsageError
-from sensoryprofile.instruments import Instrument, list_instruments, load_instrument
+from sensoryprofile.instruments import Instrument, known_instruments, load_instrument
 from sensoryprofile.measures import norms as N
 from sensoryprofile.measures.responses import allowed_text
 from sensoryprofile.measures.scoring import empty_scores, score_block
@@ -130,16 +130,17 @@ def _row_instruments(inp: _Input, instrument, search_dirs) -> _RowInstruments:
     return _RowInstruments(instruments, codes.copy(), unknown | blank)
 
 
-def _check_columns(inp: _Input, used: _RowInstruments, explicit: bool) -> None:
+def _check_columns(inp: _Input, used: _RowInstruments, explicit: bool,
+                   search_dirs: tuple = ()) -> None:
     """Columns that belong to no instrument (ignored), and item columns of an
     instrument in use that the file lacks (read as blank)."""
     if inp.report is None:
         return
     in_use = [i for i in used.instruments if i is not None]
     known = set().union(*(set(i.item_ids) for i in in_use))
-    if not explicit:  # a column of any shipped instrument is not foreign
-        for shipped in list_instruments():
-            known.update(shipped.item_ids)
+    if not explicit:  # a column of any registered form is not foreign
+        for form in known_instruments(search_dirs):
+            known.update(form.item_ids)
     for col in inp.frame.columns:
         if col not in META_COLUMNS and col not in known:
             inp.problem(None, str(col), "", "column belongs to no known instrument",
@@ -369,7 +370,7 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
                  keys=RowKeys(frame[C.ASSESSMENT_ID].to_numpy()
                               if C.ASSESSMENT_ID in frame.columns else None))
     used = _row_instruments(inp, instrument, search_dirs)
-    _check_columns(inp, used, explicit=instrument is not None)
+    _check_columns(inp, used, explicit=instrument is not None, search_dirs=search_dirs)
     dates = _dates(inp)
     ages = _ages(inp, dates, children)
     row_problem = np.zeros(inp.n, dtype=bool)

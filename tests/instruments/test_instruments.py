@@ -147,7 +147,9 @@ def test_unknown_instrument_id_message():
         load_instrument("demo-adult")
     assert str(info.value) == (
         "unknown instrument 'demo-adult': the shipped instruments are demo-child, "
-        "demo-toddler; for a clinic's own form give the path to its definition file")
+        "demo-toddler, and no definition file declares it in the clinic's folders (none); "
+        "register the form's definition file in the dataset's instruments/ folder, with "
+        "--instruments DIR or in SENSORYPROFILE_INSTRUMENTS")
 
 
 def test_missing_definition_file_message(tmp_path):
