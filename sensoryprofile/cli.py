@@ -760,7 +760,10 @@ def cmd_import_redcap(args) -> int:
     if dictionary_path is None:
         raise UsageError("import redcap needs --dictionary FILE (the project's data "
                          "dictionary CSV), or a SOURCE folder holding dictionary.csv")
-    search = tuple(Path(d) for d in (args.instruments or []))
+    from sensoryprofile.instruments import clinic_folders
+
+    # --instruments (taken by main() for every command) and SENSORYPROFILE_INSTRUMENTS
+    search = clinic_folders(tuple(Path(d) for d in (args.instruments or [])))
     if args.draft_mapping:
         from sensoryprofile.data.redcap import EVENT, read_records
         from sensoryprofile.data.redcap_draft import draft_mapping, mapping_yaml
@@ -813,7 +816,10 @@ def cmd_import_fhir(args) -> int:
     from sensoryprofile.data.imported import check_output_folder, write_imported_dataset
 
     check_output_folder(args.out)
-    search = tuple(Path(d) for d in (args.instruments or []))
+    from sensoryprofile.instruments import clinic_folders
+
+    # --instruments (taken by main() for every command) and SENSORYPROFILE_INSTRUMENTS
+    search = clinic_folders(tuple(Path(d) for d in (args.instruments or [])))
     imported = import_fhir(args.source, search_dirs=search,
                            child_id_system=args.child_id_system)
     dataset, report = write_imported_dataset(imported, args.out, today=args.today)
@@ -1086,6 +1092,20 @@ def _take_instruments(argv: list[str]) -> tuple[list[str], list[str]]:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     folders, argv = _take_instruments(argv)
+    if not folders:
+        return _main(argv)
+    # --instruments holds for this command (and every process it starts) only
+    saved = os.environ.get("SENSORYPROFILE_INSTRUMENTS")
+    try:
+        return _main(argv, folders)
+    finally:
+        if saved is None:
+            os.environ.pop("SENSORYPROFILE_INSTRUMENTS", None)
+        else:
+            os.environ["SENSORYPROFILE_INSTRUMENTS"] = saved
+
+
+def _main(argv: list[str], folders: list | None = None) -> int:
     if folders:
         from sensoryprofile.instruments import add_clinic_folders
 
