@@ -114,8 +114,10 @@ class Scheme:
                    for level in self.levels)
 
     def classify_z(self, z: np.ndarray) -> np.ndarray:
-        """The ordinal of each z (behaviour-oriented); ``NO_LEVEL`` (-128) for NaN."""
-        z = np.asarray(z, dtype=float)
+        """The ordinal of each z (behaviour-oriented); ``NO_LEVEL`` (-128) for NaN.
+        z is rounded to 9 decimals first, so that a raw score exactly on an
+        edge (1 SD from the mean) is not moved across it by floating-point error."""
+        z = np.round(np.asarray(z, dtype=float), 9)
         ordered = sorted(self.levels, key=lambda lv: -math.inf if lv.z_low is None
                          else lv.z_low)
         index = np.zeros(z.shape, dtype=np.int16)
