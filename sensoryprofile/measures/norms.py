@@ -77,6 +77,10 @@ def band_index(ages: np.ndarray, compiled: CompiledInstrument) -> np.ndarray:
     return np.where(ok, idx, -1)
 
 
+#: Assessments norm-referenced at a time (see ``measures.scoring.CHUNK``).
+CHUNK = 32_768
+
+
 def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
                 compiled: CompiledInstrument, age_min: float, age_max: float,
                 z_cuts=DEFAULT_Z_CUTS) -> dict[str, np.ndarray]:
@@ -92,6 +96,11 @@ def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
     dict of (n, s) arrays: ``band`` (index, -1 none), ``z``, ``percentile``
     (NaN unless mean/SD norms), ``level`` (int8, -2..2 or NO_LEVEL) and
     ``unclassified`` (reason code, 0 when classified).
+
+    Notes
+    -----
+    Rows are worked :data:`CHUNK` at a time into the result arrays, so every
+    temporary is the size of one chunk.
     """
     n, s = raw.shape
     ages = np.asarray(ages, dtype=float)
@@ -103,47 +112,63 @@ def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
         default=CLASSIFIED,
     ).astype(np.int8)
     band = np.where(row_reason == CLASSIFIED, band, -1)
-    # Flat (n*s,) arrays throughout: cell k is assessment k // s, score k % s.
     # Norm tables get a sentinel band row of NaN at the end for "no band".
     n_bands = len(compiled.band_low)
     band_rows = np.where(band >= 0, band, n_bands)
-    cell = (np.repeat(band_rows * s, s) + np.tile(np.arange(s), n))
     nan_row = np.full((1, s), np.nan)
-    mean = np.concatenate([compiled.mean.reshape(n_bands, s), nan_row]).ravel()[cell]
-    sd = np.concatenate([compiled.sd.reshape(n_bands, s), nan_row]).ravel()[cell]
-    raw_flat = raw.ravel()
-    valid_flat = valid.ravel()
-    z = raw_flat - mean
-    z /= sd
-    z *= np.tile(np.where(compiled.reversed, -1.0, 1.0), n)
-    z[~valid_flat] = np.nan
-    level = classify_z(z, z_cuts)
+    tables = {
+        "mean": np.concatenate([compiled.mean.reshape(n_bands, s), nan_row]),
+        "sd": np.concatenate([compiled.sd.reshape(n_bands, s), nan_row]),
+        "has_cuts": np.concatenate([compiled.has_cuts.reshape(n_bands, s),
+                                    np.zeros((1, s), bool)]),
+        "sign": np.where(compiled.reversed, -1.0, 1.0),
+    }
+    shape = (n, s)
+    out = {"band": band, "z": np.empty(shape), "percentile": np.empty(shape),
+           "level": np.empty(shape, dtype=np.int8),
+           "unclassified": np.empty(shape, dtype=np.int8)}
+    for start in range(0, n, CHUNK):
+        stop = min(start + CHUNK, n)
+        rows = slice(start, stop)
+        z, level, reason = _norm_block(raw[rows], valid[rows], band_rows[rows],
+                                       row_reason[rows], tables, compiled, z_cuts)
+        out["z"][rows] = z
+        out["percentile"][rows] = percentile_from_z(z)
+        out["level"][rows] = level
+        out["unclassified"][rows] = reason
+    return out
 
-    has_cuts = np.concatenate([compiled.has_cuts.reshape(n_bands, s),
-                               np.zeros((1, s), bool)]).ravel()[cell]
-    off_table = np.zeros(n * s, dtype=bool)
+
+def _norm_block(raw, valid, band_rows, row_reason, tables, compiled, z_cuts):
+    """z, level and unclassified reason of one block of rows, as (m, s) arrays."""
+    m, s = raw.shape
+    has_cuts = tables["has_cuts"][band_rows]
+    z = raw - tables["mean"][band_rows]
+    z /= tables["sd"][band_rows]
+    z *= tables["sign"]
+    z[~valid] = np.nan
+    level = classify_z(z, z_cuts)
+    off_table = np.zeros((m, s), dtype=bool)
     if has_cuts.any():
-        k = np.flatnonzero(has_cuts & valid_flat)
-        b, j = band_rows[k // s], k % s
-        r = np.floor(raw_flat[k] + 0.5)  # prorated raws: nearest whole, halves up
-        lows, highs = compiled.cut_low[b, j], compiled.cut_high[b, j]  # (m, 5) ascending
+        r_idx, j = np.nonzero(has_cuts & valid)
+        b = band_rows[r_idx]
+        r = np.floor(raw[r_idx, j] + 0.5)  # prorated raws: nearest whole, halves up
+        lows, highs = compiled.cut_low[b, j], compiled.cut_high[b, j]  # (k, 5) ascending
         inside = (r[:, None] >= lows) & (r[:, None] <= highs)
         found = inside.any(axis=1)
         lv = compiled.cut_level[b, j, inside.argmax(axis=1)]
-        level[k] = np.where(found, lv, NO_LEVEL)
-        off_table[k[~found]] = True
-
-    reason = np.repeat(row_reason, s)
-    no_norms = (reason == CLASSIFIED) & np.isnan(z) & ~has_cuts & valid_flat
+        level[r_idx, j] = np.where(found, lv, NO_LEVEL)
+        off_table[r_idx[~found], j[~found]] = True
+    reason = np.empty((m, s), dtype=np.int8)
+    reason[:] = row_reason[:, None]
+    no_norms = (reason == CLASSIFIED) & np.isnan(z) & ~has_cuts & valid
     reason[no_norms] = UNCLASSIFIED_NO_NORMS
     reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
-    reason[~valid_flat] = UNCLASSIFIED_INVALID
+    reason[~valid] = UNCLASSIFIED_INVALID
     unclassified = reason != CLASSIFIED
     level[unclassified] = NO_LEVEL
     z[unclassified] = np.nan
-    shape = (n, s)
-    return {"band": band, "z": z.reshape(shape), "percentile": percentile_from_z(z).reshape(
-        shape), "level": level.reshape(shape), "unclassified": reason.reshape(shape)}
+    return z, level, reason
 
 
 def standing(scores: pd.DataFrame) -> pd.Series:

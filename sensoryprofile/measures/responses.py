@@ -29,9 +29,12 @@ class ResponseCodec:
     ``allowed`` are the scale's numbers, ascending. ``contrib[code]`` is what a
     cell adds to a raw score; ``packed[code]`` packs the counts answered,
     missing, not-applicable and off-scale as ``a + B*m + B^2*na + B^3*off`` so
-    that one matrix product with the key gives all four per score (exact:
-    ``B`` exceeds any score's item count and the total stays within the
-    float's integer range).
+    that one sum over a score's items gives all four (exact: ``B`` exceeds any
+    score's item count and the total stays within the float's integer range).
+    ``lut[code]`` is ``contrib * B^4 + packed`` when contributions are whole
+    numbers >= 0 and a score's total stays exact in ``lut``'s float type
+    (``sum_base`` is then ``B^4``): one sum gives the raw score and the four
+    counts. Otherwise ``lut`` is None and the two are summed separately.
     """
 
     allowed: np.ndarray
@@ -40,6 +43,8 @@ class ResponseCodec:
     base: float
     int_lut: np.ndarray | None  # value - int_lo -> code, for integer scales
     int_lo: int
+    lut: np.ndarray | None = None
+    sum_base: float = 0.0
 
     @classmethod
     def build(cls, inst: Instrument) -> ResponseCodec:
@@ -59,8 +64,18 @@ class ResponseCodec:
             span = int(allowed.max()) - int_lo + 2
             int_lut = np.full(span, OFF, dtype=np.int8)
             int_lut[(allowed - int_lo).astype(int)] = FIRST_VALUE + np.arange(len(allowed))
+        lut, sum_base = None, 0.0
+        if integral and value_contrib.min(initial=0.0) >= 0:
+            # the largest packed total: every item of the largest score at the top value
+            top = (float(value_contrib.max(initial=0.0)) * (base - 1) + 1) * base**4
+            for candidate in (np.float32, np.float64):
+                if top <= 2.0 ** (np.finfo(candidate).nmant + 1):
+                    sum_base = base**4
+                    lut = (np.concatenate([[0.0, 0.0], value_contrib]) * sum_base
+                           + packed.astype(np.float64)).astype(candidate)
+                    break
         return cls(allowed=allowed, contrib=contrib, packed=packed, base=base,
-                   int_lut=int_lut, int_lo=int_lo)
+                   int_lut=int_lut, int_lo=int_lo, lut=lut, sum_base=sum_base)
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         """int8 codes of numeric cells (NaN = blank); any shape."""
