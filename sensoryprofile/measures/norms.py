@@ -78,7 +78,128 @@ def band_index(ages: np.ndarray, compiled: CompiledInstrument) -> np.ndarray:
 
 
 #: Assessments norm-referenced at a time (see ``measures.scoring.CHUNK``).
-CHUNK = 32_768
+CHUNK = 4096
+
+
+def row_reasons(ages: np.ndarray, compiled: CompiledInstrument, age_min: float,
+                age_max: float) -> tuple[np.ndarray, np.ndarray]:
+    """Band index of each assessment (-1 none) and why a whole assessment is
+    unclassified (age unknown, before birth, outside the range; 0 otherwise)."""
+    ages = np.asarray(ages, dtype=float)
+    band = band_index(ages, compiled)
+    in_range = (ages >= age_min) & (ages <= age_max)
+    row_reason = np.select(
+        [np.isnan(ages), ages < 0, ~in_range],
+        [UNCLASSIFIED_AGE_UNKNOWN, UNCLASSIFIED_BEFORE_BIRTH, UNCLASSIFIED_OUT_OF_RANGE],
+        default=CLASSIFIED,
+    ).astype(np.int8)
+    return np.where(row_reason == CLASSIFIED, band, -1), row_reason
+
+
+class NormTables:
+    """An instrument's norms laid out for scoring blocks of assessments.
+
+    Tables are ``(s, n_bands + 1)``, the last band a sentinel of NaN for "no
+    band". For every whole raw score between the lowest and highest possible,
+    the z, level and percentile of each (score, band) are computed once, by
+    the same operations as for any other raw score, and looked up; raw
+    scores that are not whole (prorated) are computed directly.
+    """
+
+    def __init__(self, compiled: CompiledInstrument, z_cuts=DEFAULT_Z_CUTS):
+        s = len(compiled.score_ids)
+        n_bands = len(compiled.band_low)
+        self.compiled, self.z_cuts, self.sentinel = compiled, z_cuts, n_bands
+        nan_col = np.full((s, 1), np.nan)
+        self.mean = np.hstack([compiled.mean.reshape(n_bands, s).T, nan_col])
+        self.sd = np.hstack([compiled.sd.reshape(n_bands, s).T, nan_col])
+        self.has_cuts = np.hstack([compiled.has_cuts.reshape(n_bands, s).T,
+                                   np.zeros((s, 1), bool)])
+        self.any_cuts = bool(self.has_cuts.any())
+        self.sign = np.where(compiled.reversed, -1.0, 1.0)[:, None]
+        low = np.floor(np.nanmin(compiled.min_possible, initial=0.0))
+        high = np.ceil(np.nanmax(compiled.max_possible, initial=0.0))
+        self.low, self.span = float(low), int(high - low) + 1
+        whole = np.arange(self.span, dtype=float) + low  # (R,)
+        # (s, n_bands + 1, R): the same operations as _z below
+        z = whole[None, None, :] - self.mean[:, :, None]
+        z /= self.sd[:, :, None]
+        z *= self.sign[:, :, None]
+        self.z_table = z.ravel()
+        self.level_table = classify_z(self.z_table, z_cuts)
+        self.pct_table = percentile_from_z(self.z_table)
+
+    def z_level_pct(self, raw: np.ndarray, band_rows: np.ndarray):
+        """z, level and percentile of an ``(s, m)`` block of raw scores (NaN in,
+        NaN out), assessment ``k`` in norm band row ``band_rows[k]``."""
+        s, m = raw.shape
+        offset = raw - self.low
+        whole = offset == np.floor(offset)
+        whole &= offset >= 0
+        whole &= offset < self.span
+        index = np.arange(s, dtype=np.intp)[:, None] * (self.sentinel + 1)
+        index = index + band_rows[None, :]
+        index *= self.span
+        # not whole (NaN, prorated, off the range): any valid index, fixed below
+        np.add(index, offset, out=index, where=whole, casting="unsafe")
+        z = np.take(self.z_table, index)
+        level = np.take(self.level_table, index)
+        pct = np.take(self.pct_table, index)
+        rest = ~whole
+        if rest.any():
+            r, k = np.nonzero(rest)
+            b = band_rows[k]
+            zr = raw[r, k] - self.mean[r, b]
+            zr /= self.sd[r, b]
+            zr *= self.sign[r, 0]
+            z[r, k] = zr
+            level[r, k] = classify_z(zr, self.z_cuts)
+            pct[r, k] = percentile_from_z(zr)
+        return z, level, pct
+
+    def block(self, raw, valid, band_rows, row_reason):
+        """Norms of an ``(s, m)`` block: z, percentile, level, unclassified reason."""
+        s, m = raw.shape
+        z, level, pct = self.z_level_pct(raw, band_rows)
+        has_cuts = np.take(self.has_cuts, band_rows, axis=1) if self.any_cuts else None
+        off_table = None
+        if has_cuts is not None and has_cuts.any():
+            comp = self.compiled
+            off_table = np.zeros((s, m), dtype=bool)
+            j, k = np.nonzero(has_cuts & valid)
+            b = band_rows[k]
+            r = np.floor(raw[j, k] + 0.5)  # prorated raws: nearest whole, halves up
+            lows, highs = comp.cut_low[b, j], comp.cut_high[b, j]  # (k, 5) ascending
+            inside = (r[:, None] >= lows) & (r[:, None] <= highs)
+            found = inside.any(axis=1)
+            lv = comp.cut_level[b, j, inside.argmax(axis=1)]
+            level[j, k] = np.where(found, lv, NO_LEVEL)
+            off_table[j[~found], k[~found]] = True
+        reason = np.empty((s, m), dtype=np.int8)
+        reason[:] = row_reason[None, :]
+        no_norms = reason == CLASSIFIED
+        no_norms &= np.isnan(z)
+        no_norms &= valid
+        if has_cuts is not None:
+            no_norms &= ~has_cuts
+        reason[no_norms] = UNCLASSIFIED_NO_NORMS
+        if off_table is not None:
+            reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
+        reason[~valid] = UNCLASSIFIED_INVALID
+        unclassified = reason != CLASSIFIED
+        level[unclassified] = NO_LEVEL
+        z[unclassified] = np.nan
+        pct[unclassified] = np.nan
+        return z, pct, level, reason
+
+
+def norm_tables(compiled: CompiledInstrument, z_cuts=DEFAULT_Z_CUTS) -> NormTables:
+    """The :class:`NormTables` of a compiled instrument, built once per cut points."""
+    cache = compiled.__dict__.setdefault("_norm_tables", {})
+    key = tuple(float(c) for c in z_cuts)
+    if key not in cache:
+        cache[key] = NormTables(compiled, z_cuts)
+    return cache[key]
 
 
 def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
@@ -103,72 +224,23 @@ def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
     temporary is the size of one chunk.
     """
     n, s = raw.shape
-    ages = np.asarray(ages, dtype=float)
-    band = band_index(ages, compiled)
-    in_range = (ages >= age_min) & (ages <= age_max)
-    row_reason = np.select(
-        [np.isnan(ages), ages < 0, ~in_range],
-        [UNCLASSIFIED_AGE_UNKNOWN, UNCLASSIFIED_BEFORE_BIRTH, UNCLASSIFIED_OUT_OF_RANGE],
-        default=CLASSIFIED,
-    ).astype(np.int8)
-    band = np.where(row_reason == CLASSIFIED, band, -1)
-    # Norm tables get a sentinel band row of NaN at the end for "no band".
-    n_bands = len(compiled.band_low)
-    band_rows = np.where(band >= 0, band, n_bands)
-    nan_row = np.full((1, s), np.nan)
-    tables = {
-        "mean": np.concatenate([compiled.mean.reshape(n_bands, s), nan_row]),
-        "sd": np.concatenate([compiled.sd.reshape(n_bands, s), nan_row]),
-        "has_cuts": np.concatenate([compiled.has_cuts.reshape(n_bands, s),
-                                    np.zeros((1, s), bool)]),
-        "sign": np.where(compiled.reversed, -1.0, 1.0),
-    }
+    band, row_reason = row_reasons(ages, compiled, age_min, age_max)
+    tables = norm_tables(compiled, z_cuts)
+    band_rows = np.where(band >= 0, band, tables.sentinel)
     shape = (n, s)
     out = {"band": band, "z": np.empty(shape), "percentile": np.empty(shape),
            "level": np.empty(shape, dtype=np.int8),
            "unclassified": np.empty(shape, dtype=np.int8)}
     for start in range(0, n, CHUNK):
-        stop = min(start + CHUNK, n)
-        rows = slice(start, stop)
-        z, level, reason = _norm_block(raw[rows], valid[rows], band_rows[rows],
-                                       row_reason[rows], tables, compiled, z_cuts)
-        out["z"][rows] = z
-        out["percentile"][rows] = percentile_from_z(z)
-        out["level"][rows] = level
-        out["unclassified"][rows] = reason
+        rows = slice(start, min(start + CHUNK, n))
+        z, pct, level, reason = tables.block(
+            np.ascontiguousarray(raw[rows].T), np.ascontiguousarray(valid[rows].T),
+            band_rows[rows], row_reason[rows])
+        out["z"][rows] = z.T
+        out["percentile"][rows] = pct.T
+        out["level"][rows] = level.T
+        out["unclassified"][rows] = reason.T
     return out
-
-
-def _norm_block(raw, valid, band_rows, row_reason, tables, compiled, z_cuts):
-    """z, level and unclassified reason of one block of rows, as (m, s) arrays."""
-    m, s = raw.shape
-    has_cuts = tables["has_cuts"][band_rows]
-    z = raw - tables["mean"][band_rows]
-    z /= tables["sd"][band_rows]
-    z *= tables["sign"]
-    z[~valid] = np.nan
-    level = classify_z(z, z_cuts)
-    off_table = np.zeros((m, s), dtype=bool)
-    if has_cuts.any():
-        r_idx, j = np.nonzero(has_cuts & valid)
-        b = band_rows[r_idx]
-        r = np.floor(raw[r_idx, j] + 0.5)  # prorated raws: nearest whole, halves up
-        lows, highs = compiled.cut_low[b, j], compiled.cut_high[b, j]  # (k, 5) ascending
-        inside = (r[:, None] >= lows) & (r[:, None] <= highs)
-        found = inside.any(axis=1)
-        lv = compiled.cut_level[b, j, inside.argmax(axis=1)]
-        level[r_idx, j] = np.where(found, lv, NO_LEVEL)
-        off_table[r_idx[~found], j[~found]] = True
-    reason = np.empty((m, s), dtype=np.int8)
-    reason[:] = row_reason[:, None]
-    no_norms = (reason == CLASSIFIED) & np.isnan(z) & ~has_cuts & valid
-    reason[no_norms] = UNCLASSIFIED_NO_NORMS
-    reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
-    reason[~valid] = UNCLASSIFIED_INVALID
-    unclassified = reason != CLASSIFIED
-    level[unclassified] = NO_LEVEL
-    z[unclassified] = np.nan
-    return z, level, reason
 
 
 def standing(scores: pd.DataFrame) -> pd.Series:

@@ -85,19 +85,36 @@ class ResponseCodec:
             if values.dtype.kind in "iu":
                 idx = np.clip(values, self.int_lo, self.int_lo + hi) - self.int_lo
                 return self.int_lut[idx]
-            blank = np.isnan(values)
-            clipped = np.clip(values, self.int_lo, self.int_lo + hi)
-            clipped[blank] = self.int_lo
-            as_int = clipped.astype(np.intp)
-            codes = self.int_lut[as_int - self.int_lo]
-            codes[as_int != values] = OFF  # fractions, out of range (and NaN: reset below)
-            codes[blank] = BLANK
-            return codes
+            flat = values.astype(float, copy=False).reshape(-1)
+            codes = np.empty(flat.shape, dtype=np.int8)
+            for start in range(0, flat.size, PIECE):  # pieces that stay in the cache
+                self._encode_piece(flat[start:start + PIECE], codes[start:start + PIECE])
+            return codes.reshape(values.shape)
         values = values.astype(float)
         pos = np.clip(np.searchsorted(self.allowed, values), 0, len(self.allowed) - 1)
         codes = np.where(self.allowed[pos] == values, FIRST_VALUE + pos, OFF).astype(np.int8)
         codes[np.isnan(values)] = BLANK
         return codes
+
+
+    def _encode_piece(self, values: np.ndarray, out: np.ndarray) -> None:
+        """Codes of float cells on an integer scale, into ``out``.
+
+        ``value - int_lo`` is held within the look-up table (``fmax`` also
+        turns NaN into 0) and truncated; both ends of the table are OFF, so
+        values off the range land there. Fractions are OFF, NaN blank.
+        """
+        shifted = values - self.int_lo
+        np.fmax(shifted, 0, out=shifted)
+        np.fmin(shifted, len(self.int_lut) - 1, out=shifted)
+        index = shifted.astype(np.intp)
+        np.take(self.int_lut, index, out=out)
+        out[np.floor(shifted) != shifted] = OFF
+        out[np.isnan(values)] = BLANK
+
+
+#: Cells encoded at a time (a piece and its temporaries stay in the cache).
+PIECE = 32_768
 
 
 def codec_for(inst: Instrument) -> ResponseCodec:

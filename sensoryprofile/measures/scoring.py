@@ -147,7 +147,8 @@ def _item_sums(codes_t: np.ndarray, items, bounds, lut: np.ndarray) -> np.ndarra
     return out.astype(np.float64, copy=False)
 
 
-def score_codes(codes: np.ndarray, instrument: Instrument) -> WideScores:
+def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_problem=None,
+                row_text=None) -> WideScores:
     """The array core: score an ``(n, n_items)`` int8 code array.
 
     For every score, the sum over its items of what each code contributes and
@@ -155,6 +156,11 @@ def score_codes(codes: np.ndarray, instrument: Instrument) -> WideScores:
     one sum when the codec packs both). See :func:`score_responses` for the
     rules. Rows are scored :data:`CHUNK` at a time straight into the
     ``(n, n_scores)`` result arrays, so every temporary is the size of one chunk.
+
+    ``row_problem`` and ``row_text`` ((n,) bool and texts) invalidate whole
+    rows as :meth:`WideScores.invalidate_rows` does; with ``ages`` ((n,)
+    months) the scores are also norm-referenced as by
+    :meth:`WideScores.apply_norms`, in the same pass over the chunks.
     """
     inst = instrument
     comp = inst.compiled
@@ -169,6 +175,18 @@ def score_codes(codes: np.ndarray, instrument: Instrument) -> WideScores:
     prorated = np.empty(shape, dtype=bool)
     valid = np.empty(shape, dtype=bool)
     invalid_code = np.empty(shape, dtype=np.int8)
+    rows_bad = None
+    if row_problem is not None and np.asarray(row_problem, dtype=bool).any():
+        rows_bad = np.asarray(row_problem, dtype=bool)
+    norms = None
+    if ages is not None:
+        ages = np.asarray(ages, dtype=float)
+        band, row_reason = N.row_reasons(ages, comp, inst.age_min, inst.age_max)
+        tables = N.norm_tables(comp, inst.z_cuts)
+        band_rows = np.where(band >= 0, band, tables.sentinel)
+        norms = {"z": np.empty(shape), "percentile": np.empty(shape),
+                 "level": np.empty(shape, dtype=np.int8),
+                 "unclassified": np.empty(shape, dtype=np.int8)}
     # per-score constants as columns: the elementwise work below runs along
     # the chunk's rows, contiguous, with a score's constant held fixed
     n_items = comp.n_items[:, None]
@@ -208,6 +226,18 @@ def score_codes(codes: np.ndarray, instrument: Instrument) -> WideScores:
         code = np.where(ok, np.int8(VALID_CODE), np.int8(TOO_MANY_MISSING))
         code[n_off > 0] = OFF_SCALE
         rows = slice(start, stop)
+        if rows_bad is not None and rows_bad[rows].any():
+            bad = rows_bad[rows]
+            ok[:, bad] = False
+            code[:, bad] = ROW_PROBLEM
+            sums[:, bad] = np.nan
+            pro[:, bad] = False
+        if norms is not None:
+            z, pct, level, reason = tables.block(sums, ok, band_rows[rows], row_reason[rows])
+            norms["z"][rows] = z.T
+            norms["percentile"][rows] = pct.T
+            norms["level"][rows] = level.T
+            norms["unclassified"][rows] = reason.T
         raw[rows] = sums.T
         invalid_code[rows] = code.T
         valid[rows] = ok.T
@@ -215,8 +245,16 @@ def score_codes(codes: np.ndarray, instrument: Instrument) -> WideScores:
         for name, values in (("n_answered", n_answered), ("n_missing", n_missing),
                              ("n_not_applicable", n_na), ("n_off_scale", n_off)):
             counts[name][rows] = values.T
-    return WideScores(instrument=inst, raw=raw, prorated=prorated, valid=valid,
+    wide = WideScores(instrument=inst, raw=raw, prorated=prorated, valid=valid,
                       invalid_code=invalid_code, **counts)
+    if rows_bad is not None:
+        reasons = np.broadcast_to(np.asarray(row_text, dtype=object), (n,))
+        wide.row_reason = np.where(rows_bad, reasons, None)
+    if norms is not None:
+        wide.ages, wide.band = ages, band
+        wide.z, wide.percentile = norms["z"], norms["percentile"]
+        wide.level, wide.unclassified = norms["level"], norms["unclassified"]
+    return wide
 
 
 def score_responses(values: np.ndarray, instrument: Instrument | str) -> WideScores:
@@ -484,10 +522,9 @@ def score_block(frame: pd.DataFrame, instrument: Instrument, *, ages, dates=None
     ScoredBlock
     """
     codes, cells = encode_item_columns(frame, instrument)
-    wide = score_codes(codes, instrument)
-    if row_problem is not None:
-        wide.invalidate_rows(row_problem, row_text)
-    wide.apply_norms(np.asarray(ages, dtype=float))
+    wide = score_codes(codes, instrument, ages=np.asarray(ages, dtype=float),
+                       row_problem=row_problem, row_text=row_text)
+    del codes  # before the table is built: it is not part of it
     return ScoredBlock(wide=wide, tidy=tidy_scores(wide, _meta(frame, instrument, dates)),
                        cells=cells)
 
