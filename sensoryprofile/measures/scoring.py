@@ -346,12 +346,17 @@ def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _id_column(meta: pd.DataFrame, name: str, n: int, s: int) -> pd.Categorical:
-    """A categorical of an identifier column, each row's value ``s`` times."""
+    """A categorical of an identifier column, each row's value ``s`` times (a
+    categorical column of ``meta`` keeps its categories)."""
     if name not in meta.columns:
         return pd.Categorical.from_codes(np.full(n * s, -1, dtype=np.int8),
                                          categories=pd.Index([], dtype=object),
                                          validate=False)
-    codes, uniques = sorted_codes(meta[name])
+    column = meta[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, uniques = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        codes, uniques = sorted_codes(column)
     return pd.Categorical.from_codes(repeat_rows(codes, s),
                                      categories=pd.Index(uniques, dtype=object), validate=False)
 
@@ -446,8 +451,9 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame) -> pd.DataFrame:
         C.SCORE_NAME: _categorical(score_index, [sc.name for sc in inst.scores]),
         C.KIND: _categorical(tile_rows(kinds, n), kind_cats),
         C.RAW: wide.raw.ravel(),
-        C.MIN_POSSIBLE: tile_rows(comp.min_possible, n),
-        C.MAX_POSSIBLE: tile_rows(comp.max_possible, n),
+        # float32: item count x a scale value, to ~7 significant digits, in half the memory
+        C.MIN_POSSIBLE: tile_rows(comp.min_possible.astype(np.float32), n),
+        C.MAX_POSSIBLE: tile_rows(comp.max_possible.astype(np.float32), n),
         C.N_ITEMS: tile_rows(comp.n_items.astype(np.int16), n),
         C.N_ANSWERED: wide.n_answered.ravel(),
         C.N_MISSING: wide.n_missing.ravel(),
@@ -484,12 +490,15 @@ class ScoredBlock:
     cells: CellProblems
 
 
-def _meta(frame: pd.DataFrame, inst: Instrument, dates) -> pd.DataFrame:
+def _meta(frame: pd.DataFrame, inst: Instrument, dates, ids=None) -> pd.DataFrame:
     """assessment_id, child_id, respondent and date of each row; a blank
     respondent is the instrument's own (cleaned on the few distinct values,
-    not on every row)."""
+    not on every row). ``ids``, when given, replaces the assessment_id column
+    (the same ids as a categorical, already factorized by the caller)."""
     meta_cols = [c for c in (C.ASSESSMENT_ID, C.CHILD_ID, C.RESPONDENT) if c in frame.columns]
     meta = frame[meta_cols].copy() if meta_cols else pd.DataFrame(index=frame.index)
+    if ids is not None:
+        meta[C.ASSESSMENT_ID] = ids
     if C.RESPONDENT in meta.columns:
         codes_r, values = pd.factorize(meta[C.RESPONDENT])
         clean = np.array([str(v).strip() or inst.respondent for v in values]
@@ -503,7 +512,7 @@ def _meta(frame: pd.DataFrame, inst: Instrument, dates) -> pd.DataFrame:
 
 
 def score_block(frame: pd.DataFrame, instrument: Instrument, *, ages, dates=None,
-                row_problem=None, row_text=None) -> ScoredBlock:
+                row_problem=None, row_text=None, ids=None) -> ScoredBlock:
     """Score the rows of a wide item table that all belong to ``instrument``.
 
     Parameters
@@ -516,6 +525,9 @@ def score_block(frame: pd.DataFrame, instrument: Instrument, *, ages, dates=None
     dates : (n,) datetime64 dates of the assessments, optional.
     row_problem, row_text : (n,) bool and texts: rows whose every score is
         invalid for a reason found elsewhere (a duplicate id, ...), optional.
+    ids : (n,) Categorical of the rows' assessment ids, optional: the
+        caller's factorization (:func:`sorted_codes`), used instead of the
+        ``assessment_id`` column.
 
     Returns
     -------
@@ -525,15 +537,17 @@ def score_block(frame: pd.DataFrame, instrument: Instrument, *, ages, dates=None
     wide = score_codes(codes, instrument, ages=np.asarray(ages, dtype=float),
                        row_problem=row_problem, row_text=row_text)
     del codes  # before the table is built: it is not part of it
-    return ScoredBlock(wide=wide, tidy=tidy_scores(wide, _meta(frame, instrument, dates)),
+    return ScoredBlock(wide=wide, tidy=tidy_scores(wide, _meta(frame, instrument, dates, ids)),
                        cells=cells)
 
 
 def empty_scores(n: int = 0) -> pd.DataFrame:
     """An all-missing tidy score table of ``n`` rows (columns :data:`~sensoryprofile.columns.SCORE_COLUMNS`)."""
     out = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in C.SCORE_COLUMNS})
-    for c in (C.RAW, C.MIN_POSSIBLE, C.MAX_POSSIBLE, C.AGE_MONTHS, C.Z, C.PERCENTILE):
+    for c in (C.RAW, C.AGE_MONTHS, C.Z, C.PERCENTILE):
         out[c] = np.full(n, np.nan)
+    for c in (C.MIN_POSSIBLE, C.MAX_POSSIBLE):
+        out[c] = np.full(n, np.nan, dtype=np.float32)
     for c in (C.N_ITEMS, C.N_ANSWERED, C.N_MISSING, C.N_NOT_APPLICABLE, C.N_OFF_SCALE):
         out[c] = np.zeros(n, dtype=np.int16)
     out[C.PRORATED] = np.zeros(n, dtype=bool)
