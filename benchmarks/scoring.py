@@ -191,6 +191,23 @@ def compact_parts(tidy: pd.DataFrame, n: int, s: int) -> dict:
     return parts
 
 
+def same_table(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Assert two tidy tables hold the same values (column by column on the
+    underlying arrays: quick at 13M rows)."""
+    for name in b.columns:
+        x, y = a[name], b[name]
+        if isinstance(y.dtype, pd.CategoricalDtype):
+            assert x.cat.categories.equals(y.cat.categories), name
+            x, y = x.cat.codes, y.cat.codes
+        elif isinstance(y.dtype, pd.Int8Dtype):
+            assert np.array_equal(x.isna().to_numpy(), y.isna().to_numpy()), name
+            x, y = x.fillna(0), y.fillna(0)
+        x, y = x.to_numpy(), y.to_numpy()
+        if x.dtype.kind == "M":  # NaT equals NaT
+            x, y = x.view(np.int64), y.view(np.int64)
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind in "fc"), name
+
+
 def floor_table(values: np.ndarray, key: np.ndarray, parts: dict, n: int, s: int):
     """The floor: the matrix product, and the tidy table materialised once."""
     product = values @ key
@@ -343,7 +360,7 @@ def measure(n: int, naive_n: int, repeats: int) -> dict:
     _, floor_frame = floor_table(values, key, parts, n, s)
     assert list(floor_frame.columns) == list(tidy.columns)
     assert floor_frame.dtypes.to_dict() == tidy.dtypes.to_dict(), "floor dtypes differ"
-    pd.testing.assert_frame_equal(floor_frame, tidy)
+    same_table(floor_frame, tidy)
     del tidy, floor_frame
     best = {"ours": first, "floor": float("inf")}
     for _ in range(repeats):

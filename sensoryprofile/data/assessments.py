@@ -407,10 +407,13 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
         if inst is None or not mask.any():
             continue
         positions = np.flatnonzero(mask)
-        block = score_block(frame if mask.all() else frame[mask], inst, ages=ages[mask],
-                            dates=dates[mask].to_numpy(), row_problem=row_problem[mask],
-                            row_text=row_text[mask],
-                            ids=None if ids is None else ids if mask.all() else ids[mask])
+        if mask.all():  # one instrument: no copies of the row arrays
+            block = score_block(frame, inst, ages=ages, dates=dates.to_numpy(),
+                                row_problem=row_problem, row_text=row_text, ids=ids)
+        else:
+            block = score_block(frame[mask], inst, ages=ages[mask], dates=dates[mask].to_numpy(),
+                                row_problem=row_problem[mask], row_text=row_text[mask],
+                                ids=None if ids is None else ids[mask])
         _report_block(inp, inst, block, positions, ages[mask])
         pieces.append((positions, block.tidy, len(inst.scores)))
     if used.unknown.any():

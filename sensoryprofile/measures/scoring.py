@@ -123,6 +123,12 @@ def chunks(n: int, size: int = CHUNK):
         yield start, min(start + size, n)
 
 
+def count_dtype(comp) -> np.dtype:
+    """The type of the item-count columns: int8 when every score has fewer
+    than 128 items (the usual case), else int16."""
+    return np.dtype(np.int8 if comp.n_items.max(initial=0) < 128 else np.int16)
+
+
 def _score_members(comp) -> tuple[np.ndarray, np.ndarray]:
     """Item positions of every score, concatenated in score order, and where
     each score's run starts and stops (``bounds[j]:bounds[j + 1]``)."""
@@ -170,7 +176,7 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     items, bounds = _score_members(comp)
     shape = (n, s)
     raw = np.empty(shape)
-    counts = {name: np.empty(shape, dtype=np.int16)
+    counts = {name: np.empty(shape, dtype=count_dtype(comp))
               for name in ("n_answered", "n_missing", "n_not_applicable", "n_off_scale")}
     prorated = np.empty(shape, dtype=bool)
     valid = np.empty(shape, dtype=bool)
@@ -374,9 +380,11 @@ def _respondent_column(meta: pd.DataFrame, inst: Instrument, s: int) -> pd.Categ
     return _categorical(repeat_rows(codes.astype(code_dtype(len(uniques))), s), list(uniques))
 
 
-def _reason_codes(wide: WideScores, inst: Instrument) -> tuple[np.ndarray, list[str]]:
+def _reason_codes(wide: WideScores, inst: Instrument, consume: bool = False) -> tuple[
+        np.ndarray, list[str]]:
     """Flat codes of ``invalid_reason`` (-1 when valid) and the texts they index:
-    per-score "too many missing", off-scale, then the row-level texts."""
+    per-score "too many missing", off-scale, then the row-level texts. With
+    ``consume`` the codes are written over ``wide.invalid_code`` when they fit."""
     n, s = wide.raw.shape
     reason_texts = [f"more than {sc.max_missing} of its {len(sc.items)} items missing or "
                     f"not applicable" if inst.response_scale.na_counts_as is None else
@@ -394,18 +402,23 @@ def _reason_codes(wide: WideScores, inst: Instrument) -> tuple[np.ndarray, list[
         row_codes = np.full(n, -1, dtype=np.int64)
         row_codes[given] = inverse + len(reason_texts)
     dtype = code_dtype(len(reason_texts) + len(row_texts))
-    reason = np.full(n * s, -1, dtype=dtype)
     too_many = code == TOO_MANY_MISSING
+    off_scale = code == OFF_SCALE
+    rows_with = code == ROW_PROBLEM if has_rows else None
+    if consume and dtype == code.dtype:
+        reason = code  # its own masks are taken: overwrite it
+        reason[:] = -1
+    else:
+        reason = np.full(n * s, -1, dtype=dtype)
     if too_many.any():
         reason[too_many] = tile_rows(per_score.astype(dtype), n)[too_many]
-    reason[code == OFF_SCALE] = len(reason_texts) - 1
+    reason[off_scale] = len(reason_texts) - 1
     if has_rows:
-        rows_with = code == ROW_PROBLEM
         reason[rows_with] = repeat_rows(row_codes.astype(dtype), s)[rows_with]
     return reason, reason_texts + row_texts
 
 
-def tidy_scores(wide: WideScores, meta: pd.DataFrame) -> pd.DataFrame:
+def tidy_scores(wide: WideScores, meta: pd.DataFrame, *, consume: bool = False) -> pd.DataFrame:
     """Reshape :class:`WideScores` to the tidy table, assessment-major.
 
     ``meta`` holds one row per assessment with assessment_id, child_id, date
@@ -415,6 +428,9 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame) -> pd.DataFrame:
     as the plain ids would); every other repeated text is a categorical too.
     The ``(n, s)`` result arrays become columns without a copy (a C-order
     ravel); row values are repeated and score values tiled once each.
+    With ``consume``, ``wide.level``, ``wide.unclassified`` and
+    ``wide.invalid_code`` are turned into table columns in place (less
+    memory) and set to None in ``wide``.
     """
     inst = wide.instrument
     comp = inst.compiled
@@ -424,15 +440,20 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame) -> pd.DataFrame:
     score_index = tile_rows(np.arange(s, dtype=code_dtype(s)), n)
     kind_cats = ["quadrant", "section", "composite"]
     kinds = np.array([kind_cats.index(sc.kind) for sc in inst.scores], dtype=np.int8)
-    reason_code, reason_texts = _reason_codes(wide, inst)
+    reason_code, reason_texts = _reason_codes(wide, inst, consume)
 
     level = wide.level.ravel()
     unclassified = level == N.NO_LEVEL
     class_codes = level + np.int8(2)
     class_codes[unclassified] = -1
-    level_values = level.copy()
+    level_values = level if consume else level.copy()
     level_values[unclassified] = 0
-    unclass_codes = wide.unclassified.ravel() - np.int8(1)  # 0 (classified) -> -1
+    unclass_codes = wide.unclassified.ravel()
+    if consume:
+        unclass_codes -= np.int8(1)  # 0 (classified) -> -1
+        wide.level = wide.unclassified = wide.invalid_code = None
+    else:
+        unclass_codes = unclass_codes - np.int8(1)
     unclass_texts = [N.UNCLASSIFIED_TEXT[k] for k in sorted(N.UNCLASSIFIED_TEXT)]
     unclass_texts[N.UNCLASSIFIED_OUT_OF_RANGE - 1] = (
         f"age outside {inst.id}'s age range ({inst.age_min}-{inst.age_max} months)")
@@ -454,7 +475,7 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame) -> pd.DataFrame:
         # float32: item count x a scale value, to ~7 significant digits, in half the memory
         C.MIN_POSSIBLE: tile_rows(comp.min_possible.astype(np.float32), n),
         C.MAX_POSSIBLE: tile_rows(comp.max_possible.astype(np.float32), n),
-        C.N_ITEMS: tile_rows(comp.n_items.astype(np.int16), n),
+        C.N_ITEMS: tile_rows(comp.n_items.astype(count_dtype(comp)), n),
         C.N_ANSWERED: wide.n_answered.ravel(),
         C.N_MISSING: wide.n_missing.ravel(),
         C.N_NOT_APPLICABLE: wide.n_not_applicable.ravel(),
@@ -480,9 +501,10 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame) -> pd.DataFrame:
 class ScoredBlock:
     """What :func:`score_block` returns.
 
-    ``wide`` the arrays, ``tidy`` the tidy table (assessment-major, in the
-    block's row order), ``cells`` the off-scale cells (rows and columns of
-    the block, in reading order).
+    ``wide`` the arrays (its ``level``, ``unclassified`` and ``invalid_code``
+    became table columns in place and are None), ``tidy`` the tidy table
+    (assessment-major, in the block's row order), ``cells`` the off-scale
+    cells (rows and columns of the block, in reading order).
     """
 
     wide: WideScores
@@ -537,7 +559,8 @@ def score_block(frame: pd.DataFrame, instrument: Instrument, *, ages, dates=None
     wide = score_codes(codes, instrument, ages=np.asarray(ages, dtype=float),
                        row_problem=row_problem, row_text=row_text)
     del codes  # before the table is built: it is not part of it
-    return ScoredBlock(wide=wide, tidy=tidy_scores(wide, _meta(frame, instrument, dates, ids)),
+    meta = _meta(frame, instrument, dates, ids)
+    return ScoredBlock(wide=wide, tidy=tidy_scores(wide, meta, consume=True),
                        cells=cells)
 
 
@@ -549,7 +572,7 @@ def empty_scores(n: int = 0) -> pd.DataFrame:
     for c in (C.MIN_POSSIBLE, C.MAX_POSSIBLE):
         out[c] = np.full(n, np.nan, dtype=np.float32)
     for c in (C.N_ITEMS, C.N_ANSWERED, C.N_MISSING, C.N_NOT_APPLICABLE, C.N_OFF_SCALE):
-        out[c] = np.zeros(n, dtype=np.int16)
+        out[c] = np.zeros(n, dtype=np.int8)  # the smallest count type (count_dtype)
     out[C.PRORATED] = np.zeros(n, dtype=bool)
     out[C.VALID] = np.zeros(n, dtype=bool)
     out[C.DATE] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
