@@ -13,6 +13,7 @@ import pandas as pd
 
 from sensoryprofile import columns as C
 from sensoryprofile.instruments.model import DEFAULT_Z_CUTS, CompiledInstrument
+from sensoryprofile.measures.chunks import chunks
 
 # Why a score has no classification (codes used in arrays, texts in tables).
 CLASSIFIED = 0
@@ -75,10 +76,6 @@ def band_index(ages: np.ndarray, compiled: CompiledInstrument) -> np.ndarray:
     safe = np.clip(idx, 0, None)
     ok = (idx >= 0) & (ages <= compiled.band_high[safe]) & ~np.isnan(ages)
     return np.where(ok, idx, -1)
-
-
-#: Assessments norm-referenced at a time (see ``measures.scoring.CHUNK``).
-CHUNK = 4096
 
 
 def row_reasons(ages: np.ndarray, compiled: CompiledInstrument, age_min: float,
@@ -220,7 +217,7 @@ def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
 
     Notes
     -----
-    Rows are worked :data:`CHUNK` at a time into the result arrays, so every
+    Rows are worked a chunk at a time (:mod:`sensoryprofile.measures.chunks`) into the result arrays, so every
     temporary is the size of one chunk.
     """
     n, s = raw.shape
@@ -231,8 +228,8 @@ def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
     out = {"band": band, "z": np.empty(shape), "percentile": np.empty(shape),
            "level": np.empty(shape, dtype=np.int8),
            "unclassified": np.empty(shape, dtype=np.int8)}
-    for start in range(0, n, CHUNK):
-        rows = slice(start, min(start + CHUNK, n))
+    for start, stop in chunks(n):
+        rows = slice(start, stop)
         z, pct, level, reason = tables.block(
             np.ascontiguousarray(raw[rows].T), np.ascontiguousarray(valid[rows].T),
             band_rows[rows], row_reason[rows])

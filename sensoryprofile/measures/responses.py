@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile.instruments import Instrument
+from sensoryprofile.measures.chunks import CHUNK, run_blocks
 
 BLANK = 0      # code of a blank (missing) cell
 OFF = 1        # code of a cell whose value is not on the scale
@@ -77,16 +78,17 @@ class ResponseCodec:
         return cls(allowed=allowed, contrib=contrib, packed=packed, base=base,
                    int_lut=int_lut, int_lo=int_lo, lut=lut, sum_base=sum_base)
 
-    def encode(self, values: np.ndarray) -> np.ndarray:
-        """int8 codes of numeric cells (NaN = blank); any shape."""
+    def encode(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """int8 codes of numeric cells (NaN = blank); any shape. ``out``: a
+        one-dimensional int8 array to write them to (for 1-D ``values``)."""
         values = np.asarray(values)
         if self.int_lut is not None:
             hi = len(self.int_lut) - 1
             if values.dtype.kind in "iu":
                 idx = np.clip(values, self.int_lo, self.int_lo + hi) - self.int_lo
-                return self.int_lut[idx]
+                return _into(self.int_lut[idx], out)
             flat = values.astype(float, copy=False).reshape(-1)
-            codes = np.empty(flat.shape, dtype=np.int8)
+            codes = np.empty(flat.shape, dtype=np.int8) if out is None else out
             for start in range(0, flat.size, PIECE):  # pieces that stay in the cache
                 self._encode_piece(flat[start:start + PIECE], codes[start:start + PIECE])
             return codes.reshape(values.shape)
@@ -94,7 +96,7 @@ class ResponseCodec:
         pos = np.clip(np.searchsorted(self.allowed, values), 0, len(self.allowed) - 1)
         codes = np.where(self.allowed[pos] == values, FIRST_VALUE + pos, OFF).astype(np.int8)
         codes[np.isnan(values)] = BLANK
-        return codes
+        return _into(codes, out)
 
 
     def _encode_piece(self, values: np.ndarray, out: np.ndarray) -> None:
@@ -115,6 +117,13 @@ class ResponseCodec:
 
 #: Cells encoded at a time (a piece and its temporaries stay in the cache).
 PIECE = 32_768
+
+
+def _into(codes: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    if out is None:
+        return codes
+    out[:] = codes
+    return out
 
 
 def codec_for(inst: Instrument) -> ResponseCodec:
@@ -156,6 +165,7 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
               for label, number in instrument.response_scale.values.items()}
     item_ids = instrument.item_ids
     codes = np.full((n, len(item_ids)), BLANK, dtype=np.int8, order="F")
+    numeric = []  # (column, its numbers): encoded below, on two threads when large
     for j, item in enumerate(item_ids):
         if item not in frame.columns:
             continue
@@ -164,7 +174,7 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
             arr = col.to_numpy()
             if arr.dtype == object or pd.api.types.is_extension_array_dtype(col):
                 arr = col.to_numpy(dtype=float, na_value=np.nan)
-            codes[:, j] = codec.encode(arr)
+            numeric.append((j, arr))
             continue
         text = col.astype("string").str.strip()
         text = text.mask(text == "")
@@ -176,6 +186,11 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
         column_codes = codec.encode(number)
         column_codes[unparsed & np.isnan(number)] = OFF
         codes[:, j] = column_codes
+
+    def encode_column(j: int, arr: np.ndarray) -> None:
+        codec.encode(arr, out=codes[:, j])
+
+    run_blocks(encode_column, numeric, min_blocks=4 if n >= CHUNK else len(numeric) + 1)
     rows_list, cols_list = [], []
     for j in range(len(item_ids)):
         off_rows = np.flatnonzero(codes[:, j] == OFF)

@@ -27,6 +27,7 @@ from sensoryprofile import columns as C
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments import Instrument, load_instrument
 from sensoryprofile.measures import norms as N
+from sensoryprofile.measures.chunks import chunks, run_blocks
 from sensoryprofile.measures.responses import CellProblems, codec_for, encode_item_columns
 
 # why a score is invalid (codes in arrays)
@@ -97,12 +98,6 @@ class WideScores:
         return self
 
 
-#: Assessments scored at a time: a chunk's codes, sums and count decoding stay
-#: in the processor's cache, and no temporary is as large as the result
-#: (chosen with benchmarks/scoring.py).
-CHUNK = 4096
-
-
 def repeat_rows(values: np.ndarray, s: int) -> np.ndarray:
     """Each of the ``n`` values ``s`` times in a row, as a new ``(n * s,)`` array
     (``np.repeat(values, s)``, by a broadcast copy, which is faster)."""
@@ -115,12 +110,6 @@ def tile_rows(values: np.ndarray, n: int) -> np.ndarray:
     (``np.tile(values, n)``, by a broadcast copy)."""
     values = np.asarray(values)
     return np.broadcast_to(values, (n, len(values))).reshape(-1)
-
-
-def chunks(n: int, size: int = CHUNK):
-    """(start, stop) row ranges of at most ``size`` rows covering ``n`` rows."""
-    for start in range(0, n, size):
-        yield start, min(start + size, n)
 
 
 def count_dtype(comp) -> np.dtype:
@@ -161,7 +150,8 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     of the packed counts (:class:`~sensoryprofile.measures.responses.ResponseCodec`;
     one sum when the codec packs both). See :func:`score_responses` for the
     rules. Rows are scored :data:`CHUNK` at a time straight into the
-    ``(n, n_scores)`` result arrays, so every temporary is the size of one chunk.
+    ``(n, n_scores)`` result arrays, so every temporary is the size of one chunk
+    (on two threads for large inputs: :mod:`sensoryprofile.measures.chunks`).
 
     ``row_problem`` and ``row_text`` ((n,) bool and texts) invalidate whole
     rows as :meth:`WideScores.invalidate_rows` does; with ``ages`` ((n,)
@@ -200,7 +190,8 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     may_prorate = comp.prorate[:, None]
     b = codec.base
     na_counts = inst.response_scale.na_counts_as is not None
-    for start, stop in chunks(n):
+
+    def score_chunk(start: int, stop: int) -> None:
         block = codes_t[:, start:stop]
         if codec.lut is not None:
             packed = _item_sums(block, items, bounds, codec.lut)
@@ -251,6 +242,8 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
         for name, values in (("n_answered", n_answered), ("n_missing", n_missing),
                              ("n_not_applicable", n_na), ("n_off_scale", n_off)):
             counts[name][rows] = values.T
+
+    run_blocks(score_chunk, chunks(n))
     wide = WideScores(instrument=inst, raw=raw, prorated=prorated, valid=valid,
                       invalid_code=invalid_code, **counts)
     if rows_bad is not None:

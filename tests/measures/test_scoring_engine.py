@@ -21,6 +21,7 @@ from sensoryprofile.data.validation import ValidationReport
 from sensoryprofile.instruments import load_instrument
 from sensoryprofile.measures import norms as N
 from sensoryprofile.measures import scoring as S
+from sensoryprofile.measures.chunks import CHUNK
 from sensoryprofile.measures.responses import BLANK, FIRST_VALUE, OFF, codec_for
 
 CHILD = load_instrument("demo-child")
@@ -44,12 +45,12 @@ def random_frame(n: int, seed: int = 0, inst=CHILD) -> pd.DataFrame:
 
 
 def test_a_table_one_row_longer_than_a_chunk_scores_as_its_parts():
-    frame = random_frame(S.CHUNK + 1, seed=3)
+    frame = random_frame(CHUNK + 1, seed=3)
     whole = score_assessments(frame, CHILD)
-    head = score_assessments(frame.iloc[:S.CHUNK], CHILD)
-    tail = score_assessments(frame.iloc[S.CHUNK:], CHILD)
+    head = score_assessments(frame.iloc[:CHUNK], CHILD)
+    tail = score_assessments(frame.iloc[CHUNK:], CHILD)
     parts = pd.concat([head, tail], ignore_index=True)
-    assert len(whole) == (S.CHUNK + 1) * len(CHILD.scores)
+    assert len(whole) == (CHUNK + 1) * len(CHILD.scores)
     for col in C.SCORE_COLUMNS:
         if isinstance(whole[col].dtype, pd.CategoricalDtype):  # categories may differ
             pd.testing.assert_series_equal(whole[col].astype(object), parts[col].astype(object))
@@ -60,7 +61,7 @@ def test_a_table_one_row_longer_than_a_chunk_scores_as_its_parts():
 def test_the_last_row_past_a_chunk_boundary_is_scored_by_hand():
     # row CHUNK (the first row of the second chunk): every item 4, except
     # two seeking items blank -> seeking raw = 13 x 4 prorated x 15/13 = 60
-    frame = random_frame(S.CHUNK + 1, seed=4)
+    frame = random_frame(CHUNK + 1, seed=4)
     last = frame.index[-1]
     frame.loc[last, list(CHILD.item_ids)] = 4.0
     seeking = next(sc for sc in CHILD.scores if sc.id == "seeking").items
@@ -84,7 +85,7 @@ def test_packed_sums_equal_separate_sums():
     codec = codec_for(CHILD)
     assert codec.lut is not None and codec.sum_base == codec.base ** 4
     rng = np.random.default_rng(5)
-    codes = rng.integers(0, len(codec.contrib), (S.CHUNK + 7, len(CHILD.item_ids))).astype(
+    codes = rng.integers(0, len(codec.contrib), (CHUNK + 7, len(CHILD.item_ids))).astype(
         np.int8)
     packed = S.score_codes(codes, CHILD)
     plain_codec = dataclasses.replace(codec, lut=None, sum_base=0.0)
