@@ -294,6 +294,18 @@ def test_gas_tscores_blank_keys_form_their_own_group():
     assert out[CHILD_ID].iloc[0] == "C1" and pd.isna(out[CHILD_ID].iloc[1])
 
 
+def test_gas_tscores_blank_key_first_keeps_first_appearance_order():
+    # the blank child comes first, so its group is first. Two unweighted goals
+    # each: T = 50 + 10 * sum(x) / sqrt(0.7 * 2 + 0.3 * 2**2)
+    table = pd.DataFrame({CHILD_ID: [None, "C2", "C1", None, "C2", "C1"],
+                          LEVEL: [-1, 0, 1, -1, 0, 1]})
+    out = gas_tscores(table, by=[CHILD_ID], weight=None)
+    assert pd.isna(out[CHILD_ID].iloc[0]) and out[CHILD_ID].iloc[1:].tolist() == ["C2", "C1"]
+    assert out[N_GOALS].tolist() == [2, 2, 2]
+    root = math.sqrt(0.7 * 2 + 0.3 * 4)  # sqrt(2.6) = 1.6125
+    assert out[T_SCORE].tolist() == pytest.approx([50 - 20 / root, 50.0, 50 + 20 / root])
+
+
 def test_gas_tscores_empty_table():
     table = pd.DataFrame({CHILD_ID: pd.Series([], dtype="str"), DATE: days(),
                           LEVEL: pd.Series([], dtype="int64"),
