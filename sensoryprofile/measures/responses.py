@@ -55,7 +55,8 @@ class ResponseCodec:
         counts_as = scale.na_counts_as
         value_contrib = np.where(is_na, 0.0 if counts_as is None else counts_as, allowed)
         integral = bool(np.all(value_contrib == np.round(value_contrib)))
-        base = float(int(inst.compiled.n_items.max(initial=0)) + 1)
+        # a power of two above every score's item count: counts unpack by shifts
+        base = float(2 ** int(np.ceil(np.log2(int(inst.compiled.n_items.max(initial=0)) + 1))))
         dtype = np.float32 if (integral and base**4 <= 2**24) else np.float64
         contrib = np.concatenate([[0.0, 0.0], value_contrib]).astype(dtype)
         packed = np.concatenate([[base, base**3], np.where(is_na, base**2, 1.0)]).astype(dtype)

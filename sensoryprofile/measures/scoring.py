@@ -27,7 +27,7 @@ from sensoryprofile import columns as C
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments import Instrument, load_instrument
 from sensoryprofile.measures import norms as N
-from sensoryprofile.measures.chunks import chunks, run_blocks
+from sensoryprofile.measures.chunks import CHUNK, chunks, run_blocks
 from sensoryprofile.measures.responses import CellProblems, codec_for, encode_item_columns
 
 # why a score is invalid (codes in arrays)
@@ -98,18 +98,35 @@ class WideScores:
         return self
 
 
+def _filled(n: int, s: int, dtype, fill) -> np.ndarray:
+    """A new ``(n * s,)`` array, ``fill(out_rows, start, stop)`` writing each
+    block of rows (a few large blocks, on two threads: writing fresh memory
+    costs the operating system's page faults as much as the copy itself)."""
+    out = np.empty((n, s), dtype=dtype)
+    size = max(CHUNK, -(-n // 4))
+    run_blocks(lambda start, stop: fill(out[start:stop], start, stop), chunks(n, size),
+               min_blocks=2)
+    return out.reshape(-1)
+
+
 def repeat_rows(values: np.ndarray, s: int) -> np.ndarray:
     """Each of the ``n`` values ``s`` times in a row, as a new ``(n * s,)`` array
-    (``np.repeat(values, s)``, by a broadcast copy, which is faster)."""
+    (``np.repeat(values, s)``, by broadcast copies, which are faster)."""
     values = np.asarray(values)
-    return np.broadcast_to(values[:, None], (len(values), s)).reshape(-1)
+
+    def fill(out, start, stop):
+        out[...] = values[start:stop, None]
+    return _filled(len(values), s, values.dtype, fill)
 
 
 def tile_rows(values: np.ndarray, n: int) -> np.ndarray:
     """The ``s`` values repeated ``n`` times over, as a new ``(n * s,)`` array
-    (``np.tile(values, n)``, by a broadcast copy)."""
+    (``np.tile(values, n)``, by broadcast copies)."""
     values = np.asarray(values)
-    return np.broadcast_to(values, (n, len(values))).reshape(-1)
+
+    def fill(out, start, stop):
+        out[...] = values[None, :]
+    return _filled(n, len(values), values.dtype, fill)
 
 
 def count_dtype(comp) -> np.dtype:
@@ -139,7 +156,7 @@ def _item_sums(codes_t: np.ndarray, items, bounds, lut: np.ndarray) -> np.ndarra
     out = np.empty((len(bounds) - 1, codes_t.shape[1]), dtype=lut.dtype)
     for j in range(len(bounds) - 1):
         expanded[bounds[j]:bounds[j + 1]].sum(axis=0, out=out[j])
-    return out.astype(np.float64, copy=False)
+    return out
 
 
 def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_problem=None,
@@ -188,25 +205,27 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     n_items = comp.n_items[:, None]
     max_missing = comp.max_missing[:, None]
     may_prorate = comp.prorate[:, None]
-    b = codec.base
+    k = int(np.log2(codec.base))  # counts are packed base 2**k
+    mask = int(codec.base) - 1
     na_counts = inst.response_scale.na_counts_as is not None
 
     def score_chunk(start: int, stop: int) -> None:
         block = codes_t[:, start:stop]
+        # whole-number totals below 2**53: exact as integers; base b = 2**k
         if codec.lut is not None:
-            packed = _item_sums(block, items, bounds, codec.lut)
-            sums = np.floor(packed / codec.sum_base)
-            packed -= sums * codec.sum_base
+            packed = _item_sums(block, items, bounds, codec.lut).astype(np.int64)
+            sums = (packed >> 4 * k).astype(np.float64)
         else:
             sums = _item_sums(block, items, bounds, codec.contrib.astype(np.float64))
-            packed = _item_sums(block, items, bounds, codec.packed.astype(np.float64))
-        n_off = np.floor(packed / b**3)
-        packed -= n_off * b**3
-        n_na = np.floor(packed / b**2)
-        packed -= n_na * b**2
-        n_missing = np.floor(packed / b)
-        packed -= n_missing * b
+            packed = _item_sums(block, items, bounds, codec.packed).astype(np.int64)
+        n_off = packed >> 3 * k
+        n_off &= mask
+        n_na = packed >> 2 * k
+        n_na &= mask
+        n_missing = packed >> k
+        n_missing &= mask
         n_answered = packed
+        n_answered &= mask
         counted = n_answered + n_na if na_counts else n_answered
         uncounted = n_items - counted
         uncounted -= n_off
@@ -352,10 +371,10 @@ def _id_column(meta: pd.DataFrame, name: str, n: int, s: int) -> pd.Categorical:
                                          categories=pd.Index([], dtype=object),
                                          validate=False)
     column = meta[name]
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes, uniques = column.cat.codes.to_numpy(), column.cat.categories
-    else:
-        codes, uniques = sorted_codes(column)
+    if isinstance(column.dtype, pd.CategoricalDtype):  # keeps its (checked) categories
+        return pd.Categorical.from_codes(repeat_rows(column.cat.codes.to_numpy(), s),
+                                         dtype=column.dtype, validate=False)
+    codes, uniques = sorted_codes(column)
     return pd.Categorical.from_codes(repeat_rows(codes, s),
                                      categories=pd.Index(uniques, dtype=object), validate=False)
 
@@ -369,7 +388,11 @@ def _unique_texts(texts: list[str]) -> tuple[list[str], np.ndarray]:
 def _respondent_column(meta: pd.DataFrame, inst: Instrument, s: int) -> pd.Categorical:
     if C.RESPONDENT not in meta.columns:
         return _categorical(np.zeros(len(meta) * s, dtype=np.int8), [inst.respondent])
-    codes, uniques = pd.factorize(meta[C.RESPONDENT].to_numpy())
+    column = meta[C.RESPONDENT]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(repeat_rows(column.cat.codes.to_numpy(), s),
+                                         dtype=column.dtype, validate=False)
+    codes, uniques = pd.factorize(column.to_numpy())
     return _categorical(repeat_rows(codes.astype(code_dtype(len(uniques))), s), list(uniques))
 
 
@@ -514,13 +537,15 @@ def _meta(frame: pd.DataFrame, inst: Instrument, dates, ids=None) -> pd.DataFram
     meta = frame[meta_cols].copy() if meta_cols else pd.DataFrame(index=frame.index)
     if ids is not None:
         meta[C.ASSESSMENT_ID] = ids
-    if C.RESPONDENT in meta.columns:
+    if C.RESPONDENT in meta.columns:  # a categorical, in order of first appearance
         codes_r, values = pd.factorize(meta[C.RESPONDENT])
-        clean = np.array([str(v).strip() or inst.respondent for v in values]
-                         + [inst.respondent], dtype=object)
-        meta[C.RESPONDENT] = clean[codes_r]
-    else:
-        meta[C.RESPONDENT] = inst.respondent
+        texts, clean = _unique_texts([str(v).strip() or inst.respondent for v in values]
+                                     + [inst.respondent])
+        codes, order = pd.factorize(clean[codes_r])  # code -1 indexes the trailing one
+        meta[C.RESPONDENT] = pd.Categorical.from_codes(
+            codes.astype(code_dtype(len(order))),
+            categories=pd.Index([texts[k] for k in order], dtype=object), validate=False)
+    # no respondent column: every row is the instrument's own (_respondent_column)
     if dates is not None:
         meta[C.DATE] = np.asarray(dates, dtype="datetime64[ns]")
     return meta
