@@ -52,11 +52,16 @@ prorating (none of them also does norms, classification or our table's other
           as a DataFrame.
   polars  the same frame converted beforehand (not timed) to a polars frame:
           unpivot, join, group_by, the rule as expressions.
+  polars wide  the other way a polars user could write it, on the same
+          converted frame: per score, sum_horizontal of its item columns and
+          a count of the answered ones, the rule as expressions, then unpivot
+          the 13 scores to the long table.
 The peers need the `bench` extra (`pip install -e '.[bench]'`, or `make
 bench`); without it their rows say so and the rest still runs.
 
 Times are the best of 3 (ours and the floor take turns, so load on a shared
-machine hits both alike); peers run once at 1M. Targets at the largest size
+machine hits both alike); a peer runs again (best of 3) when one run takes
+under 10 s, else once; peak memory is the peer process's own. Targets at the largest size
 (issue #13): ours at most 3x the floor, faster than every peer, at least 100x
 faster than naive, peak memory under 2 GiB.
 """
@@ -82,8 +87,10 @@ INSTRUMENT = "demo-child"
 FLOOR_TARGET = 3.0
 NAIVE_TARGET = 100.0
 PEAK_TARGET_MIB = 2048
-PEERS = ("pandas", "duckdb", "polars")
-PEER_MODULES = {"pandas": "pandas", "duckdb": "duckdb", "polars": "polars"}
+PEER_REPEAT_BELOW_S = 10.0  # a peer faster than this runs again (best of --repeats)
+PEERS = ("pandas", "duckdb", "polars", "polars_wide")
+PEER_MODULES = {"pandas": "pandas", "duckdb": "duckdb", "polars": "polars",
+                "polars_wide": "polars"}
 
 
 def _peak_mib() -> float:
@@ -322,6 +329,26 @@ def peer_polars(wide, inst):
     return sums.select(C.ASSESSMENT_ID, "score", pl.when(valid).then(raw).alias("raw"))
 
 
+def peer_polars_wide(wide, inst):
+    """The wide-form alternative in polars: per score, sum_horizontal of its
+    item columns and a count of the answered ones, the rule as expressions,
+    then unpivot the 13 raw scores to the long table."""
+    import polars as pl
+
+    exprs = []
+    for score in inst.scores:
+        items = [pl.col(i) for i in score.items]
+        total = pl.sum_horizontal(items)
+        answered = pl.sum_horizontal([c.is_not_null() for c in items])
+        n_items = len(score.items)
+        valid = (n_items - answered <= score.max_missing) & (answered > 0)
+        prorated = (answered < n_items) & score.prorate
+        raw = pl.when(prorated).then(total * n_items / answered).otherwise(total)
+        exprs.append(pl.when(valid).then(raw).alias(score.id))
+    scores = wide.select(pl.col(C.ASSESSMENT_ID), *exprs)
+    return scores.unpivot(index=C.ASSESSMENT_ID, variable_name="score", value_name="raw")
+
+
 def peer_raw_grid(result, frame: pd.DataFrame, inst) -> np.ndarray:
     """A peer's long (assessment_id, score, raw) result as an (n, s) array in
     our order (NaN where invalid or absent)."""
@@ -384,7 +411,7 @@ def measure(n: int, naive_n: int, repeats: int) -> dict:
     return result
 
 
-def measure_peer(name: str, n: int) -> dict:
+def measure_peer(name: str, n: int, repeats: int) -> dict:
     """One peer at size n: time, peak memory, and its raw scores against ours."""
     from sensoryprofile.data.assessments import score_assessments
     from sensoryprofile.instruments import load_instrument
@@ -393,18 +420,24 @@ def measure_peer(name: str, n: int) -> dict:
         return {"peer": name, "missing": True}
     inst = load_instrument(INSTRUMENT)
     frame = make_input(n)
-    subject = to_polars(frame, inst) if name == "polars" else frame
+    subject = to_polars(frame, inst) if name.startswith("polars") else frame
     input_peak = _peak_mib()
-    fn = {"pandas": peer_pandas, "duckdb": peer_duckdb, "polars": peer_polars}[name]
-    start = time.perf_counter()
-    result = fn(subject, inst)
-    elapsed = time.perf_counter() - start
+    fn = {"pandas": peer_pandas, "duckdb": peer_duckdb, "polars": peer_polars,
+          "polars_wide": peer_polars_wide}[name]
+    elapsed, runs = float("inf"), 0
+    while runs < repeats and (runs == 0 or elapsed < PEER_REPEAT_BELOW_S):
+        start = time.perf_counter()
+        result = fn(subject, inst)
+        elapsed = min(elapsed, time.perf_counter() - start)
+        runs += 1
+        if runs < repeats and elapsed < PEER_REPEAT_BELOW_S:
+            del result
     peak = _peak_mib()
     grid = peer_raw_grid(result, frame, inst)
     del result
     ours = score_assessments(frame, inst)[C.RAW].to_numpy().reshape(n, -1)
     equal = bool(np.allclose(grid, ours, rtol=1e-12, atol=0, equal_nan=True))
-    return {"peer": name, "time": elapsed, "equal": equal, "peak_mib": peak,
+    return {"peer": name, "time": elapsed, "runs": runs, "equal": equal, "peak_mib": peak,
             "input_mib": input_peak}
 
 
@@ -424,7 +457,7 @@ def main(argv=None) -> int:
     parser.add_argument("--peer", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.peer:  # worker modes
-        print(json.dumps(measure_peer(args.peer, args.child)))
+        print(json.dumps(measure_peer(args.peer, args.child, args.repeats)))
         return 0
     if args.child:
         print(json.dumps(measure(args.child, args.naive, args.repeats)))
@@ -433,7 +466,8 @@ def main(argv=None) -> int:
     naive_n = 2_000 if args.quick else 10_000
     results = [_worker(["--child", str(n), "--naive", str(naive_n if k == 0 else 0),
                         "--repeats", str(args.repeats)]) for k, n in enumerate(sizes)]
-    peers = [_worker(["--peer", name, "--child", str(sizes[-1])]) for name in PEERS]
+    peers = [_worker(["--peer", name, "--child", str(sizes[-1]), "--repeats", str(args.repeats)])
+             for name in PEERS]
 
     naive_per_row = results[0]["naive_measured"] / results[0]["naive_measured_n"]
     print(f"Scoring demo-child assessments into the tidy table (13 rows each); best of "
@@ -455,7 +489,8 @@ def main(argv=None) -> int:
           "from precomputed compact arrays\n  (repeat / tile / ravel, categoricals from codes, "
           "DataFrame(copy=False)); its columns, dtypes and values equal ours (asserted).")
     print(f"\nPeers at N = {last['n']:,} (raw scores only, same missing-data rule; each in a "
-          "fresh process, run once):")
+          f"fresh process; best of {args.repeats} when a run takes under "
+          f"{PEER_REPEAT_BELOW_S:g} s, else one run):")
     header = (f"{'peer':<28} {'time s':>8} {'peer/ours':>10} {'raw == ours':>12} "
               f"{'peak MiB':>9} {'above input':>11}")
     print(header)
@@ -463,7 +498,8 @@ def main(argv=None) -> int:
     print(f"{'ours (the whole table)':<28} {last['ours']:>8.3f} {1:>9.1f}x {'':>12} "
           f"{last['peak_mib']:>9.0f} {last['peak_mib'] - last['input_mib']:>11.0f}")
     labels = {"pandas": "pandas melt/merge/groupby", "duckdb": "duckdb SQL unpivot/join",
-              "polars": "polars unpivot/join/group_by"}
+              "polars": "polars unpivot/join/group_by",
+              "polars_wide": "polars wide sum_horizontal"}
     for p in peers:
         if p.get("missing"):
             print(f"{labels[p['peer']]:<28} not installed (pip install -e '.[bench]')")
