@@ -134,15 +134,18 @@ class NormTables:
         whole = offset == np.floor(offset)
         whole &= offset >= 0
         whole &= offset < self.span
-        index = np.arange(s, dtype=np.intp)[:, None] * (self.sentinel + 1)
-        index = index + band_rows[None, :]
+        first = np.arange(s, dtype=np.intp)[:, None] * (self.sentinel + 1)
+        index = first + band_rows[None, :]
         index *= self.span
-        # not whole (NaN, prorated, off the range): any valid index, fixed below
         np.add(index, offset, out=index, where=whole, casting="unsafe")
+        # a blank raw score (NaN) looks up the sentinel band: NaN, no level
+        blank = np.isnan(raw)
+        np.copyto(index, np.broadcast_to((first + self.sentinel) * self.span, index.shape),
+                  where=blank)
         z = np.take(self.z_table, index)
         level = np.take(self.level_table, index)
         pct = np.take(self.pct_table, index)
-        rest = ~whole
+        rest = ~(whole | blank)  # not whole (prorated) or off the range: computed
         if rest.any():
             r, k = np.nonzero(rest)
             b = band_rows[k]

@@ -112,7 +112,7 @@ class ResponseCodec:
         np.fmin(shifted, len(self.int_lut) - 1, out=shifted)
         index = shifted.astype(np.intp)
         np.take(self.int_lut, index, out=out)
-        out[np.floor(shifted) != shifted] = OFF
+        out[index != shifted] = OFF  # a fraction (index is its floor: shifted >= 0)
         out[np.isnan(values)] = BLANK
 
 
