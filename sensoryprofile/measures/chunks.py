@@ -25,12 +25,18 @@ def chunks(n: int, size: int = CHUNK) -> list[tuple[int, int]]:
     return [(start, min(start + size, n)) for start in range(0, n, size)]
 
 
-def run_blocks(work: Callable, blocks: Iterable, *, min_blocks: int = 4) -> None:
+#: Fewer rows than this are worked on one thread (starting threads would cost
+#: more than they save).
+MIN_THREADED_ROWS = 16 * CHUNK
+
+
+def run_blocks(work: Callable, blocks: Iterable, *, rows: int, min_blocks: int = 2) -> None:
     """Call ``work(*block)`` for every block, on :data:`THREADS` threads when
-    there are at least ``min_blocks`` blocks. ``work`` writes its results
-    itself (to disjoint places); an exception in any block is raised here."""
+    the input has at least :data:`MIN_THREADED_ROWS` ``rows`` and there are
+    at least ``min_blocks`` blocks. ``work`` writes its results itself (to
+    disjoint places); an exception in any block is raised here."""
     blocks = list(blocks)
-    if THREADS < 2 or len(blocks) < min_blocks:
+    if THREADS < 2 or rows < MIN_THREADED_ROWS or len(blocks) < min_blocks:
         for block in blocks:
             work(*block)
         return

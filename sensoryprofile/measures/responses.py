@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile.instruments import Instrument
-from sensoryprofile.measures.chunks import CHUNK, run_blocks
+from sensoryprofile.measures.chunks import run_blocks
 
 BLANK = 0      # code of a blank (missing) cell
 OFF = 1        # code of a cell whose value is not on the scale
@@ -191,7 +191,7 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
     def encode_column(j: int, arr: np.ndarray) -> None:
         codec.encode(arr, out=codes[:, j])
 
-    run_blocks(encode_column, numeric, min_blocks=4 if n >= CHUNK else len(numeric) + 1)
+    run_blocks(encode_column, numeric, rows=n)
     rows_list, cols_list = [], []
     for j in range(len(item_ids)):
         off_rows = np.flatnonzero(codes[:, j] == OFF)

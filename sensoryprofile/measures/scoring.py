@@ -105,7 +105,7 @@ def _filled(n: int, s: int, dtype, fill) -> np.ndarray:
     out = np.empty((n, s), dtype=dtype)
     size = max(CHUNK, -(-n // 4))
     run_blocks(lambda start, stop: fill(out[start:stop], start, stop), chunks(n, size),
-               min_blocks=2)
+               rows=n * s // 8)
     return out.reshape(-1)
 
 
@@ -262,7 +262,7 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
                              ("n_not_applicable", n_na), ("n_off_scale", n_off)):
             counts[name][rows] = values.T
 
-    run_blocks(score_chunk, chunks(n))
+    run_blocks(score_chunk, chunks(n), rows=n)
     wide = WideScores(instrument=inst, raw=raw, prorated=prorated, valid=valid,
                       invalid_code=invalid_code, **counts)
     if rows_bad is not None:
