@@ -338,6 +338,28 @@ def _categorical(codes: np.ndarray, categories) -> pd.Categorical:
                                      validate=False)
 
 
+def _sorted_runs(values: np.ndarray) -> np.ndarray | None:
+    """Where each run of equal values starts, as a mask, when ``values`` are
+    text in non-decreasing order without blanks (ids of a file written in id
+    order); None otherwise (a sample is checked first, so unsorted input is
+    turned away cheaply)."""
+    if values.dtype != object or len(values) < 2 or not isinstance(values[0], str):
+        return None
+    stride = max(len(values) // 1024, 1)
+    try:
+        sample = values[::stride]
+        if not np.all(sample[1:] >= sample[:-1]):
+            return None
+        if not np.all(values[1:] >= values[:-1]):  # text only: blanks raise TypeError
+            return None
+    except TypeError:
+        return None
+    starts = np.empty(len(values), dtype=bool)
+    starts[0] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    return starts
+
+
 def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
     """Codes (-1 for a blank) and sorted distinct values of ``values``.
 
@@ -348,6 +370,11 @@ def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
     """
     values = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(
         values)
+    runs = _sorted_runs(values)
+    if runs is not None:  # already in order: no hashing
+        codes = np.cumsum(runs, dtype=np.int64) - 1
+        uniques = values[runs]
+        return codes.astype(code_dtype(len(uniques))), np.asarray(uniques, dtype=object)
     codes, uniques = pd.factorize(values)
     uniques = np.asarray(uniques, dtype=object)
     try:

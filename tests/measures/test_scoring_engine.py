@@ -146,6 +146,9 @@ def test_sorted_codes_blank_and_mixed_values():
     codes, uniques = S.sorted_codes(np.array(["b", None, "a", "b"], dtype=object))
     assert codes.tolist() == [1, -1, 0, 1] and uniques.tolist() == ["a", "b"]
     assert codes.dtype == np.int8
+    # text already in order (a file written in id order): runs, no hashing
+    codes, uniques = S.sorted_codes(np.array(["a", "a", "b", "c", "c", "c"], dtype=object))
+    assert codes.tolist() == [0, 0, 1, 2, 2, 2] and uniques.tolist() == ["a", "b", "c"]
     # values that cannot be compared keep the order of first appearance
     codes, uniques = S.sorted_codes(np.array([2, "a", 1, "a"], dtype=object))
     assert codes.tolist() == [0, 1, 2, 1] and uniques.tolist() == [2, "a", 1]
