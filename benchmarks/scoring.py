@@ -61,8 +61,8 @@ prorating (none of them also does norms, classification or our table's other
 The peers need the `bench` extra (`pip install -e '.[bench]'`, or `make
 bench`); without it their rows say so and the rest still runs.
 
-Times are the best of 3 (ours and the floor take turns, so load on a shared
-machine hits both alike); a peer runs again (best of 3) when one run takes
+Times are the best of 5 (ours and the floor take turns, so load on a shared
+machine hits both alike); a peer runs again (best of 5) when one run takes
 under 10 s, else once; its peak memory is taken before ours runs beside it. Targets at the largest size
 (issue #13): ours at most 3x the floor, faster than every peer, at least 100x
 faster than naive, peak memory under 2 GiB.
@@ -462,7 +462,7 @@ def _worker(args: list[str]) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--naive", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--peer", help=argparse.SUPPRESS)
