@@ -63,9 +63,9 @@ bench`); without it their rows say so and the rest still runs.
 
 Times are the best of 5 (ours and the floor take turns, so load on a shared
 machine hits both alike); a peer runs again (best of 5) when one run takes
-under 10 s, else once; its peak memory is taken before ours runs beside it. Targets at the largest size
-(issue #13): ours at most 3x the floor, faster than every peer, at least 100x
-faster than naive, peak memory under 2 GiB.
+under 10 s, else once; its peak memory is taken before ours runs beside it.
+Targets at the largest size (issue #13): ours at most 3x the floor, faster
+than every peer, at least 100x faster than naive, peak memory under 2 GiB.
 """
 
 from __future__ import annotations
