@@ -232,7 +232,7 @@ def floor_table(values: np.ndarray, key: np.ndarray, parts: dict, n: int, s: int
             data[name] = pd.Categorical.from_codes(flat, dtype=dtype, validate=False)
         elif isinstance(dtype, pd.Int8Dtype):
             data[name] = pd.arrays.IntegerArray(flat, extra.ravel())
-        elif dtype == object:  # kept as object (no text dtype inferred)
+        elif dtype == np.dtype(object):  # kept as object (no text dtype inferred)
             data[name] = pd.Series(flat, dtype=object, copy=False)
         else:
             data[name] = flat
