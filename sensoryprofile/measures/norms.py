@@ -13,6 +13,7 @@ import pandas as pd
 
 from sensoryprofile import columns as C
 from sensoryprofile.instruments.model import DEFAULT_Z_CUTS, CompiledInstrument
+from sensoryprofile.measures.chunks import chunks
 
 # Why a score has no classification (codes used in arrays, texts in tables).
 CLASSIFIED = 0
@@ -77,6 +78,130 @@ def band_index(ages: np.ndarray, compiled: CompiledInstrument) -> np.ndarray:
     return np.where(ok, idx, -1)
 
 
+def row_reasons(ages: np.ndarray, compiled: CompiledInstrument, age_min: float,
+                age_max: float) -> tuple[np.ndarray, np.ndarray]:
+    """Band index of each assessment (-1 none) and why a whole assessment is
+    unclassified (age unknown, before birth, outside the range; 0 otherwise)."""
+    ages = np.asarray(ages, dtype=float)
+    band = band_index(ages, compiled)
+    in_range = (ages >= age_min) & (ages <= age_max)
+    row_reason = np.select(
+        [np.isnan(ages), ages < 0, ~in_range],
+        [UNCLASSIFIED_AGE_UNKNOWN, UNCLASSIFIED_BEFORE_BIRTH, UNCLASSIFIED_OUT_OF_RANGE],
+        default=CLASSIFIED,
+    ).astype(np.int8)
+    return np.where(row_reason == CLASSIFIED, band, -1), row_reason
+
+
+class NormTables:
+    """An instrument's norms laid out for scoring blocks of assessments.
+
+    Tables are ``(s, n_bands + 1)``, the last band a sentinel of NaN for "no
+    band". For every whole raw score between the lowest and highest possible,
+    the z, level and percentile of each (score, band) are computed once, by
+    the same operations as for any other raw score, and looked up; raw
+    scores that are not whole (prorated) are computed directly.
+    """
+
+    def __init__(self, compiled: CompiledInstrument, z_cuts=DEFAULT_Z_CUTS):
+        s = len(compiled.score_ids)
+        n_bands = len(compiled.band_low)
+        self.compiled, self.z_cuts, self.sentinel = compiled, z_cuts, n_bands
+        nan_col = np.full((s, 1), np.nan)
+        self.mean = np.hstack([compiled.mean.reshape(n_bands, s).T, nan_col])
+        self.sd = np.hstack([compiled.sd.reshape(n_bands, s).T, nan_col])
+        self.has_cuts = np.hstack([compiled.has_cuts.reshape(n_bands, s).T,
+                                   np.zeros((s, 1), bool)])
+        self.any_cuts = bool(self.has_cuts.any())
+        self.sign = np.where(compiled.reversed, -1.0, 1.0)[:, None]
+        low = np.floor(np.nanmin(compiled.min_possible, initial=0.0))
+        high = np.ceil(np.nanmax(compiled.max_possible, initial=0.0))
+        self.low, self.span = float(low), int(high - low) + 1
+        whole = np.arange(self.span, dtype=float) + low  # (R,)
+        # (s, n_bands + 1, R): the same operations as _z below
+        z = whole[None, None, :] - self.mean[:, :, None]
+        z /= self.sd[:, :, None]
+        z *= self.sign[:, :, None]
+        self.z_table = z.ravel()
+        self.level_table = classify_z(self.z_table, z_cuts)
+        self.pct_table = percentile_from_z(self.z_table)
+
+    def z_level_pct(self, raw: np.ndarray, band_rows: np.ndarray):
+        """z, level and percentile of an ``(s, m)`` block of raw scores (NaN in,
+        NaN out), assessment ``k`` in norm band row ``band_rows[k]``."""
+        s, m = raw.shape
+        offset = raw - self.low
+        whole = offset == np.floor(offset)
+        whole &= offset >= 0
+        whole &= offset < self.span
+        first = np.arange(s, dtype=np.intp)[:, None] * (self.sentinel + 1)
+        index = first + band_rows[None, :]
+        index *= self.span
+        np.add(index, offset, out=index, where=whole, casting="unsafe")
+        # a blank raw score (NaN) looks up the sentinel band: NaN, no level
+        blank = np.isnan(raw)
+        np.copyto(index, np.broadcast_to((first + self.sentinel) * self.span, index.shape),
+                  where=blank)
+        z = np.take(self.z_table, index)
+        level = np.take(self.level_table, index)
+        pct = np.take(self.pct_table, index)
+        rest = ~(whole | blank)  # not whole (prorated) or off the range: computed
+        if rest.any():
+            r, k = np.nonzero(rest)
+            b = band_rows[k]
+            zr = raw[r, k] - self.mean[r, b]
+            zr /= self.sd[r, b]
+            zr *= self.sign[r, 0]
+            z[r, k] = zr
+            level[r, k] = classify_z(zr, self.z_cuts)
+            pct[r, k] = percentile_from_z(zr)
+        return z, level, pct
+
+    def block(self, raw, valid, band_rows, row_reason):
+        """Norms of an ``(s, m)`` block: z, percentile, level, unclassified reason."""
+        s, m = raw.shape
+        z, level, pct = self.z_level_pct(raw, band_rows)
+        has_cuts = np.take(self.has_cuts, band_rows, axis=1) if self.any_cuts else None
+        off_table = None
+        if has_cuts is not None and has_cuts.any():
+            comp = self.compiled
+            off_table = np.zeros((s, m), dtype=bool)
+            j, k = np.nonzero(has_cuts & valid)
+            b = band_rows[k]
+            r = np.floor(raw[j, k] + 0.5)  # prorated raws: nearest whole, halves up
+            lows, highs = comp.cut_low[b, j], comp.cut_high[b, j]  # (k, 5) ascending
+            inside = (r[:, None] >= lows) & (r[:, None] <= highs)
+            found = inside.any(axis=1)
+            lv = comp.cut_level[b, j, inside.argmax(axis=1)]
+            level[j, k] = np.where(found, lv, NO_LEVEL)
+            off_table[j[~found], k[~found]] = True
+        reason = np.empty((s, m), dtype=np.int8)
+        reason[:] = row_reason[None, :]
+        no_norms = reason == CLASSIFIED
+        no_norms &= np.isnan(z)
+        no_norms &= valid
+        if has_cuts is not None:
+            no_norms &= ~has_cuts
+        reason[no_norms] = UNCLASSIFIED_NO_NORMS
+        if off_table is not None:
+            reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
+        reason[~valid] = UNCLASSIFIED_INVALID
+        unclassified = reason != CLASSIFIED
+        level[unclassified] = NO_LEVEL
+        z[unclassified] = np.nan
+        pct[unclassified] = np.nan
+        return z, pct, level, reason
+
+
+def norm_tables(compiled: CompiledInstrument, z_cuts=DEFAULT_Z_CUTS) -> NormTables:
+    """The :class:`NormTables` of a compiled instrument, built once per cut points."""
+    cache = compiled.__dict__.setdefault("_norm_tables", {})
+    key = tuple(float(c) for c in z_cuts)
+    if key not in cache:
+        cache[key] = NormTables(compiled, z_cuts)
+    return cache[key]
+
+
 def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
                 compiled: CompiledInstrument, age_min: float, age_max: float,
                 z_cuts=DEFAULT_Z_CUTS) -> dict[str, np.ndarray]:
@@ -92,58 +217,30 @@ def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
     dict of (n, s) arrays: ``band`` (index, -1 none), ``z``, ``percentile``
     (NaN unless mean/SD norms), ``level`` (int8, -2..2 or NO_LEVEL) and
     ``unclassified`` (reason code, 0 when classified).
+
+    Notes
+    -----
+    Rows are worked a chunk at a time (:mod:`sensoryprofile.measures.chunks`) into the result arrays, so every
+    temporary is the size of one chunk.
     """
     n, s = raw.shape
-    ages = np.asarray(ages, dtype=float)
-    band = band_index(ages, compiled)
-    in_range = (ages >= age_min) & (ages <= age_max)
-    row_reason = np.select(
-        [np.isnan(ages), ages < 0, ~in_range],
-        [UNCLASSIFIED_AGE_UNKNOWN, UNCLASSIFIED_BEFORE_BIRTH, UNCLASSIFIED_OUT_OF_RANGE],
-        default=CLASSIFIED,
-    ).astype(np.int8)
-    band = np.where(row_reason == CLASSIFIED, band, -1)
-    # Flat (n*s,) arrays throughout: cell k is assessment k // s, score k % s.
-    # Norm tables get a sentinel band row of NaN at the end for "no band".
-    n_bands = len(compiled.band_low)
-    band_rows = np.where(band >= 0, band, n_bands)
-    cell = (np.repeat(band_rows * s, s) + np.tile(np.arange(s), n))
-    nan_row = np.full((1, s), np.nan)
-    mean = np.concatenate([compiled.mean.reshape(n_bands, s), nan_row]).ravel()[cell]
-    sd = np.concatenate([compiled.sd.reshape(n_bands, s), nan_row]).ravel()[cell]
-    raw_flat = raw.ravel()
-    valid_flat = valid.ravel()
-    z = raw_flat - mean
-    z /= sd
-    z *= np.tile(np.where(compiled.reversed, -1.0, 1.0), n)
-    z[~valid_flat] = np.nan
-    level = classify_z(z, z_cuts)
-
-    has_cuts = np.concatenate([compiled.has_cuts.reshape(n_bands, s),
-                               np.zeros((1, s), bool)]).ravel()[cell]
-    off_table = np.zeros(n * s, dtype=bool)
-    if has_cuts.any():
-        k = np.flatnonzero(has_cuts & valid_flat)
-        b, j = band_rows[k // s], k % s
-        r = np.floor(raw_flat[k] + 0.5)  # prorated raws: nearest whole, halves up
-        lows, highs = compiled.cut_low[b, j], compiled.cut_high[b, j]  # (m, 5) ascending
-        inside = (r[:, None] >= lows) & (r[:, None] <= highs)
-        found = inside.any(axis=1)
-        lv = compiled.cut_level[b, j, inside.argmax(axis=1)]
-        level[k] = np.where(found, lv, NO_LEVEL)
-        off_table[k[~found]] = True
-
-    reason = np.repeat(row_reason, s)
-    no_norms = (reason == CLASSIFIED) & np.isnan(z) & ~has_cuts & valid_flat
-    reason[no_norms] = UNCLASSIFIED_NO_NORMS
-    reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
-    reason[~valid_flat] = UNCLASSIFIED_INVALID
-    unclassified = reason != CLASSIFIED
-    level[unclassified] = NO_LEVEL
-    z[unclassified] = np.nan
+    band, row_reason = row_reasons(ages, compiled, age_min, age_max)
+    tables = norm_tables(compiled, z_cuts)
+    band_rows = np.where(band >= 0, band, tables.sentinel)
     shape = (n, s)
-    return {"band": band, "z": z.reshape(shape), "percentile": percentile_from_z(z).reshape(
-        shape), "level": level.reshape(shape), "unclassified": reason.reshape(shape)}
+    out = {"band": band, "z": np.empty(shape), "percentile": np.empty(shape),
+           "level": np.empty(shape, dtype=np.int8),
+           "unclassified": np.empty(shape, dtype=np.int8)}
+    for start, stop in chunks(n):
+        rows = slice(start, stop)
+        z, pct, level, reason = tables.block(
+            np.ascontiguousarray(raw[rows].T), np.ascontiguousarray(valid[rows].T),
+            band_rows[rows], row_reason[rows])
+        out["z"][rows] = z.T
+        out["percentile"][rows] = pct.T
+        out["level"][rows] = level.T
+        out["unclassified"][rows] = reason.T
+    return out
 
 
 def standing(scores: pd.DataFrame) -> pd.Series:
