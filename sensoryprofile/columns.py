@@ -224,6 +224,7 @@ DAYS_PAST_TARGET = "days_past_target"
 # the index page's row per child (analysis.overview)
 REASSESSMENT = "reassessment"  # "overdue", "due soon", "not due", ... (analysis.overview)
 LAST_REVIEW = "last_review_date"  # the latest goal review (GAS T-score) up to as_of
+N_RELIABLE_WITHIN = "n_reliable_within_typical"  # reliable change, typical before and after
 # sensory outcomes
 N_COMPARED = "n_compared"
 N_WITH_RCI = "n_with_rci"

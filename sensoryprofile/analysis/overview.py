@@ -30,6 +30,7 @@ from sensoryprofile.columns import (
     N_RELIABLE,
     N_RELIABLE_AWAY,
     N_RELIABLE_TOWARD,
+    N_RELIABLE_WITHIN,
     REASSESSMENT,
 )
 from sensoryprofile.dates import completed_months
@@ -54,7 +55,8 @@ REASSESSMENT_STATES = (OVERDUE, NO_QUESTIONNAIRE, DUE_SOON, NOT_DUE, DISCHARGED,
 OVERVIEW_COLUMNS = [C.CHILD_ID, C.SITE, C.THERAPIST, C.REFERRAL_DATE, ACTIVE, C.AGE_MONTHS,
                     LAST_ASSESSMENT, DUE_DATE, REASSESSMENT, DAYS_OVERDUE, LAST_REVIEW,
                     C.T_SCORE, C.BASELINE_T, C.T_CHANGE, C.FROM_DATE, N_COMPARED, N_RELIABLE,
-                    N_RELIABLE_TOWARD, N_RELIABLE_AWAY]
+                    N_RELIABLE_TOWARD, N_RELIABLE_AWAY, N_RELIABLE_WITHIN]
+_COUNTS = [N_COMPARED, N_RELIABLE, N_RELIABLE_TOWARD, N_RELIABLE_AWAY, N_RELIABLE_WITHIN]
 
 
 def child_overview(dataset, *, as_of=None, reassessment_interval_months: int | None = None,
@@ -151,11 +153,9 @@ def child_overview(dataset, *, as_of=None, reassessment_interval_months: int | N
 
     # reliable change since the previous questionnaire
     change = latest_change(dataset, as_of=as_of)
-    for column in (C.FROM_DATE, N_COMPARED, N_RELIABLE, N_RELIABLE_TOWARD, N_RELIABLE_AWAY):
-        out[column] = lookup(out[C.CHILD_ID], change[column])
-    out[C.FROM_DATE] = out[C.FROM_DATE].astype("datetime64[ns]")
-    for column in (N_COMPARED, N_RELIABLE, N_RELIABLE_TOWARD, N_RELIABLE_AWAY):
-        out[column] = out[column].astype("Int64")
+    out[C.FROM_DATE] = lookup(out[C.CHILD_ID], change[C.FROM_DATE]).astype("datetime64[ns]")
+    for column in _COUNTS:
+        out[column] = lookup(out[C.CHILD_ID], change[column]).astype("Int64")
     return out[OVERVIEW_COLUMNS]
 
 
@@ -196,8 +196,8 @@ def latest_change(dataset, *, as_of=None) -> pd.DataFrame:
     DataFrame indexed by ``child_id`` (children with at least one scored
     questionnaire by ``as_of``): ``from_date`` (the previous questionnaire;
     NaT when there is none), ``n_compared``, ``n_reliable``,
-    ``n_reliable_toward_typical``, ``n_reliable_away_from_typical`` (0 when
-    there is no previous one), over the scores of the first kind of
+    ``n_reliable_toward_typical``, ``n_reliable_away_from_typical``,
+    ``n_reliable_within_typical`` (0 when there is no previous one), over the scores of the first kind of
     :data:`~sensoryprofile.instruments.schema.SCORE_KINDS` compared.
     """
     as_of = as_of_date(as_of)
@@ -220,13 +220,12 @@ def latest_change(dataset, *, as_of=None) -> pd.DataFrame:
         N_RELIABLE: reliable.astype(np.int64),
         N_RELIABLE_TOWARD: (reliable & (direction == CH.TOWARD_TYPICAL)).astype(np.int64),
         N_RELIABLE_AWAY: (reliable & (direction == CH.AWAY_FROM_TYPICAL)).astype(np.int64),
+        N_RELIABLE_WITHIN: (reliable & (direction == CH.WITHIN_TYPICAL)).astype(np.int64),
     })
     counts = flags.groupby(C.CHILD_ID, sort=False).agg(
-        **{C.FROM_DATE: (C.FROM_DATE, "max"), N_COMPARED: (N_COMPARED, "sum"),
-           N_RELIABLE: (N_RELIABLE, "sum"), N_RELIABLE_TOWARD: (N_RELIABLE_TOWARD, "sum"),
-           N_RELIABLE_AWAY: (N_RELIABLE_AWAY, "sum")})
+        **{C.FROM_DATE: (C.FROM_DATE, "max")}, **{c: (c, "sum") for c in _COUNTS})
     out = counts.reindex(primary[C.CHILD_ID].to_numpy())
-    for column in (N_COMPARED, N_RELIABLE, N_RELIABLE_TOWARD, N_RELIABLE_AWAY):
+    for column in _COUNTS:
         out[column] = out[column].fillna(0).astype(np.int64)
     out.index.name = C.CHILD_ID
     return out

@@ -95,17 +95,18 @@ def test_reliable_change_since_the_previous_questionnaire(overview):
     # respondent): A2 (2,2,2,2) -> A3 (2,4,4,2). Avoiding and sensitivity go from
     # raw 30 (typical) to 60 (+2): +30 points, beyond 1.96 * S_diff (<= 9.1), away
     # from typical; seeking and registration do not change.
-    counts = [C.N_COMPARED, C.N_RELIABLE, C.N_RELIABLE_TOWARD, C.N_RELIABLE_AWAY]
+    counts = [C.N_COMPARED, C.N_RELIABLE, C.N_RELIABLE_TOWARD, C.N_RELIABLE_AWAY,
+              C.N_RELIABLE_WITHIN]
     assert overview.loc["K1", C.FROM_DATE] == pd.Timestamp("2024-07-15")
-    assert overview.loc["K1", counts].tolist() == [4, 2, 0, 2]
+    assert overview.loc["K1", counts].tolist() == [4, 2, 0, 2, 0]
     # K2: A4 -> A5 identical answers: nothing reliable
-    assert overview.loc["K2", counts].tolist() == [4, 0, 0, 0]
+    assert overview.loc["K2", counts].tolist() == [4, 0, 0, 0, 0]
     # K4: A6 (1,4,2,4) -> A7 (2,2,2,4): seeking 15 -> 30 (level -2 -> 0) and avoiding
     # 60 -> 30 (+2 -> 0) move reliably toward typical
-    assert overview.loc["K4", counts].tolist() == [4, 2, 2, 0]
+    assert overview.loc["K4", counts].tolist() == [4, 2, 2, 0, 0]
     # K5 has one questionnaire: nothing to compare; K3 and K6 have none
     assert pd.isna(overview.loc["K5", C.FROM_DATE])
-    assert overview.loc["K5", counts].tolist() == [0, 0, 0, 0]
+    assert overview.loc["K5", counts].tolist() == [0, 0, 0, 0, 0]
     assert overview.loc[["K3", "K6"], counts].isna().all().all()
 
 
@@ -151,5 +152,6 @@ def test_reliable_change_matches_the_childs_report(dataset):
         assert row[C.N_RELIABLE] == len(reliable), child
         assert row[C.N_RELIABLE_TOWARD] == (reliable["Direction"] == "toward typical").sum()
         assert row[C.N_RELIABLE_AWAY] == (reliable["Direction"] == "away from typical").sum()
+        assert row[C.N_RELIABLE_WITHIN] == (reliable["Direction"] == "within typical").sum()
         checked += bool(len(reliable))
     assert checked >= 2  # some of these children did change reliably
