@@ -35,17 +35,18 @@ from sensoryprofile.plots.layout import (
 )
 from sensoryprofile.plots.style import (
     BAND_COLORS,
-    BAND_HATCHES,
     BLUE,
+    DARK_HATCH_COLOR,
     GAS_LEVEL_COLORS,
-    GAS_LEVEL_HATCHES,
     GAS_LEVEL_TEXT,
+    HATCH_COLOR,
     INK,
     LABEL_SIZE,
     MUTED,
     NOTE_SIZE,
     SERIES_COLORS,
     SERIES_HATCHES,
+    STACK_HATCHES,
     TICK_SIZE,
 )
 
@@ -63,6 +64,17 @@ def _luma(color) -> float:
 
 def _text_color_on(color) -> str:
     return "white" if _luma(color) < 0.45 else INK
+
+
+def _hatch_color_on(color) -> str:
+    """Hatching that shows on a fill: white on dark fills, grey on light ones."""
+    return HATCH_COLOR if _luma(color) < 0.6 else DARK_HATCH_COLOR
+
+
+def _stack_patch(level: int, colors: dict) -> Patch:
+    """A legend entry of a stacked bar's level: its fill and its pattern."""
+    return Patch(facecolor=colors[level], hatch=STACK_HATCHES[level] or None,
+                 edgecolor="white", hatchcolor=_hatch_color_on(colors[level]))
 
 
 def _order(values: pd.Series) -> list:
@@ -148,7 +160,9 @@ def _stacked_rows(ax: Axes, rows: list[tuple[float, list[tuple[float, str, str |
             if not share or np.isnan(share):
                 continue
             style = {"color": color, "hatch": hatch, "linewidth": 0.8, "zorder": 2,
-                     "edgecolor": MUTED if color == "white" else "white", **kwargs}
+                     "edgecolor": MUTED if color == "white" else "white",
+                     "hatchcolor": MUTED if color == "white" else _hatch_color_on(color),
+                     **kwargs}
             bar = ax.barh(y, share, left=left, height=height, **style)
             bar.patches[0].set_gid("segment")
             if share >= 0.06:
@@ -234,7 +248,7 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
             segments = []
             for level in (-2, -1, 0, 1, 2):
                 value = part.loc[part["level"] == level, "share"].max()
-                segments.append((value, BAND_COLORS[level], BAND_HATCHES[level] or None))
+                segments.append((value, BAND_COLORS[level], STACK_HATCHES[level] or None))
             missing = part.loc[part["level"].isna(), "share"].max()
             if not np.isnan(missing):
                 unclassified = True
@@ -248,8 +262,7 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
     finish_axes(ax, grid=None, numeric="x")
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("Share of children", fontsize=LABEL_SIZE)
-    handles = [Patch(facecolor=BAND_COLORS[lv], hatch=BAND_HATCHES[lv] or None,
-                     edgecolor="white") for lv in (-2, -1, 0, 1, 2)]
+    handles = [_stack_patch(lv, BAND_COLORS) for lv in (-2, -1, 0, 1, 2)]
     texts = [band_text[lv] for lv in (-2, -1, 0, 1, 2)]
     if unclassified:
         handles.append(Patch(facecolor="white", hatch="xx", edgecolor=MUTED))
@@ -368,7 +381,7 @@ def plot_goal_calibration(data: pd.DataFrame, *, ax: Axes | None = None, **kwarg
                 ns[who] = n
 
     def segments(shares: dict) -> list:
-        return [(shares.get(lv, np.nan), GAS_LEVEL_COLORS[lv], GAS_LEVEL_HATCHES[lv] or None)
+        return [(shares.get(lv, np.nan), GAS_LEVEL_COLORS[lv], STACK_HATCHES[lv] or None)
                 for lv in levels]
 
     rows = [(0.0, segments(EXPECTED_GAS_SHARES))]
@@ -396,8 +409,7 @@ def plot_goal_calibration(data: pd.DataFrame, *, ax: Axes | None = None, **kwarg
     finish_axes(ax, grid=None, numeric="x")
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("Share of goals at each final level", fontsize=LABEL_SIZE)
-    handles = [Patch(facecolor=GAS_LEVEL_COLORS[lv], hatch=GAS_LEVEL_HATCHES[lv] or None,
-                     edgecolor="white") for lv in levels]
+    handles = [_stack_patch(lv, GAS_LEVEL_COLORS) for lv in levels]
     legend(ax, handles, [GAS_LEVEL_TEXT[lv] for lv in levels], ncol=3)
     title(ax, "How well goals are set, by therapist")
     return ax

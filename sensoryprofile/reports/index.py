@@ -83,6 +83,8 @@ class IndexRow:
     status: Cell
     report: Link | None = None
     links: list[Link] = field(default_factory=list)
+    #: the reassessment state (:data:`~sensoryprofile.analysis.overview.REASSESSMENT_STATES`)
+    state: str = ""
 
     @property
     def search_text(self) -> str:
@@ -145,7 +147,8 @@ def reliable_cell(row: pd.Series) -> Cell:
     parts = [f"{n} {words}" for n, words in ((toward, "toward typical"),
                                              (away, "away from typical"),
                                              (within, "within typical"),
-                                             (other, "other reliable change")) if n]
+                                             (other, "with no classification to judge "
+                                                     "the direction")) if n]
     text = (", ".join(parts) if parts else "None reliable") + f" (of {compared})"
     return Cell(text, f"{toward - away:+d}", "sp-away" if away > toward else "")
 
@@ -182,6 +185,23 @@ def figure_cells(row: pd.Series | None, as_of=None, *, deidentify: bool = False
                                _sort_number(change))),
         "reliable": reliable_cell(row),
     }
+
+
+def _state(row: pd.Series | None) -> str:
+    return "" if row is None else str(row[C.REASSESSMENT])
+
+
+def due_summary(rows: list[IndexRow]) -> str:
+    """How many children are overdue, due soon, without a questionnaire:
+    "2 children are overdue for a questionnaire, 3 due within a month, 1 has
+    none yet." (empty when the rows have no figures)."""
+    counts = {state: sum(row.state == state for row in rows) for state in O.REASSESSMENT_STATES}
+    if not any(row.state for row in rows):
+        return ""
+    late, soon, none = counts[O.OVERDUE], counts[O.DUE_SOON], counts[O.NO_QUESTIONNAIRE]
+    return (f"{late} {'child is' if late == 1 else 'children are'} overdue for a "
+            f"questionnaire, {soon} due within {O.DUE_SOON_MONTHS} month"
+            f"{'s' if O.DUE_SOON_MONTHS != 1 else ''}, {none} without a questionnaire yet.")
 
 
 def report_links(out_dir: Path, name: str, *, family: bool = True) -> tuple[Link | None,
@@ -260,15 +280,16 @@ def index_rows(overview: pd.DataFrame | None, *, out_dir: str | Path, as_of=None
     if deidentify:
         for result in sorted(pseudonymous(results), key=lambda r: r.name):
             report, links = report_links(out_dir, result.name, family=False)
-            cells = figure_cells(figures.get(result.child_id or ""), as_of, deidentify=True)
+            row = figures.get(result.child_id or "")
             rows.append(IndexRow(name=result.name, report=report, links=links,
                                  status=_status(result, report, links, deidentify=True),
-                                 **cells))
+                                 state=_state(row),
+                                 **figure_cells(row, as_of, deidentify=True)))
         return rows
     by_name = {r.name: r for r in results}
     for child, row in figures.items():
         report, links = report_links(out_dir, child)
-        rows.append(IndexRow(name=child, report=report, links=links,
+        rows.append(IndexRow(name=child, report=report, links=links, state=_state(row),
                              status=_status(by_name.get(child), report, links,
                                             deidentify=False), **figure_cells(row, as_of)))
     for result in results:
@@ -343,6 +364,7 @@ def render_index(rows: list[IndexRow], *, clinic: list[ClinicLink], as_of: dt.da
         therapists=[] if deidentify else _options(rows, "therapist"),
         sites=[] if deidentify else _options(rows, "site"),
         n_rendered=sum(row.report is not None or bool(row.links) for row in rows),
+        due=due_summary(rows),
         css=Markup(css), script=Markup(script))
 
 

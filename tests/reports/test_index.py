@@ -194,3 +194,12 @@ def test_written_atomically_into_the_folder_only(clinic, out):
     write_index(out, dataset=clinic, as_of=AS_OF)
     after = sorted(p.relative_to(out) for p in out.rglob("*"))
     assert sorted(set(after) - set(before)) == [Path("index.html")]
+
+
+def test_a_summary_of_who_is_due(clinic, out):
+    # overdue: K2 and K5; due soon: none; no questionnaire: K3
+    page = write_index(out, dataset=clinic, as_of=AS_OF)
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    assert soup.select_one(".sp-due-summary").get_text() == (
+        "2 children are overdue for a questionnaire, 0 due within 1 month, 1 without a "
+        "questionnaire yet.")
