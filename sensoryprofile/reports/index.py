@@ -34,7 +34,7 @@ from sensoryprofile.data.tables import write_text_atomic
 from sensoryprofile.dates import months_between
 from sensoryprofile.errors import SensoryProfileError
 from sensoryprofile.reports.formatting import age_text, is_missing, long_date, number
-from sensoryprofile.reports.render import NOT_RENDERED, TEMPLATE_DIR, RenderResult
+from sensoryprofile.reports.render import NOT_RENDERED, TEMPLATE_DIR, RenderResult, short_text
 
 INDEX_TEMPLATE_DIR = TEMPLATE_DIR / "index"
 
@@ -401,9 +401,11 @@ def write_index(out_dir: Path, results: list[RenderResult] | None = None, *,
         try:
             overview = O.child_overview(dataset, as_of=as_of_ts)
             newest = newest_record(dataset, as_of_ts)
-        except SensoryProfileError as exc:
+        except Exception as exc:  # noqa: BLE001 - the reports are written: the page must be too
+            overview, newest = None, None
+            what = str(exc) if isinstance(exc, SensoryProfileError) else type(exc).__name__
             note = ("The figures are left out: they could not be computed"
-                    + ("." if deidentify else f" ({exc})."))
+                    + ("." if deidentify else f" ({short_text(what)})."))
     rows = index_rows(overview, out_dir=out_dir, as_of=as_of_ts, results=results,
                       deidentify=deidentify)
     unnamed = len(results or []) - len(pseudonymous(results or [])) if deidentify else 0

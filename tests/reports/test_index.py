@@ -203,3 +203,17 @@ def test_a_summary_of_who_is_due(clinic, out):
     assert soup.select_one(".sp-due-summary").get_text() == (
         "2 children are overdue for a questionnaire, 0 due within 1 month, 1 without a "
         "questionnaire yet.")
+
+
+def test_figures_that_cannot_be_computed_leave_the_page(clinic, out, monkeypatch):
+    from sensoryprofile.analysis import overview
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("K1 divided by nothing")
+
+    monkeypatch.setattr(overview, "child_overview", broken)
+    page = write_index(out, RESULTS, dataset=clinic, as_of=AS_OF)
+    text = page.read_text(encoding="utf-8")
+    assert "The figures are left out: they could not be computed (ZeroDivisionError)." in text
+    assert "K1 divided" not in text  # a bug's message may quote anything
+    assert "children/K1/report.html" in text
