@@ -34,7 +34,6 @@ from sensoryprofile.columns import (
     REASSESSMENT,
 )
 from sensoryprofile.dates import completed_months
-from sensoryprofile.instruments.schema import SCORE_KINDS
 from sensoryprofile.measures import change as CH
 from sensoryprofile.measures import goals as G
 
@@ -51,6 +50,11 @@ DISCHARGED = "discharged"
 NOT_REFERRED = "not yet referred"
 #: Values of the ``reassessment`` column, most urgent first.
 REASSESSMENT_STATES = (OVERDUE, NO_QUESTIONNAIRE, DUE_SOON, NOT_DUE, DISCHARGED, NOT_REFERRED)
+
+#: The scores reliable change is counted over: those of the first kind in this
+#: order that the child's form has (its quadrants; a form without quadrants,
+#: its total, ...; a kind not listed comes last).
+HEADLINE_KINDS = ("quadrant", "total", "factor", "composite", "section")
 
 OVERVIEW_COLUMNS = [C.CHILD_ID, C.SITE, C.THERAPIST, C.REFERRAL_DATE, ACTIVE, C.AGE_MONTHS,
                     LAST_ASSESSMENT, DUE_DATE, REASSESSMENT, DAYS_OVERDUE, LAST_REVIEW,
@@ -98,12 +102,12 @@ def child_overview(dataset, *, as_of=None, reassessment_interval_months: int | N
         - ``from_date``: the previous questionnaire of the series the
           child's report shows (NaT with only one); ``n_compared``,
           ``n_reliable``, ``n_reliable_toward_typical``,
-          ``n_reliable_away_from_typical``: the scores compared between it
-          and the latest, how many changed reliably (|RCI| > 1.96), and
-          toward / away from the typical range. Counted over the scores of
-          the first kind in :data:`~sensoryprofile.instruments.schema.SCORE_KINDS`
-          the form has (its quadrants, or a form's sections when it has no
-          quadrants).
+          ``n_reliable_away_from_typical``, ``n_reliable_within_typical``:
+          the scores compared between it and the latest, how many changed
+          reliably (|RCI| > 1.96), and of those how many moved toward / away
+          from the typical range or stayed within it; counted over the scores
+          of the first kind in :data:`HEADLINE_KINDS` the form has (its
+          quadrants; a form without quadrants, its total, ...).
 
     Notes
     -----
@@ -197,8 +201,8 @@ def latest_change(dataset, *, as_of=None) -> pd.DataFrame:
     questionnaire by ``as_of``): ``from_date`` (the previous questionnaire;
     NaT when there is none), ``n_compared``, ``n_reliable``,
     ``n_reliable_toward_typical``, ``n_reliable_away_from_typical``,
-    ``n_reliable_within_typical`` (0 when there is no previous one), over the scores of the first kind of
-    :data:`~sensoryprofile.instruments.schema.SCORE_KINDS` compared.
+    ``n_reliable_within_typical`` (0 when there is no previous one), over the
+    scores of the first kind of :data:`HEADLINE_KINDS` compared.
     """
     as_of = as_of_date(as_of)
     scores = dataset.scores[dataset.scores[C.DATE] <= as_of]
@@ -206,7 +210,7 @@ def latest_change(dataset, *, as_of=None) -> pd.DataFrame:
     changes = CH.score_changes(scores, dataset.instruments)
     rows = changes[(changes[C.COMPARISON] == CH.CONSECUTIVE)
                    & changes[C.TO_ASSESSMENT].astype(object).isin(primary[C.ASSESSMENT_ID])]
-    kind_rank = {kind: k for k, kind in enumerate(SCORE_KINDS)}
+    kind_rank = {kind: k for k, kind in enumerate(HEADLINE_KINDS)}
     rank = rows[C.KIND].astype(object).map(kind_rank).fillna(len(kind_rank))
     first = rank.groupby(rows[C.CHILD_ID].astype(object)).transform("min")
     rows = rows[(rank == first).to_numpy()]
@@ -231,5 +235,5 @@ def latest_change(dataset, *, as_of=None) -> pd.DataFrame:
     return out
 
 
-__all__ = ["DUE_SOON_MONTHS", "OVERVIEW_COLUMNS", "REASSESSMENT_STATES", "child_overview",
-           "latest_change", "primary_assessments"]
+__all__ = ["DUE_SOON_MONTHS", "HEADLINE_KINDS", "OVERVIEW_COLUMNS", "REASSESSMENT_STATES",
+           "child_overview", "latest_change", "primary_assessments"]

@@ -155,3 +155,19 @@ def test_reliable_change_matches_the_childs_report(dataset):
         assert row[C.N_RELIABLE_WITHIN] == (reliable["Direction"] == "within typical").sum()
         checked += bool(len(reliable))
     assert checked >= 2  # some of these children did change reliably
+
+
+def test_a_form_without_quadrants_counts_its_next_kind_of_score(clinic):
+    """Driven by the score rows: with no quadrant scores, the sections count."""
+    import dataclasses
+
+    from sensoryprofile.analysis.overview import latest_change
+    from sensoryprofile.instruments import load_instrument
+
+    sections = [s for s in load_instrument("demo-child").scores if s.kind == "section"]
+    no_quadrants = dataclasses.replace(
+        clinic, scores=clinic.scores[clinic.scores[C.KIND].astype(str) != "quadrant"])
+    table = latest_change(no_quadrants, as_of=AS_OF)
+    # K2's two questionnaires have the same answers: every section compared, none changed
+    assert table.loc["K2", C.N_COMPARED] == len(sections) > 4
+    assert table.loc["K2", C.N_RELIABLE] == 0

@@ -76,6 +76,10 @@
     while (th.firstChild) {
       button.appendChild(th.firstChild);
     }
+    var arrow = document.createElement("span");  // the sort indicator: seen, not read
+    arrow.className = "sp-arrow";
+    arrow.setAttribute("aria-hidden", "true");
+    button.appendChild(arrow);
     th.appendChild(button);
     button.addEventListener("click", function () { sortBy(column); });
   });
