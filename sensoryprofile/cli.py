@@ -472,7 +472,7 @@ def cmd_report_caseload(args) -> int:
                                  site=args.site, therapist=args.therapist, pdf=args.pdf)
         for path in result.files:
             _out(f"wrote {path}")
-        write_index(Path(args.out))
+        write_index(Path(args.out), data_dir=args.data, as_of=args.as_of)
     return EXIT_OK
 
 
@@ -486,7 +486,7 @@ def cmd_report_cohort(args) -> int:
                                seed=args.seed, n_boot=args.n_boot, pdf=args.pdf)
         for path in result.files:
             _out(f"wrote {path}")
-        write_index(Path(args.out))
+        write_index(Path(args.out), data_dir=args.data)
     return EXIT_OK
 
 
@@ -515,7 +515,8 @@ def cmd_report_all(args) -> int:
             except SensoryProfileError as exc:
                 failed.append(exc)
                 _err(f"FAILED {name} report: {exc}")
-        batch.index = write_index(Path(args.out), batch.results)
+        batch.index = write_index(Path(args.out), batch.results, data_dir=args.data,
+                                  as_of=args.as_of)
     _out(format_summary(batch))
     _out(f"All reports in {time.perf_counter() - start:.1f} s.")
     return EXIT_PROBLEMS if failed else EXIT_OK
