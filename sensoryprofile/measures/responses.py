@@ -112,7 +112,9 @@ class ResponseCodec:
         np.fmin(shifted, len(self.int_lut) - 1, out=shifted)
         index = shifted.astype(np.intp)
         np.take(self.int_lut, index, out=out)
-        out[index != shifted] = OFF  # a fraction (index is its floor: shifted >= 0)
+        # anything but a whole number of the table is OFF: compared with the cell
+        # itself, since value - int_lo can round a tiny fraction away (1e-308 + 1 == 1)
+        out[(index + self.int_lo) != values] = OFF
         out[np.isnan(values)] = BLANK
 
 
