@@ -198,9 +198,12 @@ def _ages(inp: _Input, dates: pd.Series, children: pd.DataFrame | None) -> np.nd
     # not a number, or is below 0, is reported (it would leave the scores unnormed)
     used = np.isnan(ages)
     cells = frame[C.AGE_MONTHS]
-    unreadable = used & np.isnan(given) & cells.notna().to_numpy() & (
-        cells.astype("string").str.strip() != "").fillna(False).to_numpy(dtype=bool)
-    for i in np.flatnonzero(unreadable):
+    # only the few cells that are used and did not read as a number are looked at
+    candidates = np.flatnonzero(used & np.isnan(given))
+    texts = cells.iloc[candidates]
+    unreadable = candidates[texts.notna().to_numpy() & (
+        texts.astype("string").str.strip() != "").fillna(False).to_numpy(dtype=bool)]
+    for i in unreadable:
         inp.problem(i, C.AGE_MONTHS, cells.iloc[i], "age_months is not a number of months",
                     NOT_CLASSIFIED)
     for i in np.flatnonzero(used & (given < 0)):
