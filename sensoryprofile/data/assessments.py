@@ -211,6 +211,20 @@ def _ages(inp: _Input, dates: pd.Series, children: pd.DataFrame | None) -> np.nd
     return np.where(used, given, ages)
 
 
+def _sexes(inp: _Input, children: pd.DataFrame | None, used: _RowInstruments
+            ) -> np.ndarray | None:
+    """Each assessment's child's sex (from ``children``), for forms normed by
+    sex; None when no form in use is, or the children table has no sex."""
+    if not any(inst is not None and any(inst.compiled.band_sex)
+               for inst in used.instruments):
+        return None
+    if children is None or C.SEX not in children.columns or C.CHILD_ID not in children.columns \
+            or C.CHILD_ID not in inp.frame.columns:
+        return None
+    sex_by_child = children.drop_duplicates(C.CHILD_ID).set_index(C.CHILD_ID)[C.SEX]
+    return sex_by_child.reindex(inp.frame[C.CHILD_ID].to_numpy()).to_numpy(dtype=object)
+
+
 def _foreign_rows(inp: _Input, inst: Instrument, row_problem, row_text) -> None:
     """With an explicit instrument, a row whose ``instrument`` column names
     another is never silently re-scored: its scores are invalid."""
@@ -409,6 +423,7 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
     _check_columns(inp, used, explicit=instrument is not None, search_dirs=search_dirs)
     dates = _dates(inp)
     ages = _ages(inp, dates, children)
+    sexes = _sexes(inp, children, used)
     row_problem = np.zeros(inp.n, dtype=bool)
     row_text = np.full(inp.n, None, dtype=object)
     if instrument is not None:
@@ -426,11 +441,13 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
         positions = np.flatnonzero(mask)
         if mask.all():  # one instrument: no copies of the row arrays
             block = score_block(frame, inst, ages=ages, dates=dates.to_numpy(),
-                                row_problem=row_problem, row_text=row_text, ids=ids)
+                                row_problem=row_problem, row_text=row_text, ids=ids,
+                                sexes=sexes)
         else:
             block = score_block(frame[mask], inst, ages=ages[mask], dates=dates[mask].to_numpy(),
                                 row_problem=row_problem[mask], row_text=row_text[mask],
-                                ids=None if ids is None else ids[mask])
+                                ids=None if ids is None else ids[mask],
+                                sexes=None if sexes is None else sexes[mask])
         _report_block(inp, inst, block, positions, ages[mask])
         pieces.append((positions, block.tidy, len(inst.scores)))
     if used.unknown.any():

@@ -118,6 +118,8 @@ class Scheme:
         z is rounded to 9 decimals first, so that a raw score exactly on an
         edge (1 SD from the mean) is not moved across it by floating-point error."""
         z = np.round(np.asarray(z, dtype=float), 9)
+        if not self.has_z:  # a scheme of cut tables only: nothing classifies by z
+            return np.full(z.shape, np.int8(-128), dtype=np.int8)
         ordered = sorted(self.levels, key=lambda lv: -math.inf if lv.z_low is None
                          else lv.z_low)
         index = np.zeros(z.shape, dtype=np.int16)
@@ -304,6 +306,14 @@ class Instrument:
         return isinstance(other, Instrument) and self.to_dict() == other.to_dict()
 
     # ---- look-ups -------------------------------------------------------
+    @property
+    def normed_respondents(self) -> tuple[str, ...]:
+        """The respondent types with norms of their own, when every norm band
+        names one (an answer by anyone else cannot be classified); empty when
+        some band serves every respondent."""
+        named = tuple(dict.fromkeys(band.respondent for band in self.norms))
+        return () if not named or None in named else named
+
     @property
     def item_ids(self) -> tuple[str, ...]:
         return tuple(item.id for item in self.items)

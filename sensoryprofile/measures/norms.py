@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile import columns as C
-from sensoryprofile.instruments.model import DEFAULT_Z_CUTS, CompiledInstrument
+from sensoryprofile.instruments.model import DEFAULT_Z_CUTS, CompiledInstrument, Scheme
 from sensoryprofile.measures.chunks import chunks
 
 # Why a score has no classification (codes used in arrays, texts in tables).
@@ -23,6 +23,8 @@ UNCLASSIFIED_BEFORE_BIRTH = 3
 UNCLASSIFIED_OUT_OF_RANGE = 4
 UNCLASSIFIED_NO_NORMS = 5
 UNCLASSIFIED_OFF_TABLE = 6
+UNCLASSIFIED_RESPONDENT = 7
+UNCLASSIFIED_BELOW_PERCENTILES = 8
 
 UNCLASSIFIED_TEXT = {
     UNCLASSIFIED_INVALID: "score invalid",
@@ -31,6 +33,8 @@ UNCLASSIFIED_TEXT = {
     UNCLASSIFIED_OUT_OF_RANGE: "age outside the instrument's age range",
     UNCLASSIFIED_NO_NORMS: "no norms for this score at this age",
     UNCLASSIFIED_OFF_TABLE: "raw score outside the cut-score table",
+    UNCLASSIFIED_RESPONDENT: "the form has no norms for this respondent",
+    UNCLASSIFIED_BELOW_PERCENTILES: "raw score below the percentile table",
 }
 
 NO_LEVEL = -128  # int8 sentinel: no classification level
@@ -39,6 +43,8 @@ NO_LEVEL = -128  # int8 sentinel: no classification level
 #: the outer bands are drawn to |z| = 3): used to place scores that have a
 #: classification from a cut table but no z.
 BAND_CENTERS = {-2: -2.5, -1: -1.5, 0: 0.0, 1: 1.5, 2: 2.5}
+#: A percentile of 0 or 100 in a manual's table is drawn at this |z|.
+PERCENTILE_Z_LIMIT = 3.5
 
 
 def percentile_from_z(z: np.ndarray) -> np.ndarray:
@@ -67,30 +73,119 @@ def classify_z(z: np.ndarray, z_cuts=DEFAULT_Z_CUTS) -> np.ndarray:
     return level
 
 
-def band_index(ages: np.ndarray, compiled: CompiledInstrument) -> np.ndarray:
-    """Index of the norm band holding each age, -1 where none does."""
+def band_index(ages: np.ndarray, compiled: CompiledInstrument, respondents=None,
+               sexes=None) -> np.ndarray:
+    """Index of the norm band holding each age, -1 where none does.
+
+    Where the form's bands are per respondent or sex, each assessment takes
+    the most specific band that fits: its respondent and sex, its
+    respondent, its sex, then the bands for everyone (``respondents`` and
+    ``sexes``: (n,) texts or categoricals; None: unknown).
+    """
     ages = np.asarray(ages, dtype=float)
-    if len(compiled.band_low) == 0:
+    n_bands = len(compiled.band_low)
+    if n_bands == 0:
         return np.full(ages.shape, -1, dtype=np.intp)
-    idx = np.searchsorted(compiled.band_low, np.nan_to_num(ages, nan=-1.0), side="right") - 1
+    groups: dict[tuple, list[int]] = {}
+    for b in range(n_bands):
+        key = (compiled.band_respondent[b] if compiled.band_respondent else None,
+               compiled.band_sex[b] if compiled.band_sex else None)
+        groups.setdefault(key, []).append(b)
+    if list(groups) == [(None, None)]:
+        return _band_in(ages, compiled, np.arange(n_bands))
+    out = np.full(ages.shape, -1, dtype=np.intp)
+    who = _matcher(respondents, len(ages))
+    sex = _matcher(sexes, len(ages))
+    # the most specific group first: respondent and sex, respondent, sex, everyone
+    order = sorted(groups, key=lambda g: (g[0] is None, g[1] is None))
+    for respondent, sex_of in order:
+        todo = out < 0
+        if respondent is not None:
+            todo &= who(respondent)
+        if sex_of is not None:
+            todo &= sex(sex_of)
+        if todo.any():
+            members = np.array(groups[(respondent, sex_of)])
+            found = _band_in(ages[todo], compiled, members)
+            out[todo] = found
+    return out
+
+
+def _band_in(ages: np.ndarray, compiled: CompiledInstrument, members: np.ndarray) -> np.ndarray:
+    """Index (among all bands) of the band of ``members`` (sorted, not
+    overlapping) holding each age; -1 where none does."""
+    low = compiled.band_low[members]
+    idx = np.searchsorted(low, np.nan_to_num(ages, nan=-1.0), side="right") - 1
     safe = np.clip(idx, 0, None)
-    ok = (idx >= 0) & (ages <= compiled.band_high[safe]) & ~np.isnan(ages)
-    return np.where(ok, idx, -1)
+    ok = (idx >= 0) & (ages <= compiled.band_high[members][safe]) & ~np.isnan(ages)
+    return np.where(ok, members[safe], -1)
+
+
+def _matcher(values, n: int):
+    """A function of a text giving the (n,) mask of rows whose value it is."""
+    if values is None:
+        return lambda text: np.zeros(n, dtype=bool)
+    if isinstance(values, pd.Series):
+        values = values.array
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes)
+        index = {str(c).strip(): k for k, c in enumerate(values.categories)}
+        return lambda text: codes == index.get(text, -2)
+    texts = np.array([None if v is None or (isinstance(v, float) and v != v) else str(v).strip()
+                      for v in np.asarray(values, dtype=object)], dtype=object)
+    return lambda text: texts == text
 
 
 def row_reasons(ages: np.ndarray, compiled: CompiledInstrument, age_min: float,
-                age_max: float) -> tuple[np.ndarray, np.ndarray]:
+                age_max: float, *, respondents=None, sexes=None,
+                form_respondents: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     """Band index of each assessment (-1 none) and why a whole assessment is
-    unclassified (age unknown, before birth, outside the range; 0 otherwise)."""
+    unclassified (age unknown, before birth, outside the range, a respondent
+    the form is not given to; 0 otherwise)."""
     ages = np.asarray(ages, dtype=float)
-    band = band_index(ages, compiled)
+    band = band_index(ages, compiled, respondents, sexes)
     in_range = (ages >= age_min) & (ages <= age_max)
+    other = np.zeros(ages.shape, dtype=bool)
+    if respondents is not None and form_respondents:
+        who = _matcher(respondents, len(ages))
+        known = np.zeros(ages.shape, dtype=bool)
+        for respondent in form_respondents:
+            known |= who(respondent)
+        other = ~known
     row_reason = np.select(
-        [np.isnan(ages), ages < 0, ~in_range],
-        [UNCLASSIFIED_AGE_UNKNOWN, UNCLASSIFIED_BEFORE_BIRTH, UNCLASSIFIED_OUT_OF_RANGE],
+        [np.isnan(ages), ages < 0, ~in_range, other],
+        [UNCLASSIFIED_AGE_UNKNOWN, UNCLASSIFIED_BEFORE_BIRTH, UNCLASSIFIED_OUT_OF_RANGE,
+         UNCLASSIFIED_RESPONDENT],
         default=CLASSIFIED,
     ).astype(np.int8)
     return np.where(row_reason == CLASSIFIED, band, -1), row_reason
+
+
+def _scheme_of(scheme_or_cuts) -> Scheme:
+    """A classification scheme, or the five levels of z cut points."""
+    if isinstance(scheme_or_cuts, Scheme):
+        return scheme_or_cuts
+    return Scheme.five_level(z_cuts=tuple(scheme_or_cuts))
+
+
+def percentile_lookup(raw: np.ndarray, raws: np.ndarray, pcts: np.ndarray) -> np.ndarray:
+    """The percentile of each raw score in a manual's table: that of the
+    highest listed raw at or below it (NaN below the table, or for NaN)."""
+    raw = np.asarray(raw, dtype=float)
+    idx = np.searchsorted(raws, np.nan_to_num(raw, nan=-np.inf), side="right") - 1
+    out = pcts[np.clip(idx, 0, None)]
+    return np.where((idx >= 0) & ~np.isnan(raw), out, np.nan)
+
+
+def z_from_percentile(pct: np.ndarray) -> np.ndarray:
+    """The normal-curve equivalent z of a percentile (0-100), clipped to
+    :data:`PERCENTILE_Z_LIMIT` at 0 and 100."""
+    from scipy.special import ndtri
+
+    p = np.clip(np.asarray(pct, dtype=float) / 100.0, 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        z = ndtri(p)
+    return np.clip(z, -PERCENTILE_Z_LIMIT, PERCENTILE_Z_LIMIT)
 
 
 class NormTables:
@@ -100,19 +195,26 @@ class NormTables:
     band". For every whole raw score between the lowest and highest possible,
     the z, level and percentile of each (score, band) are computed once, by
     the same operations as for any other raw score, and looked up; raw
-    scores that are not whole (prorated) are computed directly.
+    scores that are not whole (prorated) are computed directly. A (score,
+    band) normed by a percentile table takes the table's percentile
+    (behaviour-oriented: 100 - p for a higher_less score) and its
+    normal-curve z. Levels follow the form's classification scheme.
     """
 
-    def __init__(self, compiled: CompiledInstrument, z_cuts=DEFAULT_Z_CUTS):
+    def __init__(self, compiled: CompiledInstrument, scheme=DEFAULT_Z_CUTS):
         s = len(compiled.score_ids)
         n_bands = len(compiled.band_low)
-        self.compiled, self.z_cuts, self.sentinel = compiled, z_cuts, n_bands
+        self.compiled, self.scheme, self.sentinel = compiled, _scheme_of(scheme), n_bands
         nan_col = np.full((s, 1), np.nan)
         self.mean = np.hstack([compiled.mean.reshape(n_bands, s).T, nan_col])
         self.sd = np.hstack([compiled.sd.reshape(n_bands, s).T, nan_col])
         self.has_cuts = np.hstack([compiled.has_cuts.reshape(n_bands, s).T,
                                    np.zeros((s, 1), bool)])
         self.any_cuts = bool(self.has_cuts.any())
+        has_pct = (compiled.has_pct if compiled.has_pct.size
+                   else np.zeros((n_bands, s), dtype=bool))
+        self.has_pct = np.hstack([has_pct.reshape(n_bands, s).T, np.zeros((s, 1), bool)])
+        self.any_pct = bool(self.has_pct.any())
         self.sign = np.where(compiled.reversed, -1.0, 1.0)[:, None]
         low = np.floor(np.nanmin(compiled.min_possible, initial=0.0))
         high = np.ceil(np.nanmax(compiled.max_possible, initial=0.0))
@@ -122,9 +224,18 @@ class NormTables:
         z = whole[None, None, :] - self.mean[:, :, None]
         z /= self.sd[:, :, None]
         z *= self.sign[:, :, None]
+        pct = percentile_from_z(z)
+        for (b, j), (raws, pcts) in compiled.pct_tables.items():
+            table_pct = self._table_pct(whole, raws, pcts, j)
+            pct[j, b] = table_pct
+            z[j, b] = z_from_percentile(table_pct)
         self.z_table = z.ravel()
-        self.level_table = classify_z(self.z_table, z_cuts)
-        self.pct_table = percentile_from_z(self.z_table)
+        self.level_table = self.scheme.classify_z(self.z_table)
+        self.pct_table = pct.ravel()
+
+    def _table_pct(self, raw, raws, pcts, j) -> np.ndarray:
+        found = percentile_lookup(raw, raws, pcts)
+        return 100.0 - found if self.sign[j, 0] < 0 else found
 
     def z_level_pct(self, raw: np.ndarray, band_rows: np.ndarray):
         """z, level and percentile of an ``(s, m)`` block of raw scores (NaN in,
@@ -152,9 +263,17 @@ class NormTables:
             zr = raw[r, k] - self.mean[r, b]
             zr /= self.sd[r, b]
             zr *= self.sign[r, 0]
+            pr = percentile_from_z(zr)
+            if self.any_pct:
+                table = self.has_pct[r, b]
+                for j_, b_ in set(zip(r[table].tolist(), b[table].tolist(), strict=True)):
+                    raws, pcts = self.compiled.pct_tables[(b_, j_)]
+                    here = table & (r == j_) & (b == b_)
+                    pr[here] = self._table_pct(raw[r[here], k[here]], raws, pcts, j_)
+                    zr[here] = z_from_percentile(pr[here])
             z[r, k] = zr
-            level[r, k] = classify_z(zr, self.z_cuts)
-            pct[r, k] = percentile_from_z(zr)
+            level[r, k] = self.scheme.classify_z(zr)
+            pct[r, k] = pr
         return z, level, pct
 
     def block(self, raw, valid, band_rows, row_reason):
@@ -169,12 +288,15 @@ class NormTables:
             j, k = np.nonzero(has_cuts & valid)
             b = band_rows[k]
             r = np.floor(raw[j, k] + 0.5)  # prorated raws: nearest whole, halves up
-            lows, highs = comp.cut_low[b, j], comp.cut_high[b, j]  # (k, 5) ascending
+            lows, highs = comp.cut_low[b, j], comp.cut_high[b, j]  # (k, levels) ascending
             inside = (r[:, None] >= lows) & (r[:, None] <= highs)
             found = inside.any(axis=1)
             lv = comp.cut_level[b, j, inside.argmax(axis=1)]
             level[j, k] = np.where(found, lv, NO_LEVEL)
             off_table[j[~found], k[~found]] = True
+        below_pct = None
+        if self.any_pct:
+            below_pct = np.take(self.has_pct, band_rows, axis=1) & valid & np.isnan(z)
         reason = np.empty((s, m), dtype=np.int8)
         reason[:] = row_reason[None, :]
         no_norms = reason == CLASSIFIED
@@ -182,6 +304,9 @@ class NormTables:
         no_norms &= valid
         if has_cuts is not None:
             no_norms &= ~has_cuts
+        if below_pct is not None:
+            no_norms &= ~below_pct
+            reason[below_pct & (reason == CLASSIFIED)] = UNCLASSIFIED_BELOW_PERCENTILES
         reason[no_norms] = UNCLASSIFIED_NO_NORMS
         if off_table is not None:
             reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
@@ -193,30 +318,38 @@ class NormTables:
         return z, pct, level, reason
 
 
-def norm_tables(compiled: CompiledInstrument, z_cuts=DEFAULT_Z_CUTS) -> NormTables:
-    """The :class:`NormTables` of a compiled instrument, built once per cut points."""
+def norm_tables(compiled: CompiledInstrument, scheme=DEFAULT_Z_CUTS) -> NormTables:
+    """The :class:`NormTables` of a compiled instrument, built once per scheme
+    (a :class:`Scheme`, or the z cut points of the five levels)."""
     cache = compiled.__dict__.setdefault("_norm_tables", {})
-    key = tuple(float(c) for c in z_cuts)
+    key = _scheme_of(scheme)
     if key not in cache:
-        cache[key] = NormTables(compiled, z_cuts)
+        cache[key] = NormTables(compiled, key)
     return cache[key]
 
 
 def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
                 compiled: CompiledInstrument, age_min: float, age_max: float,
-                z_cuts=DEFAULT_Z_CUTS) -> dict[str, np.ndarray]:
+                scheme=DEFAULT_Z_CUTS, *, respondents=None, sexes=None,
+                form_respondents: tuple = ()) -> dict[str, np.ndarray]:
     """Norm-reference a block of raw scores.
 
     Parameters
     ----------
     raw, valid : (n, s) arrays of raw scores and their validity.
     ages : (n,) age in months at assessment (NaN unknown, negative before birth).
+    scheme : the form's :class:`~sensoryprofile.instruments.model.Scheme` (or
+        the z cut points of the five levels).
+    respondents, sexes : (n,) each assessment's respondent and the child's
+        sex, for forms normed per respondent or sex (optional).
+    form_respondents : the respondents the form is given to; an assessment by
+        another is not classified.
 
     Returns
     -------
     dict of (n, s) arrays: ``band`` (index, -1 none), ``z``, ``percentile``
-    (NaN unless mean/SD norms), ``level`` (int8, -2..2 or NO_LEVEL) and
-    ``unclassified`` (reason code, 0 when classified).
+    (NaN unless mean/SD or percentile norms), ``level`` (int8, the scheme's
+    ordinal or NO_LEVEL) and ``unclassified`` (reason code, 0 when classified).
 
     Notes
     -----
@@ -224,8 +357,9 @@ def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
     temporary is the size of one chunk.
     """
     n, s = raw.shape
-    band, row_reason = row_reasons(ages, compiled, age_min, age_max)
-    tables = norm_tables(compiled, z_cuts)
+    band, row_reason = row_reasons(ages, compiled, age_min, age_max, respondents=respondents,
+                                   sexes=sexes, form_respondents=form_respondents)
+    tables = norm_tables(compiled, scheme)
     band_rows = np.where(band >= 0, band, tables.sentinel)
     shape = (n, s)
     out = {"band": band, "z": np.empty(shape), "percentile": np.empty(shape),
@@ -253,5 +387,7 @@ def standing(scores: pd.DataFrame) -> pd.Series:
     """
     z = scores[C.Z].astype(float).clip(-3, 3)
     level = scores[C.LEVEL].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    centre = pd.Series(level, index=scores.index).map(BAND_CENTERS)
+    # a scheme with more levels than the five: beyond them, drawn at the edge (|z| = 3)
+    centre = pd.Series(level, index=scores.index).map(BAND_CENTERS).where(
+        ~(np.abs(level) > 2), np.sign(level) * 3.0)
     return z.where(z.notna(), centre)

@@ -46,6 +46,10 @@ class ResponseCodec:
     int_lo: int
     lut: np.ndarray | None = None
     sum_base: float = 0.0
+    #: the same for a reverse-keyed item: an answer v adds (lowest + highest
+    #: answer) - v; "does not apply", blanks and off-scale cells as above
+    contrib_rev: np.ndarray | None = None
+    lut_rev: np.ndarray | None = None
 
     @classmethod
     def build(cls, inst: Instrument) -> ResponseCodec:
@@ -76,8 +80,18 @@ class ResponseCodec:
                     lut = (np.concatenate([[0.0, 0.0], value_contrib]) * sum_base
                            + packed.astype(np.float64)).astype(candidate)
                     break
+        contrib_rev = lut_rev = None
+        if bool(inst.compiled.item_reverse.any()):
+            answers = allowed[~is_na]
+            reversed_values = np.where(is_na, value_contrib, answers.min() + answers.max()
+                                       - allowed)
+            contrib_rev = np.concatenate([[0.0, 0.0], reversed_values]).astype(contrib.dtype)
+            if lut is not None:
+                lut_rev = (np.concatenate([[0.0, 0.0], reversed_values]) * sum_base
+                           + packed.astype(np.float64)).astype(lut.dtype)
         return cls(allowed=allowed, contrib=contrib, packed=packed, base=base,
-                   int_lut=int_lut, int_lo=int_lo, lut=lut, sum_base=sum_base)
+                   int_lut=int_lut, int_lo=int_lo, lut=lut, sum_base=sum_base,
+                   contrib_rev=contrib_rev, lut_rev=lut_rev)
 
     def encode(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """int8 codes of numeric cells (NaN = blank); any shape. ``out``: a

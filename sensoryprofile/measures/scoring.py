@@ -26,6 +26,7 @@ import pandas as pd
 from sensoryprofile import columns as C
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments import Instrument, load_instrument
+from sensoryprofile.instruments.schema import SCORE_KINDS
 from sensoryprofile.measures import norms as N
 from sensoryprofile.measures.chunks import CHUNK, chunks, run_blocks
 from sensoryprofile.measures.responses import CellProblems, codec_for, encode_item_columns
@@ -87,12 +88,16 @@ class WideScores:
         self.raw[rows] = np.nan
         self.prorated[rows] = False
 
-    def apply_norms(self, ages) -> WideScores:
-        """Norm-reference the valid scores for ages in months at assessment."""
+    def apply_norms(self, ages, respondents=None, sexes=None) -> WideScores:
+        """Norm-reference the valid scores for ages in months at assessment
+        (and, where the form's norms are per respondent or sex, the
+        respondents and sexes)."""
         inst = self.instrument
         self.ages = np.asarray(ages, dtype=float)
         result = N.apply_norms(self.raw, self.valid, self.ages, inst.compiled,
-                               inst.age_min, inst.age_max, inst.z_cuts)
+                               inst.age_min, inst.age_max, inst.scheme,
+                               respondents=respondents, sexes=sexes,
+                               form_respondents=inst.normed_respondents)
         self.band, self.z, self.percentile = result["band"], result["z"], result["percentile"]
         self.level, self.unclassified = result["level"], result["unclassified"]
         return self
@@ -144,15 +149,20 @@ def _score_members(comp) -> tuple[np.ndarray, np.ndarray]:
     return items, bounds
 
 
-def _item_sums(codes_t: np.ndarray, items, bounds, lut: np.ndarray) -> np.ndarray:
+def _item_sums(codes_t: np.ndarray, items, bounds, lut: np.ndarray,
+               lut_rev: np.ndarray | None = None, rev_runs=None) -> np.ndarray:
     """``(s, m)`` float64: for each score, the sum of ``lut[code]`` over its items.
 
     ``codes_t`` is ``(n_items, m)`` (one row per item). The codes of every
     score's items are gathered into one contiguous run and summed row by row;
     scores share items, so this replaces a dense matrix product with the key
-    by the few additions the key actually holds.
+    by the few additions the key actually holds. The rows ``rev_runs`` of the
+    run (reverse-keyed items) look their codes up in ``lut_rev``.
     """
-    expanded = np.take(lut, codes_t[items])
+    gathered = codes_t[items]
+    expanded = np.take(lut, gathered)
+    if rev_runs is not None and len(rev_runs):
+        expanded[rev_runs] = np.take(lut_rev, gathered[rev_runs])
     out = np.empty((len(bounds) - 1, codes_t.shape[1]), dtype=lut.dtype)
     for j in range(len(bounds) - 1):
         expanded[bounds[j]:bounds[j + 1]].sum(axis=0, out=out[j])
@@ -160,7 +170,7 @@ def _item_sums(codes_t: np.ndarray, items, bounds, lut: np.ndarray) -> np.ndarra
 
 
 def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_problem=None,
-                row_text=None) -> WideScores:
+                row_text=None, respondents=None, sexes=None) -> WideScores:
     """The array core: score an ``(n, n_items)`` int8 code array.
 
     For every score, the sum over its items of what each code contributes and
@@ -173,7 +183,10 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     ``row_problem`` and ``row_text`` ((n,) bool and texts) invalidate whole
     rows as :meth:`WideScores.invalidate_rows` does; with ``ages`` ((n,)
     months) the scores are also norm-referenced as by
-    :meth:`WideScores.apply_norms`, in the same pass over the chunks.
+    :meth:`WideScores.apply_norms`, in the same pass over the chunks, each
+    assessment in the norm band of its age, its ``respondents`` entry and
+    its ``sexes`` entry ((n,) texts or categoricals; None: the form's own
+    respondent, sex unknown).
     """
     inst = instrument
     comp = inst.compiled
@@ -181,6 +194,8 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     codes_t = np.asfortranarray(codes).T  # one contiguous row per item
     n, s = codes.shape[0], comp.key.shape[1]
     items, bounds = _score_members(comp)
+    # reverse-keyed items: their rows of the gathered run
+    rev_runs = np.flatnonzero(comp.item_reverse[items]) if comp.item_reverse.any() else None
     shape = (n, s)
     raw = np.empty(shape)
     counts = {name: np.empty(shape, dtype=count_dtype(comp))
@@ -194,8 +209,10 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     norms = None
     if ages is not None:
         ages = np.asarray(ages, dtype=float)
-        band, row_reason = N.row_reasons(ages, comp, inst.age_min, inst.age_max)
-        tables = N.norm_tables(comp, inst.z_cuts)
+        band, row_reason = N.row_reasons(ages, comp, inst.age_min, inst.age_max,
+                                         respondents=respondents, sexes=sexes,
+                                         form_respondents=inst.normed_respondents)
+        tables = N.norm_tables(comp, inst.scheme)
         band_rows = np.where(band >= 0, band, tables.sentinel)
         norms = {"z": np.empty(shape), "percentile": np.empty(shape),
                  "level": np.empty(shape, dtype=np.int8),
@@ -213,10 +230,13 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
         block = codes_t[:, start:stop]
         # whole-number totals below 2**53: exact as integers; base b = 2**k
         if codec.lut is not None:
-            packed = _item_sums(block, items, bounds, codec.lut).astype(np.int64)
+            packed = _item_sums(block, items, bounds, codec.lut, codec.lut_rev,
+                                rev_runs).astype(np.int64)
             sums = (packed >> 4 * k).astype(np.float64)
         else:
-            sums = _item_sums(block, items, bounds, codec.contrib.astype(np.float64))
+            sums = _item_sums(block, items, bounds, codec.contrib.astype(np.float64),
+                              None if codec.contrib_rev is None
+                              else codec.contrib_rev.astype(np.float64), rev_runs)
             packed = _item_sums(block, items, bounds, codec.packed).astype(np.int64)
         n_off = packed >> 3 * k
         n_off &= mask
@@ -481,13 +501,14 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame, *, consume: bool = False) 
     if wide.level is None:
         wide.apply_norms(np.full(n, np.nan))
     score_index = tile_rows(np.arange(s, dtype=code_dtype(s)), n)
-    kind_cats = ["quadrant", "section", "composite"]
+    kind_cats = list(SCORE_KINDS)
     kinds = np.array([kind_cats.index(sc.kind) for sc in inst.scores], dtype=np.int8)
     reason_code, reason_texts = _reason_codes(wide, inst, consume)
 
     level = wide.level.ravel()
     unclassified = level == N.NO_LEVEL
-    class_codes = level + np.int8(2)
+    # the classification's categories are the scheme's labels in ordinal order
+    class_codes = level - np.int8(inst.scheme.min_ordinal)
     class_codes[unclassified] = -1
     level_values = level if consume else level.copy()
     level_values[unclassified] = 0
@@ -499,7 +520,7 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame, *, consume: bool = False) 
         unclass_codes = unclass_codes - np.int8(1)
     unclass_texts = [N.UNCLASSIFIED_TEXT[k] for k in sorted(N.UNCLASSIFIED_TEXT)]
     unclass_texts[N.UNCLASSIFIED_OUT_OF_RANGE - 1] = (
-        f"age outside {inst.id}'s age range ({inst.age_min}-{inst.age_max} months)")
+        f"age outside {inst.id}'s age range ({inst.age_text})")
     if C.DATE in meta.columns:
         dates = repeat_rows(meta[C.DATE].to_numpy(dtype="datetime64[ns]"), s)
     else:
@@ -579,7 +600,7 @@ def _meta(frame: pd.DataFrame, inst: Instrument, dates, ids=None) -> pd.DataFram
 
 
 def score_block(frame: pd.DataFrame, instrument: Instrument, *, ages, dates=None,
-                row_problem=None, row_text=None, ids=None) -> ScoredBlock:
+                row_problem=None, row_text=None, ids=None, sexes=None) -> ScoredBlock:
     """Score the rows of a wide item table that all belong to ``instrument``.
 
     Parameters
@@ -595,16 +616,20 @@ def score_block(frame: pd.DataFrame, instrument: Instrument, *, ages, dates=None
     ids : (n,) Categorical of the rows' assessment ids, optional: the
         caller's factorization (:func:`sorted_codes`), used instead of the
         ``assessment_id`` column.
+    sexes : (n,) the children's sex (F, M, X; blank unknown), optional: for
+        forms normed by sex.
 
     Returns
     -------
     ScoredBlock
     """
     codes, cells = encode_item_columns(frame, instrument)
-    wide = score_codes(codes, instrument, ages=np.asarray(ages, dtype=float),
-                       row_problem=row_problem, row_text=row_text)
-    del codes  # before the table is built: it is not part of it
     meta = _meta(frame, instrument, dates, ids)
+    respondents = meta[C.RESPONDENT] if C.RESPONDENT in meta.columns else None
+    wide = score_codes(codes, instrument, ages=np.asarray(ages, dtype=float),
+                       row_problem=row_problem, row_text=row_text, respondents=respondents,
+                       sexes=sexes)
+    del codes  # before the table is built: it is not part of it
     return ScoredBlock(wide=wide, tidy=tidy_scores(wide, meta, consume=True),
                        cells=cells)
 

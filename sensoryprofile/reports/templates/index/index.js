@@ -88,7 +88,16 @@
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.addEventListener("input", filter);
     form.addEventListener("change", filter);
-    form.addEventListener("reset", function () { window.setTimeout(filter, 0); });
+    // "reset" fires before the fields are cleared: clear them here and filter
+    // at once, so the table is whole again by the time the click returns.
+    form.addEventListener("reset", function (event) {
+      event.preventDefault();
+      if (text) {
+        text.value = "";
+      }
+      selects.forEach(function (select) { select.selectedIndex = 0; });
+      filter();
+    });
   }
   Array.prototype.forEach.call(document.querySelectorAll(".sp-js-only"), function (node) {
     node.hidden = false;
