@@ -69,13 +69,13 @@ def cmd_instruments_list(args) -> int:
         inst = entry.instrument
         source = "shipped with the package" if entry.source == SHIPPED else entry.source
         if inst is None:
-            rows.append({"id": Path(entry.source).stem, "version": "", "respondent": "",
+            rows.append({"id": Path(entry.source).stem, "version": "", "respondents": "",
                          "ages": "", "items": "", "scores": "", "clinical use": "",
                          "status": f"INVALID ({len(entry.problems)} problem(s))",
                          "source": source})
             continue
-        rows.append({"id": inst.id, "version": inst.version, "respondent": inst.respondent,
-                     "ages (months)": f"{inst.age_min}-{inst.age_max}",
+        rows.append({"id": inst.id, "version": inst.version,
+                     "respondents": ", ".join(inst.respondents), "ages": inst.age_text,
                      "items": len(inst.items), "scores": len(inst.scores),
                      "clinical use": "yes" if inst.clinical_use else "NO (demonstration)",
                      "status": (f"not used: {entry.shadowed_by} comes first"
@@ -103,8 +103,13 @@ def cmd_instruments_show(args) -> int:
 
     inst = load_instrument(args.instrument, search_dirs=_dataset_folders(args.data))
     _out(f"{inst.name}")
-    _out(f"  id {inst.id}, version {inst.version}, respondent {inst.respondent}, "
-         f"ages {inst.age_min}-{inst.age_max} months, direction {inst.direction}")
+    _out(f"  id {inst.id}, version {inst.version}, answered by {', '.join(inst.respondents)}, "
+         f"ages {inst.age_text}, direction {inst.direction}")
+    scheme = inst.scheme
+    _out(f"  classification: {' / '.join(lv.label for lv in scheme.by_ordinal)}"
+         + (" (one-sided: from typical outward)" if scheme.one_sided else ""))
+    _out("  scores: " + ", ".join(f"{s.id} ({s.kind})" for s in inst.scores)
+         + "; shown by default: " + ", ".join(s.id for s in inst.primary_scores))
     if not inst.clinical_use:
         _out("  DEMONSTRATION FORM: not validated, not for clinical use.")
     _out(f"  licence: {inst.licence}")
@@ -412,7 +417,7 @@ def cmd_goals(args) -> int:
 
 def cmd_change(args) -> int:
     from sensoryprofile.data.tables import write_csv_atomic
-    from sensoryprofile.measures.change import sensory_change
+    from sensoryprofile.measures.change import primary_rows, sensory_change
 
     dataset = _load_for_analysis(args)
     table = sensory_change(dataset, child_id=args.child)
@@ -423,7 +428,8 @@ def cmd_change(args) -> int:
         cols = [C.CHILD_ID, C.INSTRUMENT, C.RESPONDENT, C.SCORE, C.COMPARISON, C.FROM_DATE,
                 C.TO_DATE, C.RAW_CHANGE, C.RCI, C.RELIABLE, C.BAND_TRANSITION, C.DIRECTION,
                 C.NOT_COMPARED_REASON]
-        shown = table[table[C.KIND] == "quadrant"] if not args.all_scores else table
+        # each form's primary scores (quadrants, or its sections and total)
+        shown = table if args.all_scores else table[primary_rows(table, dataset.instruments)]
         _out(_show(shown[cols], floats=2))
     return _problem_note(dataset)
 
@@ -479,13 +485,17 @@ def cmd_report_caseload(args) -> int:
 def cmd_report_cohort(args) -> int:
     from sensoryprofile.reports.index import write_index
     from sensoryprofile.reports.lock import output_lock
-    from sensoryprofile.reports.render import render_cohort
+    from sensoryprofile.reports.render import render_cohorts
 
     with output_lock(args.out, wait=args.wait):
-        result = render_cohort(args.data, out_dir=args.out, instrument=args.instrument,
-                               seed=args.seed, n_boot=args.n_boot, pdf=args.pdf)
-        for path in result.files:
-            _out(f"wrote {path}")
+        results = render_cohorts(args.data, out_dir=args.out,
+                                 instruments=[args.instrument] if args.instrument else None,
+                                 seed=args.seed, n_boot=args.n_boot, pdf=args.pdf)
+        for result in results:
+            for path in result.files:
+                _out(f"wrote {path}")
+        if not results:
+            _out("No questionnaire in the data: no cohort analysis to run.")
         write_index(Path(args.out), data_dir=args.data)
     return EXIT_OK
 
@@ -496,7 +506,7 @@ def cmd_report_all(args) -> int:
     from sensoryprofile.reports.batch import format_summary, render_children
     from sensoryprofile.reports.index import write_index
     from sensoryprofile.reports.lock import output_lock
-    from sensoryprofile.reports.render import render_caseload, render_cohort
+    from sensoryprofile.reports.render import render_caseload, render_cohorts
 
     start = time.perf_counter()
     with output_lock(args.out, wait=args.wait):
@@ -505,9 +515,9 @@ def cmd_report_all(args) -> int:
         failed = list(batch.failed)
         clinic = [("caseload", lambda: render_caseload(args.data, out_dir=args.out,
                                                        as_of=args.as_of, pdf=args.pdf))]
-        if args.cohort:
-            clinic.append(("cohort", lambda: render_cohort(args.data, out_dir=args.out,
-                                                           pdf=args.pdf)))
+        if args.cohort:  # one cohort analysis per form in the data, never pooled
+            clinic.append(("cohort", lambda: render_cohorts(args.data, out_dir=args.out,
+                                                            pdf=args.pdf)))
         for name, render in clinic:
             try:
                 render()
@@ -989,8 +999,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="dataset folder or .xlsx workbook")
     p.add_argument("--child", help="one child only")
     p.add_argument("--out", help="write the full comparison table to this CSV")
-    p.add_argument("--all-scores", action="store_true", help="print sections too, not only "
-                   "quadrants")
+    p.add_argument("--all-scores", action="store_true", help="print every score, not only "
+                   "those each form shows by default (its quadrants, or else its sections "
+                   "and total)")
     p.set_defaults(func=cmd_change)
 
     p = sub.add_parser("report", help="render reports (HTML, optionally PDF)")
@@ -1034,7 +1045,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "sizes, provenance)")
     q.add_argument("--data", required=True)
     q.add_argument("--out", default="reports")
-    q.add_argument("--instrument", default="demo-child")
+    q.add_argument("--instrument", default=None, help="one form's id (default: every form "
+                   "in the data, each in out/cohort/ID/: forms are never pooled)")
     q.add_argument("--seed", type=int, default=None, help="bootstrap seed (default: the "
                    "package's, so reruns give the same numbers)")
     q.add_argument("--n-boot", type=int, default=None, help="bootstrap resamples per interval "
@@ -1046,7 +1058,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = rsub.add_parser("all", help="every child, the caseload report and the index")
     common(q, deid=False)
     q.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    q.add_argument("--cohort", action="store_true", help="also the cohort analysis")
+    q.add_argument("--cohort", action="store_true", help="also the cohort analysis of each "
+                   "form in the data (out/cohort/ID/)")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.set_defaults(func=cmd_report_all)
 

@@ -262,6 +262,7 @@ NAME = "name"
 ITEM = "item"
 N_COMPLETE = "n_complete"
 N_INCOMPLETE = "n_incomplete"
+LEFT_OUT = "left_out"  # why a scale's incomplete assessments were left out, in words
 ALPHA = "alpha"
 ALPHA_LOW = "alpha_low"
 ALPHA_HIGH = "alpha_high"

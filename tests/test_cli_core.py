@@ -67,12 +67,14 @@ def test_instruments_list(capsys, monkeypatch):
     assert code == 0
     assert err == ""
     lines = out.splitlines()
-    assert lines[0].split() == ["id", "version", "respondent", "ages", "(months)", "items",
+    assert lines[0].split() == ["id", "version", "respondents", "ages", "items",
                                 "scores", "clinical", "use", "status", "source"]
-    assert lines[1].split() == ["demo-child", "1.0", "caregiver", "36-179", "80", "13", "NO",
-                                "(demonstration)", "ok", "shipped", "with", "the", "package"]
-    assert lines[2].split() == ["demo-toddler", "1.0", "caregiver", "7-35", "32", "10", "NO",
-                                "(demonstration)", "ok", "shipped", "with", "the", "package"]
+    assert lines[1].split() == ["demo-child", "1.0", "caregiver", "36-179", "months", "80", "13",
+                                "NO", "(demonstration)", "ok", "shipped", "with", "the",
+                                "package"]
+    assert lines[2].split() == ["demo-toddler", "1.0", "caregiver", "7-35", "months", "32", "10",
+                                "NO", "(demonstration)", "ok", "shipped", "with", "the",
+                                "package"]
     assert "Clinic forms are read from: no folder" in out
     assert "sensoryprofile instruments check FILE" in out
 

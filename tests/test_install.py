@@ -65,7 +65,9 @@ def test_wheel_in_a_fresh_environment_renders_every_report(tmp_path):
                  ["report", "cohort", "--n-boot", "100"]):
         _run([command, *args, "--data", SAMPLE, "--out", "out"], cwd=elsewhere)
     out = elsewhere / "out"
-    for page in ("children/C0002/report.html", "caseload/report.html", "cohort/report.html",
+    # one cohort analysis per form in the data (forms are never pooled)
+    for page in ("children/C0002/report.html", "caseload/report.html",
+                 "cohort/demo-child/report.html", "cohort/demo-toddler/report.html",
                  "family/C0002/es/report.html", "index.html"):
         text = (out / page).read_text(encoding="utf-8")
         assert "Traceback" not in text, page
@@ -77,7 +79,10 @@ def test_wheel_in_a_fresh_environment_renders_every_report(tmp_path):
     for name in ("children_without_intake.csv", "goal_outcomes.csv"):
         assert re.search(rf"href=[\"']{name}[\"']", links), name
         assert (out / "caseload" / name).is_file()
-    assert (out / "cohort" / "provenance.json").is_file()
+    assert (out / "cohort" / "demo-child" / "provenance.json").is_file()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="cohort/demo-child/report.html"' in index
+    assert 'href="cohort/demo-toddler/report.html"' in index
     # nothing was written into the source tree
     after = sorted(p.relative_to(ROOT) for p in ROOT.rglob("*") if not _ours(p))
     assert after == before

@@ -39,6 +39,7 @@ from sensoryprofile.analysis import stats as ST
 from sensoryprofile.analysis.provenance import provenance
 from sensoryprofile.analysis.psychometrics import (
     internal_consistency,
+    item_gaps,
     item_matrix,
     item_statistics,
 )
@@ -162,9 +163,12 @@ def _instrument(dataset, instrument: str) -> Instrument:
 # ---------------------------------------------------------------------------
 # quadrant scores: intercorrelations and the norms
 # ---------------------------------------------------------------------------
-def _quadrant_rows(scores: pd.DataFrame, assessment_ids) -> pd.DataFrame:
+def _primary_rows(scores: pd.DataFrame, assessment_ids, inst: Instrument) -> pd.DataFrame:
+    """The rows of the form's primary scores (its quadrants, or its sections
+    and total) of these assessments."""
     keep = (scores[C.ASSESSMENT_ID].isin(list(assessment_ids))
-            & (scores[C.KIND].astype(str) == "quadrant")).to_numpy(dtype=bool)
+            & scores[C.SCORE].astype(str).isin([s.id for s in inst.primary_scores])
+            ).to_numpy(dtype=bool)
     return scores[keep]
 
 
@@ -194,11 +198,13 @@ def quadrant_correlations(scores: pd.DataFrame, instrument: Instrument | str,
     correlation makes no assumption of normal, interval-scaled scores.
     """
     inst = load_instrument(instrument)
-    rows = _quadrant_rows(scores, assessment_ids)
+    rows = _primary_rows(scores, assessment_ids, inst)
     wide = (rows.assign(**{C.SCORE: rows[C.SCORE].astype(str)})
             .pivot_table(index=C.ASSESSMENT_ID, columns=C.SCORE, values=C.RAW,
                          aggfunc="first", dropna=False, observed=True))
-    quadrants = [s for s in inst.quadrant_scores]
+    # the form's primary scores: its quadrants, or else its sections (a total
+    # is left out: it holds the sections' items, so it correlates by construction)
+    quadrants = [s for s in inst.primary_scores if s.kind != "total"]
     records = []
     for i, a in enumerate(quadrants):
         for b in quadrants[i + 1:]:
@@ -229,10 +235,26 @@ def expected_shares(z_cuts: Sequence[float] = (1.0, 2.0)) -> np.ndarray:
     return np.diff(np.concatenate([[0.0], edges, [1.0]]))
 
 
+def scheme_expected_shares(instrument: Instrument) -> np.ndarray:
+    """The share of a normal population in each level of a form's scheme (in
+    :attr:`Scheme.by_ordinal` order): the five levels by their z cut points;
+    another scheme by its own z edges where it has them; NaN for a scheme
+    of cut scores only (no population shares follow from a cut table)."""
+    scheme = instrument.scheme
+    if scheme.is_five_level:
+        return expected_shares(instrument.z_cuts)
+    if not scheme.has_z:
+        return np.full(len(scheme.levels), np.nan)
+    edges = [(lv.z_low if lv.z_low is not None else -np.inf,
+              lv.z_high if lv.z_high is not None else np.inf) for lv in scheme.by_ordinal]
+    return np.array([sps.norm.cdf(hi) - sps.norm.cdf(lo) for lo, hi in edges])
+
+
 def norm_distribution(scores: pd.DataFrame, instrument: Instrument | str, *,
                       intake_ids, latest_ids=()) -> pd.DataFrame:
-    """Share of children in each classification per quadrant, against the
-    shares the norms imply.
+    """Share of children in each classification per primary score of the
+    form (its quadrants, or its sections and total), against the shares the
+    norms imply.
 
     Parameters
     ----------
@@ -257,26 +279,32 @@ def norm_distribution(scores: pd.DataFrame, instrument: Instrument | str, *,
     Expected shares are those of a normal distribution cut at the
     instrument's z cut points (+-1 and +-2 SD: 2.3, 13.6, 68.3, 13.6 and
     2.3 %). For an instrument normed with cut-score tables they hold only
-    as far as its cut scores follow the same SD convention. A referred
-    cohort is expected to sit in the tails more often than this.
+    as far as its cut scores follow the same SD convention; a form with a
+    scheme of its own and no z edges (e.g. three one-sided levels from cut
+    tables) has no expected shares (NaN). Levels are the scheme's ordinals
+    (-2..2 for the five levels; 0, 1, 2 from typical outward for a
+    one-sided scheme). A referred cohort is expected to sit in the tails
+    more often than this.
     """
     inst = load_instrument(instrument)
-    expected = expected_shares(inst.z_cuts)
-    labels = inst.label_list
+    expected = scheme_expected_shares(inst)
+    scheme = inst.scheme
+    ordinals = np.array([lv.ordinal for lv in scheme.by_ordinal])
+    labels = [lv.label for lv in scheme.by_ordinal]
     frames = []
     for point, ids in ((INTAKE, intake_ids), (LATEST, latest_ids)):
-        rows = _quadrant_rows(scores, ids)
+        rows = _primary_rows(scores, ids, inst)
         if point == LATEST and rows.empty:
             continue
-        for score in inst.quadrant_scores:
+        for score in inst.primary_scores:
             mine = rows[(rows[C.SCORE].astype(str) == score.id).to_numpy(dtype=bool)]
             level = mine[C.LEVEL].to_numpy(dtype=float, na_value=np.nan)
             level = level[~np.isnan(level)].astype(int)
-            counts = np.bincount(level + 2, minlength=5)
+            counts = np.array([(level == o).sum() for o in ordinals], dtype=int)
             classified = int(counts.sum())
             frames.append(pd.DataFrame({
                 C.SCORE: score.id, C.SCORE_NAME: score.name, TIMEPOINT: point,
-                C.LEVEL: np.arange(-2, 3), C.CLASSIFICATION: labels, N: counts,
+                C.LEVEL: ordinals, C.CLASSIFICATION: labels, N: counts,
                 SHARE: counts / classified if classified else np.nan,
                 EXPECTED_SHARE: expected, N_CLASSIFIED: classified,
                 N_NOT_CLASSIFIED: len(mine) - classified}))
@@ -413,7 +441,7 @@ def describe_sample(dataset, series: pd.DataFrame, *, min_group: int = ST.MIN_GR
 # ---------------------------------------------------------------------------
 def intake_to_latest(dataset, instrument: str, respondent: str | None = None
                      ) -> pd.DataFrame:
-    """Intake-to-latest quadrant comparisons of one instrument and respondent
+    """Intake-to-latest comparisons of the primary scores of one instrument and respondent
     type: the ``"intake_to_latest"`` rows of
     :func:`sensoryprofile.measures.change.score_changes` (RCI included), compared or not."""
     inst = _instrument(dataset, instrument)
@@ -421,25 +449,41 @@ def intake_to_latest(dataset, instrument: str, respondent: str | None = None
     scores = dataset.scores
     keep = ((scores[C.INSTRUMENT].astype(str) == inst.id)
             & (scores[C.RESPONDENT].astype(str) == respondent)
-            & (scores[C.KIND].astype(str) == "quadrant")).to_numpy(dtype=bool)
+            & scores[C.SCORE].astype(str).isin([s.id for s in inst.primary_scores])
+            ).to_numpy(dtype=bool)
     changes = CH.score_changes(scores[keep], {inst.id: inst})
     return changes[(changes[C.COMPARISON] == CH.INTAKE_TO_LATEST).to_numpy(dtype=bool)
                    ].reset_index(drop=True)
+
+
+def distance_from_typical(z, level) -> np.ndarray:
+    """How far each score is from the typical range: |z| (SD units) where the
+    norms give a z; else, for cut-score norms, the ordinal distance |level|,
+    the number of classification levels between the score's and the typical
+    one (0 typical; a one-sided three-level scheme: 0, 1, 2). NaN when
+    unclassified."""
+    z = pd.to_numeric(pd.Series(z), errors="coerce").to_numpy(dtype=float)
+    level = pd.to_numeric(pd.Series(level).astype("Float64"), errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)
+    return np.where(np.isnan(z), np.abs(level), np.abs(z))
 
 
 def change_effects(changes: pd.DataFrame, instrument: Instrument | str,
                    groups: Mapping[str, set], *, measures: Sequence[str] = MEASURES,
                    n_boot: int = ST.DEFAULT_BOOT, seed: int = ST.DEFAULT_SEED,
                    min_n: int = ST.MIN_GROUP) -> pd.DataFrame:
-    """Change from intake to latest per quadrant, for all children and by group.
+    """Change from intake to latest per primary score of the form (its
+    quadrants, or its sections and total), for all children and by group.
 
     Parameters
     ----------
     changes : intake-to-latest rows of the change table (:func:`intake_to_latest`).
     instrument : Instrument or shipped id (quadrant order).
     groups : group name -> child ids (:func:`diagnosis_groups`).
-    measures : ``"raw"`` (raw score) and/or ``"abs_z"`` (distance from the
-        norm mean in SD units, |z|: smaller is closer to typical).
+    measures : ``"raw"`` (raw score) and/or ``"abs_z"`` (distance from
+        typical, :func:`distance_from_typical`: |z| in SD units where the
+        norms give z; for cut-score norms the ordinal distance, the number of
+        levels from the typical one; smaller is closer to typical either way).
     n_boot, seed : bootstrap resamples and seed (per row, the same seed).
     min_n : groups with fewer compared pairs are suppressed.
 
@@ -485,8 +529,8 @@ def change_effects(changes: pd.DataFrame, instrument: Instrument | str,
     score_ids = compared[C.SCORE].astype(str).to_numpy(dtype=object)
     values = {
         RAW_MEASURE: (compared[C.FROM_RAW].to_numpy(float), compared[C.TO_RAW].to_numpy(float)),
-        DISTANCE_MEASURE: (np.abs(compared[C.FROM_Z].to_numpy(float)),
-                           np.abs(compared[C.TO_Z].to_numpy(float))),
+        DISTANCE_MEASURE: (distance_from_typical(compared[C.FROM_Z], compared[C.FROM_LEVEL]),
+                           distance_from_typical(compared[C.TO_Z], compared[C.TO_LEVEL])),
     }
     reliable = compared[C.RELIABLE].astype("boolean")
     has_rci = reliable.notna().to_numpy()
@@ -495,7 +539,7 @@ def change_effects(changes: pd.DataFrame, instrument: Instrument | str,
     records = []
     for group, members in groups.items():
         in_group = np.isin(child, list(members))
-        for score in inst.quadrant_scores:
+        for score in inst.primary_scores:
             rows = in_group & (score_ids == score.id)
             for measure in measures:
                 before, after = values[measure]
@@ -844,7 +888,7 @@ class CohortAnalysis:
                                   as_of=as_of),
             sample=describe_sample(dataset, series, min_group=min_group),
             consistency=internal_consistency(items, inst, n_boot=n_boot, seed=seed,
-                                             min_n=min_group),
+                                             min_n=min_group, gaps=item_gaps(intake, inst)),
             items=item_statistics(items, inst, min_n=min_group),
             correlations=quadrant_correlations(dataset.scores, inst,
                                                intake[C.ASSESSMENT_ID], min_n=min_group),

@@ -102,11 +102,11 @@ TOO_HARD = "may be too hard"
 MIXED = "mixed signs"
 AS_EXPECTED = "as expected"
 
-CLASSIFICATION_COLUMNS = [C.SCORE, C.SCORE_NAME, TIMEPOINT, C.LEVEL, C.CLASSIFICATION, COUNT, N,
+CLASSIFICATION_COLUMNS = [C.INSTRUMENT, C.SCORE, C.SCORE_NAME, TIMEPOINT, C.LEVEL, C.CLASSIFICATION, COUNT, N,
                           SHARE, SUPPRESSED, SUPPRESSION]
 
 
-RELIABLE_COLUMNS = [C.SCORE, C.SCORE_NAME, N, N_COMPARED, N_WITH_RCI, N_RELIABLE_IMPROVEMENT,
+RELIABLE_COLUMNS = [C.INSTRUMENT, C.SCORE, C.SCORE_NAME, N, N_COMPARED, N_WITH_RCI, N_RELIABLE_IMPROVEMENT,
                     SHARE_RELIABLE_IMPROVEMENT, N_RELIABLE_DETERIORATION,
                     SHARE_RELIABLE_DETERIORATION, N_TOWARD_TYPICAL, SHARE_TOWARD_TYPICAL,
                     N_ATYPICAL_AT_INTAKE, N_NOW_TYPICAL, SHARE_NOW_TYPICAL, SUPPRESSED,
@@ -135,8 +135,8 @@ LEVEL_LABELS = {LEVELS[key]: text for key, text in DEFAULT_LABELS.items()}
 # sensory outcomes
 # ---------------------------------------------------------------------------
 def sensory_series(dataset, *, as_of=None) -> pd.DataFrame:
-    """Intake-to-latest change of each child's four quadrant scores, one
-    series per child.
+    """Intake-to-latest change of each child's primary scores on each form
+    (its quadrants, or its sections and total), one series per child and form.
 
     Parameters
     ----------
@@ -147,28 +147,28 @@ def sensory_series(dataset, *, as_of=None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        The ``"intake_to_latest"`` quadrant rows of
+        The ``"intake_to_latest"`` rows of
         :func:`sensoryprofile.measures.change.score_changes` (columns
-        :data:`sensoryprofile.measures.change.CHANGE_COLUMNS`): children with at least
-        two assessments on the same instrument by the same respondent type.
+        :data:`sensoryprofile.measures.change.CHANGE_COLUMNS`) of the scores
+        each form marks primary: children with at least two assessments on
+        the same instrument by the same respondent type.
 
     Notes
     -----
-    A child with several such series (a teacher's form beside the
-    caregiver's, or a toddler form before the child form) counts once: the
-    series answered by the instrument's own respondent (usually the
-    caregiver) is preferred, then the one with the latest assessment, then
-    the instrument id in alphabetical order. This is the series the child's
-    own report shows.
+    Different forms are never pooled: a child counts once per form. A child
+    with several series on one form (a teacher's beside the caregiver's)
+    counts once for it: the series answered by the form's first respondent
+    (usually the caregiver) is preferred, then the one with the latest
+    assessment. This is the series the child's own report shows.
     """
     as_of = as_of_date(as_of)
     kids = children_as_of(dataset, as_of)
     scores = dataset.scores
     scores = scores[(scores[C.DATE] <= as_of) & scores[C.CHILD_ID].isin(kids[C.CHILD_ID])]
     changes = CH.score_changes(scores, dataset.instruments)
-    rows = changes[(changes[C.COMPARISON] == CH.INTAKE_TO_LATEST)
-                   & changes[C.SCORE].astype(object).isin(QUADRANTS)]
-    own = {key: inst.respondent for key, inst in dataset.instruments.items()}
+    rows = changes[(changes[C.COMPARISON] == CH.INTAKE_TO_LATEST)]
+    rows = rows[CH.primary_rows(rows, dataset.instruments)]
+    own = {key: inst.respondents[0] for key, inst in dataset.instruments.items()}
     series = pd.DataFrame({
         C.CHILD_ID: rows[C.CHILD_ID].astype(object).to_numpy(),
         C.INSTRUMENT: rows[C.INSTRUMENT].astype(object).to_numpy(),
@@ -176,65 +176,96 @@ def sensory_series(dataset, *, as_of=None) -> pd.DataFrame:
         C.TO_DATE: rows[C.TO_DATE].to_numpy(),
     })
     series["own"] = (series[C.RESPONDENT] == series[C.INSTRUMENT].map(own)).to_numpy()
-    best = (series.sort_values([C.CHILD_ID, "own", C.TO_DATE, C.INSTRUMENT, C.RESPONDENT],
-                               ascending=[True, False, False, True, True], kind="stable")
-            .drop_duplicates(C.CHILD_ID))
+    best = (series.sort_values([C.CHILD_ID, C.INSTRUMENT, "own", C.TO_DATE, C.RESPONDENT],
+                               ascending=[True, True, False, False, True], kind="stable")
+            .drop_duplicates([C.CHILD_ID, C.INSTRUMENT]))
     chosen = pd.MultiIndex.from_frame(best[[C.CHILD_ID, C.INSTRUMENT, C.RESPONDENT]])
     keep = pd.MultiIndex.from_frame(series[[C.CHILD_ID, C.INSTRUMENT, C.RESPONDENT]]
                                     ).isin(chosen)
     return rows[keep].reset_index(drop=True)
 
 
-def _quadrant_frame() -> pd.DataFrame:
-    return pd.DataFrame({C.SCORE: list(QUADRANTS),
-                         C.SCORE_NAME: [QUADRANT_NAMES.get(q, q) for q in QUADRANTS]})
+def _score_frame(series: pd.DataFrame, instruments) -> pd.DataFrame:
+    """The (instrument, score) pairs of ``series`` in report order: forms by
+    id, each form's primary scores in its own order (quadrants named in plain
+    words); a form not in ``instruments`` keeps its scores' order of appearance."""
+    rows = []
+    present = series[[C.INSTRUMENT, C.SCORE, C.SCORE_NAME]].astype(str).drop_duplicates()
+    for form in sorted(present[C.INSTRUMENT].unique()):
+        mine = present[present[C.INSTRUMENT] == form]
+        inst = (instruments or {}).get(form)
+        order = [sc.id for sc in inst.primary_scores] if inst is not None else []
+        ids = [i for i in order if i in set(mine[C.SCORE])] + [
+            i for i in mine[C.SCORE] if i not in order]
+        names = dict(zip(mine[C.SCORE], mine[C.SCORE_NAME], strict=True))
+        for score in ids:
+            name = (QUADRANT_NAMES.get(score, names[score])
+                    if score in QUADRANTS else names[score])
+            rows.append((form, score, name))
+    return pd.DataFrame(rows, columns=[C.INSTRUMENT, C.SCORE, C.SCORE_NAME])
 
 
-def classification_distribution(series: pd.DataFrame, *, min_group: int = stats.MIN_GROUP
-                                ) -> pd.DataFrame:
+def _form_levels(form: str, instruments) -> dict[int, str]:
+    """The classification levels of a form: its own scheme's ordinals and
+    labels, else the standard five."""
+    inst = (instruments or {}).get(form)
+    if inst is None:
+        return dict(LEVEL_LABELS)
+    return {int(k): v for k, v in sorted(inst.scheme.labels_by_ordinal.items())}
+
+
+def classification_distribution(series: pd.DataFrame, instruments=None, *,
+                                min_group: int = stats.MIN_GROUP) -> pd.DataFrame:
     """Share of children in each classification at intake and at the latest
-    assessment, per quadrant (for :func:`sensoryprofile.plots.plot_classification_shift`).
+    assessment, per form and primary score (for
+    :func:`sensoryprofile.plots.plot_classification_shift`).
 
     Parameters
     ----------
     series : DataFrame from :func:`sensory_series`.
+    instruments : mapping of id to Instrument, optional
+        Each form's classification levels and labels, and its scores' order
+        (without it: the five standard levels).
     min_group : int, default 5
-        A quadrant with fewer children shows no shares.
+        A score with fewer children shows no shares.
 
     Returns
     -------
     DataFrame
-        One row per quadrant x timepoint x classification, columns
-        :data:`CLASSIFICATION_COLUMNS`: ``score`` (quadrant id),
+        One row per form x score x timepoint x classification, columns
+        :data:`CLASSIFICATION_COLUMNS`: ``instrument``, ``score``,
         ``score_name`` (plain words), ``timepoint`` ("intake" or "latest"),
-        ``level`` (-2..2; NA = not classified), ``classification`` (the
-        standard label of the level; NA = not classified), ``count``
-        (children), ``n`` (children in the quadrant), ``share`` (count / n;
-        NaN when suppressed), ``suppressed``, ``suppression``. The five
-        classifications always have a row (count 0 included); "not
-        classified" (invalid score, no norms at that age) only when it occurs.
-        Quadrants in Dunn's order: seeking, avoiding, sensitivity,
-        registration; quadrants with no child are left out.
+        ``level`` (the form's ordinal: -2..2 for the five levels, 0..2 from
+        typical outward for three one-sided levels; NA = not classified),
+        ``classification`` (the form's label; NA = not classified),
+        ``count`` (children), ``n`` (children with the score on that form),
+        ``share`` (count / n; NaN when suppressed), ``suppressed``,
+        ``suppression``. Every level of the form has a row (count 0
+        included); "not classified" only when it occurs. Forms by id, each
+        form's scores in its own order; different forms are never pooled.
     """
     min_group = whole_number(min_group, "min_group")
-    score = series[C.SCORE].astype(object).to_numpy()
-    parts = []
-    for point, column in ((INTAKE, C.FROM_LEVEL), (LATEST, C.TO_LEVEL)):
-        level = pd.to_numeric(series[column].astype("Float64"), errors="coerce")
-        parts.append(pd.DataFrame({C.SCORE: score, TIMEPOINT: point,
-                                   "code": level.fillna(9).astype(int)}))
-    long = pd.concat(parts, ignore_index=True)
-    counts = long.groupby([C.SCORE, TIMEPOINT, "code"]).size().rename(COUNT)
-    n = pd.Series(score).value_counts().rename(N)
-    present = [q for q in QUADRANTS if q in n.index]
-    grid = pd.MultiIndex.from_product([present, [INTAKE, LATEST], [-2, -1, 0, 1, 2, 9]],
-                                      names=[C.SCORE, TIMEPOINT, "code"])
-    out = counts.reindex(grid, fill_value=0).reset_index()
-    out = out[(out["code"] != 9) | (out[COUNT] > 0)]
-    out = _quadrant_frame().merge(out, on=C.SCORE).merge(n.rename_axis(C.SCORE).reset_index(),
-                                                         on=C.SCORE)
-    out[C.LEVEL] = pd.array(out["code"].where(out["code"] != 9), dtype="Int64")
-    out[C.CLASSIFICATION] = out["code"].map(LEVEL_LABELS).astype(object)
+    frames = []
+    for form, score_id, name in _score_frame(series, instruments).itertuples(index=False):
+        mine = series[(series[C.INSTRUMENT].astype(str) == form)
+                      & (series[C.SCORE].astype(str) == score_id)]
+        levels = _form_levels(form, instruments)
+        n = len(mine)
+        for point, column in ((INTAKE, C.FROM_LEVEL), (LATEST, C.TO_LEVEL)):
+            level = pd.to_numeric(mine[column].astype("Float64"), errors="coerce")
+            counts = level.value_counts()
+            codes = list(levels) + ([None] if level.isna().any() else [])
+            frames.append(pd.DataFrame({
+                C.INSTRUMENT: form, C.SCORE: score_id, C.SCORE_NAME: name, TIMEPOINT: point,
+                C.LEVEL: pd.array(codes, dtype="Int64"),
+                C.CLASSIFICATION: pd.Series([levels.get(c) if c is not None else None
+                                             for c in codes], dtype=object),
+                COUNT: [int(counts.get(float(c), 0)) if c is not None
+                        else int(level.isna().sum()) for c in codes],
+                N: n}))
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CLASSIFICATION_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
     out[SUPPRESSED] = (out[N] < min_group).to_numpy()
     out[SHARE] = (out[COUNT] / out[N]).where(~out[SUPPRESSED])
     out[SUPPRESSION] = pd.Series(np.where(out[SUPPRESSED], suppression_note(min_group), None),
@@ -243,20 +274,23 @@ def classification_distribution(series: pd.DataFrame, *, min_group: int = stats.
                                               ).reset_index(drop=True)
 
 
-def reliable_change_rates(series: pd.DataFrame, *, min_group: int = stats.MIN_GROUP
-                          ) -> pd.DataFrame:
-    """How often each quadrant changed reliably, and toward the typical band.
+def reliable_change_rates(series: pd.DataFrame, instruments=None, *,
+                          min_group: int = stats.MIN_GROUP) -> pd.DataFrame:
+    """How often each primary score of each form changed reliably, and
+    toward the typical band.
 
     Parameters
     ----------
     series : DataFrame from :func:`sensory_series`.
+    instruments : mapping of id to Instrument, optional (the scores' order).
     min_group : int, default 5
-        A quadrant with fewer children compared shows no shares.
+        A score with fewer children compared shows no shares.
 
     Returns
     -------
     DataFrame
-        One row per quadrant (Dunn's order), columns :data:`RELIABLE_COLUMNS`:
+        One row per form and score (forms by id, each in its own order; never
+        pooled across forms), columns :data:`RELIABLE_COLUMNS`:
 
         - ``n``: children with two or more assessments; ``n_compared``: of
           them, intake and latest both valid and dated (``compared``);
@@ -296,13 +330,15 @@ def reliable_change_rates(series: pd.DataFrame, *, min_group: int = stats.MIN_GR
         atypical = compared & ~np.isnan(start) & ~np.isnan(end) & (start != 0)
         now_typical = atypical & (end == 0)
     flags = pd.DataFrame({
-        C.SCORE: series[C.SCORE].astype(object).to_numpy(), N: 1, N_COMPARED: compared,
+        C.INSTRUMENT: series[C.INSTRUMENT].astype(str).to_numpy(),
+        C.SCORE: series[C.SCORE].astype(str).to_numpy(), N: 1, N_COMPARED: compared,
         N_WITH_RCI: has_rci, N_RELIABLE_IMPROVEMENT: is_reliable & toward,
         N_RELIABLE_DETERIORATION: is_reliable & away, N_TOWARD_TYPICAL: compared & toward,
         N_ATYPICAL_AT_INTAKE: atypical, N_NOW_TYPICAL: now_typical,
     })
-    sums = flags.groupby(C.SCORE).sum().astype(np.int64)
-    out = _quadrant_frame().merge(sums.reset_index(), on=C.SCORE)
+    sums = flags.groupby([C.INSTRUMENT, C.SCORE]).sum().astype(np.int64)
+    out = _score_frame(series, instruments).merge(sums.reset_index(),
+                                                  on=[C.INSTRUMENT, C.SCORE])
     out[SUPPRESSED] = (out[N_COMPARED] < min_group).to_numpy()
     for share, count, base in (
             (SHARE_RELIABLE_IMPROVEMENT, N_RELIABLE_IMPROVEMENT, N_WITH_RCI),

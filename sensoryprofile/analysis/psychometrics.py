@@ -30,6 +30,7 @@ from sensoryprofile.columns import (
     ITEM,
     ITEM_TOTAL_R,
     ITEMS_LOWERING_ALPHA,
+    LEFT_OUT,
     LOADING,
     LOWERS_ALPHA,
     MEAN,
@@ -43,10 +44,18 @@ from sensoryprofile.columns import (
 )
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments import Instrument, load_instrument
-from sensoryprofile.measures.responses import FIRST_VALUE, codec_for, encode_item_columns
+from sensoryprofile.measures.responses import (
+    BLANK,
+    FIRST_VALUE,
+    OFF,
+    codec_for,
+    encode_item_columns,
+)
 
 #: Scores analysed for internal consistency.
-CONSISTENCY_KINDS = ("quadrant", "section")
+CONSISTENCY_KINDS = ("quadrant", "section", "composite", "total", "factor")
+#: Why an answer is not a position on the scale (:func:`item_gaps`), by code.
+GAP_REASONS = {1: "a blank answer", 2: "an answer off the scale", 3: "a \"does not apply\" answer"}
 _MAX_SWEEPS = 5000   # minres sweeps before giving up on convergence
 _TOL = 1e-12         # minres convergence: largest loading change, relative
 _CHUNK = 4_000_000   # elements per block of bootstrap work (memory bound)
@@ -80,7 +89,9 @@ def item_matrix(assessments: pd.DataFrame, instrument: Instrument | str) -> pd.D
     -----
     Cells are read by :func:`sensoryprofile.measures.responses.encode_item_columns`
     (numbers as text, labels in any case), so a value is NaN here exactly
-    when scoring does not count it as an answer on the scale.
+    when scoring does not count it as an answer on the scale. A
+    reverse-keyed item holds its answer as it counts in a score (lowest +
+    highest - answer), so that every item of a scale runs the same way.
 
     Examples
     --------
@@ -110,6 +121,10 @@ def item_matrix(assessments: pd.DataFrame, instrument: Instrument | str) -> pd.D
     lookup[FIRST_VALUE:] = answers
     # the codes below FIRST_VALUE (blank, off the scale) stay NaN
     values = lookup[codes]
+    reverse = np.array([bool(getattr(item, "reverse", False)) for item in inst.items])
+    if reverse.any():  # reverse-keyed items as they count: lowest + highest - answer
+        low, high = np.nanmin(answers), np.nanmax(answers)
+        values[:, reverse] = low + high - values[:, reverse]
     index = (pd.Index(frame[C.ASSESSMENT_ID].to_numpy(dtype=object), name=C.ASSESSMENT_ID)
              if C.ASSESSMENT_ID in frame.columns else frame.index)
     return pd.DataFrame(np.ascontiguousarray(values), index=index,
@@ -129,7 +144,8 @@ def jackknife_covariances(x: np.ndarray) -> np.ndarray:
     second = x.T @ x
     mean = (total[None, :] - x) / (n - 1.0)
     sums = second[None] - x[:, :, None] * x[:, None, :]
-    return (sums - (n - 1.0) * mean[:, :, None] * mean[:, None, :]) / (n - 2.0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # n = 2: NaN, no interval
+        return (sums - (n - 1.0) * mean[:, :, None] * mean[:, None, :]) / (n - 2.0)
 
 
 def weighted_covariances(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -261,6 +277,43 @@ def omega_from_covariance(cov: np.ndarray) -> np.ndarray:
                         np.nan)
 
 
+def item_gaps(assessments: pd.DataFrame, instrument: Instrument | str) -> pd.DataFrame:
+    """Why each cell of :func:`item_matrix` is NaN: 0 answered, then the
+    codes of :data:`GAP_REASONS` (1 blank, 2 off the scale, 3 "does not
+    apply"); same rows, columns and index as :func:`item_matrix`."""
+    inst = load_instrument(instrument)
+    frame = assessments
+    if C.INSTRUMENT in frame.columns:
+        mine = (frame[C.INSTRUMENT].astype("string").str.strip() == inst.id).fillna(False)
+        frame = frame[mine.to_numpy(dtype=bool)]
+    codes, _ = encode_item_columns(frame, inst)
+    codec = codec_for(inst)
+    is_na = np.zeros(FIRST_VALUE + len(codec.allowed), dtype=bool)
+    is_na[FIRST_VALUE:] = np.isin(codec.allowed, inst.response_scale.na_codes)
+    gaps = np.select([codes == BLANK, codes == OFF, is_na[codes]], [1, 2, 3], 0).astype(np.int8)
+    index = (pd.Index(frame[C.ASSESSMENT_ID].to_numpy(dtype=object), name=C.ASSESSMENT_ID)
+             if C.ASSESSMENT_ID in frame.columns else frame.index)
+    return pd.DataFrame(gaps, index=index, columns=pd.Index(list(inst.item_ids), name=ITEM))
+
+
+def left_out_text(gaps: np.ndarray) -> str:
+    """Why the incomplete rows of one scale were left out, in words: each row
+    counted once, under its first reason in the order "does not apply",
+    blank, off the scale (``gaps``: the scale's columns of :func:`item_gaps`)."""
+    gaps = np.asarray(gaps)
+    if gaps.size == 0:
+        return ""
+    left = (gaps != 0).any(axis=1)
+    parts = []
+    taken = np.zeros(len(gaps), dtype=bool)
+    for code in (3, 1, 2):
+        rows = left & ~taken & (gaps == code).any(axis=1)
+        taken |= rows
+        if rows.any():
+            parts.append(f"{int(rows.sum())} with {GAP_REASONS[code]}")
+    return "; ".join(parts)
+
+
 def _complete_rows(values: np.ndarray) -> np.ndarray:
     return values[~np.isnan(values).any(axis=1)]
 
@@ -312,8 +365,10 @@ def internal_consistency(items: pd.DataFrame, instrument: Instrument | str, *,
                          kinds: Sequence[str] = CONSISTENCY_KINDS,
                          n_boot: int = ST.DEFAULT_BOOT, seed: int = ST.DEFAULT_SEED,
                          confidence: float = ST.CONFIDENCE,
-                         min_n: int = ST.MIN_GROUP) -> pd.DataFrame:
-    """Cronbach's alpha and McDonald's omega of each quadrant and section.
+                         min_n: int = ST.MIN_GROUP, gaps: pd.DataFrame | None = None
+                         ) -> pd.DataFrame:
+    """Cronbach's alpha and McDonald's omega of each scale of the form
+    (quadrants, sections, composites, totals, factors).
 
     Parameters
     ----------
@@ -322,9 +377,11 @@ def internal_consistency(items: pd.DataFrame, instrument: Instrument | str, *,
         assessment per child (the intake: :meth:`CohortAnalysis.build` does)
         so that rows are independent observations.
     instrument : Instrument or shipped id
-    kinds : which kinds of score to analyse (default quadrants and sections).
+    kinds : which kinds of score to analyse (default every kind).
     n_boot, seed, confidence : bootstrap resamples, seed and interval level.
     min_n : fewer complete assessments than this gives NaN (and a note).
+    gaps : :func:`item_gaps` of the same rows, optional: then ``left_out``
+        says why the incomplete assessments were left out.
 
     Returns
     -------
@@ -332,7 +389,8 @@ def internal_consistency(items: pd.DataFrame, instrument: Instrument | str, *,
         One row per score, in definition order: ``score``, ``score_name``,
         ``kind``, ``n_items``, ``n_complete`` (assessments with every item
         of the score answered on the scale: the rows used),
-        ``n_incomplete`` (rows left out), ``alpha``, ``alpha_low``,
+        ``n_incomplete`` (rows left out), ``left_out`` (why, e.g. "3 with a
+        \"does not apply\" answer; 1 with a blank answer"), ``alpha``, ``alpha_low``,
         ``alpha_high``, ``omega``, ``omega_low``, ``omega_high``,
         ``items_lowering_alpha`` (item ids, ';'-separated, whose deletion
         would raise alpha; see :func:`item_statistics`) and ``note``.
@@ -364,7 +422,9 @@ def internal_consistency(items: pd.DataFrame, instrument: Instrument | str, *,
         x = _complete_rows(x_all)
         n, k = x.shape
         rec = {C.SCORE: score.id, C.SCORE_NAME: score.name, C.KIND: score.kind,
-               C.N_ITEMS: k, N_COMPLETE: n, N_INCOMPLETE: len(x_all) - n}
+               C.N_ITEMS: k, N_COMPLETE: n, N_INCOMPLETE: len(x_all) - n,
+               LEFT_OUT: (left_out_text(gaps[list(score.items)].to_numpy())
+                          if gaps is not None else "")}
         rec.update(dict.fromkeys([ALPHA, ALPHA_LOW, ALPHA_HIGH, OMEGA, OMEGA_LOW,
                                   OMEGA_HIGH], float("nan")))
         rec[ITEMS_LOWERING_ALPHA], rec[NOTE] = "", ""
@@ -398,8 +458,8 @@ def internal_consistency(items: pd.DataFrame, instrument: Instrument | str, *,
         rec[NOTE] = "; ".join(notes)
         records.append(rec)
     return pd.DataFrame.from_records(records, columns=[
-        C.SCORE, C.SCORE_NAME, C.KIND, C.N_ITEMS, N_COMPLETE, N_INCOMPLETE, ALPHA, ALPHA_LOW,
-        ALPHA_HIGH, OMEGA, OMEGA_LOW, OMEGA_HIGH, ITEMS_LOWERING_ALPHA, NOTE])
+        C.SCORE, C.SCORE_NAME, C.KIND, C.N_ITEMS, N_COMPLETE, N_INCOMPLETE, LEFT_OUT, ALPHA,
+        ALPHA_LOW, ALPHA_HIGH, OMEGA, OMEGA_LOW, OMEGA_HIGH, ITEMS_LOWERING_ALPHA, NOTE])
 
 
 def _lowers(alpha_without: float, alpha: float) -> bool:

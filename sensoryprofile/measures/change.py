@@ -268,6 +268,24 @@ def sensory_change(dataset, *, child_id: str | Iterable[str] | None = None) -> p
     return score_changes(dataset.scores, dataset.instruments, child_id=child_id)
 
 
+def primary_rows(table: pd.DataFrame, instruments) -> np.ndarray:
+    """Which rows of a score or change table belong to a score its form shows
+    by default (:attr:`Instrument.primary_scores`: the scores it marks
+    primary, else its quadrants, else its sections and total): a boolean
+    array. Rows of an instrument not in ``instruments`` are kept."""
+    forms = table[C.INSTRUMENT].astype(str).to_numpy()
+    scores = table[C.SCORE].astype(str).to_numpy()
+    keep = np.ones(len(table), dtype=bool)
+    for form in pd.unique(forms):
+        inst = instruments.get(form)
+        if inst is None:
+            continue
+        mine = forms == form
+        primary = [s.id for s in inst.primary_scores]
+        keep[mine] = np.isin(scores[mine], primary)
+    return keep
+
+
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------

@@ -246,7 +246,7 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
             point = "intake" if member == "at intake" else "latest"
             part = frame[(frame["name"] == name) & (frame["point"] == point)]
             segments = []
-            for level in (-2, -1, 0, 1, 2):
+            for level in sorted(band_text):  # the form's own levels
                 value = part.loc[part["level"] == level, "share"].max()
                 segments.append((value, BAND_COLORS[level], STACK_HATCHES[level] or None))
             missing = part.loc[part["level"].isna(), "share"].max()
@@ -262,8 +262,8 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
     finish_axes(ax, grid=None, numeric="x")
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("Share of children", fontsize=LABEL_SIZE)
-    handles = [_stack_patch(lv, BAND_COLORS) for lv in (-2, -1, 0, 1, 2)]
-    texts = [band_text[lv] for lv in (-2, -1, 0, 1, 2)]
+    handles = [_stack_patch(lv, BAND_COLORS) for lv in sorted(band_text)]
+    texts = [band_text[lv] for lv in sorted(band_text)]
     if unclassified:
         handles.append(Patch(facecolor="white", hatch="xx", edgecolor=MUTED))
         texts.append("not classified")

@@ -93,11 +93,18 @@ def _quadrant_key(row) -> str | None:
     return None
 
 
-def _shade_bands(ax: Axes, *, orient: str, only_typical: bool = False) -> None:
-    """The five classification bands as spans (``gid`` ``"band:<level>"``)."""
+def _scale(band_text: dict[int, str]) -> tuple[float, float]:
+    """The ends of the band scale a form's levels take (the five levels:
+    -3..3; three one-sided levels 0, 1, 2: -1..3)."""
+    return BAND_EDGES[min(band_text) + 2], BAND_EDGES[max(band_text) + 3]
+
+
+def _shade_bands(ax: Axes, *, orient: str, only_typical: bool = False,
+                 levels=(-2, -1, 0, 1, 2)) -> None:
+    """The classification bands of ``levels`` as spans (``gid`` ``"band:<level>"``)."""
     span = ax.axvspan if orient == "x" else ax.axhspan
     for level, lo, hi in zip((-2, -1, 0, 1, 2), BAND_EDGES[:-1], BAND_EDGES[1:], strict=True):
-        if only_typical and level != 0:
+        if (only_typical and level != 0) or level not in levels:
             continue
         patch = span(lo, hi, facecolor=BAND_COLORS[level], edgecolor=HATCH_COLOR,
                      hatch=BAND_HATCHES[level] or None, linewidth=0, zorder=0)
@@ -107,7 +114,7 @@ def _shade_bands(ax: Axes, *, orient: str, only_typical: bool = False) -> None:
 def _band_ticks(ax: Axes, band_text: dict[int, str], *, orient: str, width: int) -> None:
     """Band labels at the band centres; on x, ``width`` is the characters per
     line of a one-unit band (the typical band is two units wide)."""
-    levels = sorted(BAND_CENTERS)
+    levels = sorted(band_text)
     ticks = [BAND_CENTERS[lv] for lv in levels]
     factor = {lv: (2 if lv == 0 and orient == "x" else 1) for lv in levels}
     texts = [wrap(band_text[lv], width * factor[lv]) for lv in levels]
@@ -183,7 +190,7 @@ def _band_dotplot(ax: Axes, data: pd.DataFrame, ys: list[float], band_text: dict
                   *, colors: list, markers: list, kwargs: dict) -> None:
     """Marks on the band scale: a stem from 0 and a marker at each position,
     the classification written at the right, "not classified" for a NaN."""
-    _shade_bands(ax, orient="x")
+    _shade_bands(ax, orient="x", levels=tuple(band_text))
     ax.text(0, 0.995, "typical range", transform=ax.get_xaxis_transform(), ha="center",
             va="top", fontsize=NOTE_SIZE, style="italic", color=MUTED)
     right = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
@@ -213,7 +220,7 @@ def _band_dotplot(ax: Axes, data: pd.DataFrame, ys: list[float], band_text: dict
         if write_class and cls is not None and not pd.isna(cls):
             ax.text(1.035, y, wrap(cls, class_chars), transform=right, ha="left", va="center",
                     fontsize=NOTE_SIZE, color=INK)
-    ax.set_xlim(BAND_EDGES[0], BAND_EDGES[-1])
+    ax.set_xlim(*_scale(band_text))
     _band_ticks(ax, band_text, orient="x",
                 width=min(13, max(11, chars(0.9 * width_pt / 6, TICK_SIZE - 1))))
     finish_axes(ax, grid=None)
@@ -222,7 +229,7 @@ def _band_dotplot(ax: Axes, data: pd.DataFrame, ys: list[float], band_text: dict
 
 @literal_text
 def plot_quadrant_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = None,
-                          **kwargs) -> Axes:
+                          peers: str = "children", **kwargs) -> Axes:
     """The child's four quadrant scores on the five classification bands.
 
     One row per quadrant, top to bottom in the order given. Each score is a
@@ -244,8 +251,11 @@ def plot_quadrant_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = 
     labels : mapping or sequence, optional
         Band labels: a mapping with keys much_less ... much_more (as
         ``Instrument.labels``) or five texts from least to most. Default: the
-        standard labels.
+        standard labels. A form's classification scheme draws only its own
+        levels (three one-sided levels: the typical band and the two beyond).
     ax : Axes, optional
+    peers : who the scores are compared with, in the axis label ("children";
+        "people" for a self-report by an adult).
     **kwargs : passed to :meth:`Axes.scatter` for the markers.
 
     Returns
@@ -265,15 +275,44 @@ def plot_quadrant_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = 
     ax.set_yticks(ys, [str(n) for n in rows[C.SCORE_NAME]], fontsize=LABEL_SIZE)
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(len(rows) - 0.4, -0.6)
-    ax.set_xlabel("Compared with other children of the same age", fontsize=LABEL_SIZE,
+    ax.set_xlabel(f"Compared with other {peers} of the same age", fontsize=LABEL_SIZE,
                   labelpad=8)
     title(ax, "Sensory patterns")
     return ax
 
 
+#: The groups of :func:`plot_section_profile`, in order: sections by their
+#: kind, then the scores of other kinds.
+_SECTION_HEADERS = {"sensory": "The senses", "behavioural": "Behaviour"}
+_KIND_HEADERS = {"section": "Sections", "total": "Overall", "composite": "Composites",
+                 "factor": "Factors"}
+
+
+def _score_groups(data: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The non-quadrant scores in their groups: sensory sections, behavioural
+    sections, other sections, the total, composites, factors (a frame without
+    a ``kind`` column holds sections only)."""
+    kinds = (data[C.KIND].astype(object) if C.KIND in data.columns
+             else pd.Series("section", index=data.index, dtype=object))
+    section_kind = data[SECTION_KIND].astype(object)
+    bad = sorted({str(k) for k in section_kind[kinds == "section"]
+                  if not is_blank(k) and k not in _SECTION_HEADERS})
+    if bad:
+        raise UsageError("The values of `section_kind` must be one of ['sensory', "
+                         f"'behavioural'], but {bad} was passed")
+    out = []
+    for kind, header in _SECTION_HEADERS.items():
+        out.append((header, data[(kinds == "section") & (section_kind == kind)]))
+    out.append((_KIND_HEADERS["section"],
+                data[(kinds == "section") & ~section_kind.isin(list(_SECTION_HEADERS))]))
+    for kind in ("total", "composite", "factor"):
+        out.append((_KIND_HEADERS[kind], data[kinds == kind]))
+    return [(header, part) for header, part in out if len(part)]
+
+
 @literal_text
 def plot_section_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = None,
-                         **kwargs) -> Axes:
+                         peers: str = "children", **kwargs) -> Axes:
     """Section scores on the five classification bands, sensory sections
     first, then behavioural, each group under a bold heading.
 
@@ -285,6 +324,7 @@ def plot_section_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = N
         column is present only rows with kind "section" are drawn.
     labels : band labels, as in :func:`plot_quadrant_profile`.
     ax : Axes, optional
+    peers : who the scores are compared with ("children", "people").
     **kwargs : passed to :meth:`Axes.scatter` for the markers.
 
     Returns
@@ -296,25 +336,15 @@ def plot_section_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = N
     require(data, [C.SCORE_NAME, POSITION, C.CLASSIFICATION, SECTION_KIND],
              "plot_section_profile")
     band_text = band_labels(labels)
-    rows = data
-    if C.KIND in rows.columns:
-        rows = rows[rows[C.KIND].astype(object) == "section"]
-    kinds = rows[SECTION_KIND].astype(object)
-    bad = sorted({str(k) for k in kinds if k not in ("sensory", "behavioural")})
-    if bad:
-        raise UsageError("The values of `section_kind` must be one of ['sensory', "
-                         f"'behavioural'], but {bad} was passed")
     groups = []
     parts = []
-    for kind, header in (("sensory", "The senses"), ("behavioural", "Behaviour")):
-        part = rows[kinds == kind]
-        if len(part):
-            groups.append((header, [str(n) for n in part[C.SCORE_NAME]]))
-            parts.append(part)
+    for header, part in _score_groups(data):
+        groups.append((header, [str(n) for n in part[C.SCORE_NAME]]))
+        parts.append(part)
     if not parts:
-        title(ax, "Sensory and behaviour sections")
-        ax.text(0.5, 0.5, "no section scores", transform=ax.transAxes, ha="center",
-                fontsize=NOTE_SIZE, style="italic")
+        title(ax, "Sections and totals")
+        ax.text(0.5, 0.5, "no section or total scores", transform=ax.transAxes,
+                ha="center", fontsize=NOTE_SIZE, style="italic")
         return ax
     member_y, ticks, header_idx = grouped_rows(groups)
     ordered = pd.concat(parts, ignore_index=True)
@@ -324,9 +354,10 @@ def plot_section_profile(data: pd.DataFrame, *, labels=None, ax: Axes | None = N
                   kwargs=kwargs)
     set_row_ticks(ax, ticks, header_idx)
     ax.set_ylim(ticks[-1][0] + 0.6, -0.6)
-    ax.set_xlabel("Compared with other children of the same age", fontsize=LABEL_SIZE,
+    ax.set_xlabel(f"Compared with other {peers} of the same age", fontsize=LABEL_SIZE,
                   labelpad=8)
-    title(ax, "Senses and behaviour")
+    title(ax, "Senses and behaviour" if {h for h, _ in groups} <= set(_SECTION_HEADERS.values())
+          else "Sections and totals")
     return ax
 
 
@@ -345,7 +376,8 @@ def _standing_size(position: float, largest: float) -> float:
 
 
 @literal_text
-def plot_pattern_map(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> Axes:
+def plot_pattern_map(data: pd.DataFrame, *, ax: Axes | None = None, peers: str = "children",
+                     **kwargs) -> Axes:
     """Dunn's 2x2 map of the four sensory patterns, with the child's standing.
 
     Columns: how the child responds (going along with sensations = passive
@@ -445,7 +477,7 @@ def plot_pattern_map(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) ->
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    ax.annotate(wrap("Bigger, darker circle: more of this pattern than other children of "
+    ax.annotate(wrap(f"Bigger, darker circle: more of this pattern than other {peers} of "
                       "the same age", chars(2.3 * cell_pt, NOTE_SIZE - 1)),
                 xy=(0.5, 0), xycoords=ax.xaxis.label, xytext=(0, -8),
                 textcoords="offset points", ha="center", va="top", fontsize=NOTE_SIZE - 1,
@@ -456,7 +488,7 @@ def plot_pattern_map(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) ->
 
 @literal_text
 def plot_quadrant_trajectories(data: pd.DataFrame, *, labels=None, ax: Axes | None = None,
-                               **kwargs) -> Axes:
+                               peers: str = "children", **kwargs) -> Axes:
     """Quadrant positions across assessments: one line per quadrant.
 
     The typical band (-1..1) is shaded; the y axis is the band scale labelled
@@ -471,6 +503,7 @@ def plot_quadrant_trajectories(data: pd.DataFrame, *, labels=None, ax: Axes | No
         ``score_name`` (shown in the legend) and ``position``.
     labels : band labels, as in :func:`plot_quadrant_profile`.
     ax : Axes, optional
+    peers : who the scores are compared with ("children", "people").
     **kwargs : passed to :meth:`Axes.plot` for every line.
 
     Returns
@@ -482,8 +515,10 @@ def plot_quadrant_trajectories(data: pd.DataFrame, *, labels=None, ax: Axes | No
     require(data, [C.DATE, C.SCORE, C.SCORE_NAME, POSITION], "plot_quadrant_trajectories")
     band_text = band_labels(labels)
     _shade_bands(ax, orient="y", only_typical=True)
+    low, high = _scale(band_text)
     for edge in BAND_EDGES[1:-1]:
-        ax.axhline(edge, color=GRID, linewidth=0.8, zorder=0.5)
+        if low < edge < high:
+            ax.axhline(edge, color=GRID, linewidth=0.8, zorder=0.5)
     frame = pd.DataFrame({
         "date": _as_times(data[C.DATE]),
         "score": data[C.SCORE].astype(object).to_numpy(),
@@ -505,11 +540,11 @@ def plot_quadrant_trajectories(data: pd.DataFrame, *, labels=None, ax: Axes | No
         line.set_gid(f"quadrant:{score}")
         handles.append(line)
         names.append(str(part["name"].iloc[0]))
-    ax.set_ylim(BAND_EDGES[0], BAND_EDGES[-1])
+    ax.set_ylim(low, high)
     _band_ticks(ax, band_text, orient="y", width=16)
     _time_axis(ax, frame["date"], date_label="Date of questionnaire")
     finish_axes(ax, grid="x")
-    ax.set_ylabel("Compared with other children", fontsize=LABEL_SIZE)
+    ax.set_ylabel(f"Compared with other {peers}", fontsize=LABEL_SIZE)
     if handles:
         legend(ax, handles, names, ncol=min(4, len(handles)))
     title(ax, "Sensory patterns over time")
@@ -691,7 +726,7 @@ def _standing_text(row, band_text: dict[int, str]) -> str:
         if is_blank(pos):
             return "not classified"
         level = int(np.digitize(pos, BAND_EDGES[1:-1], right=False)) - 2
-        cls = band_text[max(-2, min(2, level))]
+        cls = band_text[max(min(band_text), min(max(band_text), level))]
     text = str(cls)
     percentile = row.get(C.PERCENTILE)
     if not is_blank(percentile):
@@ -699,7 +734,7 @@ def _standing_text(row, band_text: dict[int, str]) -> str:
     return text
 
 
-def quadrant_profile_alt(data: pd.DataFrame, *, labels=None) -> str:
+def quadrant_profile_alt(data: pd.DataFrame, *, labels=None, peers: str = "children") -> str:
     """The alternative text of :func:`plot_quadrant_profile`: each score's
     name, classification and (with a ``percentile`` column) percentile, e.g.
     "Seeking: Just Like the Majority of Others, percentile 52".
@@ -719,27 +754,25 @@ def quadrant_profile_alt(data: pd.DataFrame, *, labels=None) -> str:
     band_text = band_labels(labels)
     parts = [f"{row[C.SCORE_NAME]}: {_standing_text(row, band_text)}"
              for _, row in data.iterrows()]
-    return sentences("Chart of sensory patterns compared with other children of the same age",
+    return sentences(f"Chart of sensory patterns compared with other {peers} of the same age",
                      parts or ["No score to show"])
 
 
-def section_profile_alt(data: pd.DataFrame, *, labels=None) -> str:
+def section_profile_alt(data: pd.DataFrame, *, labels=None, peers: str = "children") -> str:
     """The alternative text of :func:`plot_section_profile`: the sensory
     sections, then the behavioural ones, each with its classification and
     percentile (as :func:`quadrant_profile_alt`)."""
     require(data, [C.SCORE_NAME, POSITION, C.CLASSIFICATION, SECTION_KIND],
             "section_profile_alt")
     band_text = band_labels(labels)
-    rows = data if C.KIND not in data.columns else data[
-        data[C.KIND].astype(object) == "section"]
-    parts = []
-    for kind, header in (("sensory", "The senses"), ("behavioural", "Behaviour")):
-        part = rows[rows[SECTION_KIND].astype(object) == kind]
-        if len(part):
-            parts.append(f"{header}: " + "; ".join(
-                f"{row[C.SCORE_NAME]}: {_standing_text(row, band_text)}"
-                for _, row in part.iterrows()))
-    return sentences("Chart of section scores compared with other children of the same age",
+    groups = _score_groups(data)
+    parts = [f"{header}: " + "; ".join(f"{row[C.SCORE_NAME]}: {_standing_text(row, band_text)}"
+                                       for _, row in part.iterrows())
+             for header, part in groups]
+    sections_only = all(header in (*_SECTION_HEADERS.values(), _KIND_HEADERS["section"])
+                        for header, _ in groups)
+    what = "section scores" if sections_only else "section and total scores"
+    return sentences(f"Chart of {what} compared with other {peers} of the same age",
                      parts or ["No section scores"])
 
 
@@ -750,7 +783,7 @@ _MAP_PLACES = {"registration": "notices sensations slowly, goes along with them"
                "avoiding": "notices sensations quickly, acts to change them"}
 
 
-def pattern_map_alt(data: pd.DataFrame) -> str:
+def pattern_map_alt(data: pd.DataFrame, *, peers: str = "children") -> str:
     """The alternative text of :func:`plot_pattern_map`: each quadrant's
     place on Dunn's map and the child's classification there."""
     require(data, [C.SCORE, POSITION, C.CLASSIFICATION], "pattern_map_alt")
@@ -763,7 +796,7 @@ def pattern_map_alt(data: pd.DataFrame) -> str:
         parts.append(f"{quadrant.capitalize()} ({PERSON_LABELS[quadrant]}: "
                      f"{_MAP_PLACES[quadrant]}): {standing}")
     return sentences("Chart: Dunn's map of the four sensory patterns, a larger and darker "
-                     "circle meaning more of the pattern than other children", parts)
+                     f"circle meaning more of the pattern than other {peers}", parts)
 
 
 def quadrant_trajectories_alt(data: pd.DataFrame, *, labels=None) -> str:
@@ -820,3 +853,91 @@ def tscore_over_time_alt(data: pd.DataFrame) -> str:
         parts.append("When the goals were set: " + ", ".join(number_text(b) for b in base))
     return sentences("Chart of progress on all goals together (the goal T-score; 50 is the "
                      "expected outcome)", parts)
+
+
+@literal_text
+def plot_respondent_comparison(data: pd.DataFrame, *, labels=None, ax: Axes | None = None,
+                               peers: str = "children", **kwargs) -> Axes:
+    """Home and school side by side: each score once per respondent on the
+    band scale, the respondents' marks joined by a line; a score on which
+    they differ by two levels or more has its name marked "(differ)".
+
+    Parameters
+    ----------
+    data : DataFrame, one row per score x respondent, with columns
+        ``score_name``, ``respondent`` (the text in the legend, e.g.
+        "Caregiver, 1 February 2026"), ``position`` (as in
+        :func:`plot_quadrant_profile`), ``classification`` and ``flagged``
+        (bool: the respondents differ by two levels or more).
+    labels : band labels, as in :func:`plot_quadrant_profile`.
+    ax : Axes, optional
+    peers : who the scores are compared with.
+    **kwargs : passed to :meth:`Axes.scatter` for the markers.
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        ax = plt.gca()
+    require(data, [C.SCORE_NAME, C.RESPONDENT, POSITION, C.CLASSIFICATION, "flagged"],
+            "plot_respondent_comparison")
+    band_text = band_labels(labels)
+    names = list(pd.unique(data[C.SCORE_NAME].astype(str)))
+    who = list(pd.unique(data[C.RESPONDENT].astype(str)))
+    _shade_bands(ax, orient="x", levels=tuple(band_text))
+    offsets = np.linspace(-0.18, 0.18, len(who)) if len(who) > 1 else np.zeros(1)
+    handles = []
+    for k, respondent in enumerate(who):
+        part = data[data[C.RESPONDENT].astype(str) == respondent]
+        ys = [names.index(str(n)) + offsets[k] for n in part[C.SCORE_NAME]]
+        xs = pd.to_numeric(part[POSITION], errors="coerce").to_numpy(dtype=float)
+        handle = ax.scatter(xs, ys, s=150, color=SERIES_COLORS[k % len(SERIES_COLORS)],
+                            marker=SERIES_MARKERS[k % len(SERIES_MARKERS)], edgecolors=INK,
+                            linewidths=1.2, zorder=3, clip_on=False, **kwargs)
+        handle.set_gid(f"respondent:{respondent}")
+        handles.append(handle)
+    for y, name in enumerate(names):  # join the respondents' marks of each score
+        rows = data[data[C.SCORE_NAME].astype(str) == name]
+        xs = pd.to_numeric(rows[POSITION], errors="coerce").to_numpy(dtype=float)
+        ys = [y + offsets[who.index(str(r))] for r in rows[C.RESPONDENT]]
+        known = ~np.isnan(xs)
+        if known.sum() > 1:
+            ax.plot(xs[known], np.asarray(ys)[known], color=INK, linewidth=1.2, zorder=2)
+    flagged = {str(n) for n in data.loc[data["flagged"].astype(bool), C.SCORE_NAME]}
+    ax.set_yticks(range(len(names)), [f"{n} (differ)" if n in flagged else n for n in names],
+                  fontsize=LABEL_SIZE)
+    for tick, name in zip(ax.get_yticklabels(), names, strict=True):
+        if name in flagged:
+            tick.set_fontweight("bold")
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.set_xlim(*_scale(band_text))
+    _band_ticks(ax, band_text, orient="x", width=12)
+    ax.set_xlabel(f"Compared with other {peers} of the same age", fontsize=LABEL_SIZE,
+                  labelpad=8)
+    finish_axes(ax, grid=None)
+    ax.spines["left"].set_visible(False)
+    if handles:
+        legend(ax, handles, who, ncol=min(3, len(who)))
+    title(ax, "Each respondent's answers")
+    return ax
+
+
+def respondent_comparison_alt(data: pd.DataFrame, *, labels=None) -> str:
+    """The alternative text of :func:`plot_respondent_comparison`: per score,
+    each respondent's classification, and where they differ by two levels
+    or more."""
+    require(data, [C.SCORE_NAME, C.RESPONDENT, POSITION, C.CLASSIFICATION, "flagged"],
+            "respondent_comparison_alt")
+    band_text = band_labels(labels)
+    parts = []
+    for name in pd.unique(data[C.SCORE_NAME].astype(str)):
+        rows = data[data[C.SCORE_NAME].astype(str) == name]
+        text = f"{name}: " + "; ".join(f"{r[C.RESPONDENT]}: {_standing_text(r, band_text)}"
+                                       for _, r in rows.iterrows())
+        if rows["flagged"].astype(bool).any():
+            text += " (they differ by two levels or more)"
+        parts.append(text)
+    return sentences("Chart of each respondent's scores side by side", parts
+                     or ["No score to compare"])

@@ -160,24 +160,28 @@ def plot_norm_comparison(data: pd.DataFrame, *, timepoint: str = INTAKE,
                          f"but {timepoint!r} was passed")
     rows = data[data[TIMEPOINT] == timepoint]
     quadrants = list(dict.fromkeys(rows[C.SCORE].astype(str)))
-    levels = list(range(-2, 3))
+    # the form's own levels (the five: -2..2; a one-sided scheme: 0, 1, 2)
+    levels = sorted(int(v) for v in pd.unique(rows[C.LEVEL].dropna())) or list(range(-2, 3))
     width = 0.8 / max(1, len(quadrants))
     for q, score in enumerate(quadrants):
         part = rows[rows[C.SCORE].astype(str) == score].set_index(C.LEVEL)
         shares = part[SHARE].reindex(levels).to_numpy(float)
-        xs = np.arange(5) - 0.4 + width * (q + 0.5)
+        xs = np.arange(len(levels)) - 0.4 + width * (q + 0.5)
         style = {"color": P.QUADRANT_COLORS.get(score, P.SERIES_COLORS[q % 7]),
                  "hatch": P.SERIES_HATCHES[q % 7] or None, "edgecolor": "white",
                  "label": str(part[C.SCORE_NAME].iloc[0]), **kwargs}
         ax.bar(xs, np.nan_to_num(shares), width=width * 0.92, **style)
     expected = (rows.drop_duplicates(C.LEVEL).set_index(C.LEVEL)[EXPECTED_SHARE]
                 .reindex(levels).to_numpy(float))
+    has_expected = not np.isnan(expected).all()  # none for a scheme of cut scores only
     for x, e in enumerate(expected):
-        ax.plot([x - 0.45, x + 0.45], [e, e], color=P.INK, linewidth=2.5, zorder=4,
-                gid="expected")
+        if not np.isnan(e):
+            ax.plot([x - 0.45, x + 0.45], [e, e], color=P.INK, linewidth=2.5, zorder=4,
+                    gid="expected")
     labels = (rows.drop_duplicates(C.LEVEL).set_index(C.LEVEL)[C.CLASSIFICATION]
               .reindex(levels).astype(str).tolist())
-    ax.set_xticks(range(5), [textwrap.fill(t, 14) for t in labels], fontsize=P.TICK_SIZE - 1)
+    ax.set_xticks(range(len(levels)), [textwrap.fill(t, 14) for t in labels],
+                  fontsize=P.TICK_SIZE - 1)
     ax.tick_params(axis="x", length=0)
     ax.yaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1))
     ax.set_ylim(0, 1)
@@ -185,12 +189,13 @@ def plot_norm_comparison(data: pd.DataFrame, *, timepoint: str = INTAKE,
     ax.grid(axis="x", visible=False)
     ax.set_ylabel("Share of children", fontsize=P.LABEL_SIZE)
     handles, texts = ax.get_legend_handles_labels()
-    handles.append(Line2D([], [], color=P.INK, linewidth=2.5))
-    texts.append("expected from the norms")
+    if has_expected:
+        handles.append(Line2D([], [], color=P.INK, linewidth=2.5))
+        texts.append("expected from the norms")
     ax.legend(handles, texts, frameon=False, fontsize=P.NOTE_SIZE, loc="upper left")
     when = "at intake" if timepoint == INTAKE else "at the latest assessment"
-    ax.set_title(f"Classifications {when} against the norms", loc="left",
-                 fontsize=P.TITLE_SIZE, fontweight="bold")
+    ax.set_title(f"Classifications {when}" + (" against the norms" if has_expected else ""),
+                 loc="left", fontsize=P.TITLE_SIZE, fontweight="bold")
     return ax
 
 
@@ -342,7 +347,9 @@ def norm_comparison_alt(data: pd.DataFrame, *, timepoint: str = INTAKE) -> str:
     expected = rows.drop_duplicates(C.LEVEL).sort_values(C.LEVEL)
     parts = ["Expected from the norms: " + ", ".join(
         f"{c} {number_text(e, percent=True)}"
-        for c, e in zip(expected[C.CLASSIFICATION], expected[EXPECTED_SHARE], strict=True))]
+        for c, e in zip(expected[C.CLASSIFICATION], expected[EXPECTED_SHARE], strict=True))
+        ] if expected[EXPECTED_SHARE].notna().any() else [
+        "The form's cut scores imply no expected shares"]
     for name in dict.fromkeys(rows[C.SCORE_NAME].astype(str)):
         part = rows[rows[C.SCORE_NAME].astype(str) == name].sort_values(C.LEVEL)
         parts.append(f"{name}: " + ", ".join(

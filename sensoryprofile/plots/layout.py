@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import matplotlib.text as mtext
 import matplotlib.transforms as mtransforms
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
@@ -50,10 +51,22 @@ def require(data: pd.DataFrame, needed: Sequence[str], func: str) -> None:
 
 
 def band_labels(labels) -> dict[int, str]:
-    """Classification text by level -2..2 from None, a mapping (level keys such
-    as ``"much_less"`` or levels -2..2) or five texts from least to most."""
+    """Classification text by level from None (the five standard levels), a
+    form's classification scheme (its own levels: three one-sided levels are
+    0, 1, 2 from typical outward), a mapping (level keys such as
+    ``"much_less"``, or levels -2..2 including 0: a form's own subset), or
+    five texts from least to most. Levels beyond +-2 are drawn at the edge
+    and get no band of their own."""
     if labels is None:
         return {LEVELS[k]: DEFAULT_LABELS[k] for k in LEVEL_KEYS}
+    by_ordinal = getattr(labels, "labels_by_ordinal", None)
+    if by_ordinal is not None:  # a Scheme
+        return {int(k): str(v) for k, v in by_ordinal.items() if -2 <= int(k) <= 2}
+    if isinstance(labels, Mapping) and labels and all(
+            isinstance(k, int | np.integer) and not isinstance(k, bool) for k in labels):
+        out = {int(k): str(v) for k, v in labels.items() if -2 <= int(k) <= 2}
+        if 0 in out and sorted(out) == list(range(min(out), max(out) + 1)):
+            return out
     if isinstance(labels, Mapping):
         out = {}
         for key, level in LEVELS.items():

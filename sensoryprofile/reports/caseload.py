@@ -46,6 +46,7 @@ from sensoryprofile.columns import (
 from sensoryprofile.data.dataset import Dataset, load_dataset_cached
 from sensoryprofile.data.tables import write_csv_atomic
 from sensoryprofile.errors import UsageError
+from sensoryprofile.instruments.schema import QUADRANTS
 from sensoryprofile.measures.change import RCI_CRITICAL
 from sensoryprofile.measures.gas import EXPECTED_GAS_SHARES
 from sensoryprofile.reports.formatting import (
@@ -143,15 +144,20 @@ def coverage_table(summary: pd.DataFrame, rating_interval_months: int) -> pd.Dat
     })
 
 
-def classification_table(classification: pd.DataFrame, min_group: int) -> pd.DataFrame:
-    """Quadrant x classification: share at intake and latest, as text."""
+def classification_table(classification: pd.DataFrame, min_group: int, scheme=None
+                         ) -> pd.DataFrame:
+    """One form's score x classification: share at intake and latest, as
+    text; the columns are the form's own levels (``scheme``; default the
+    five), from least to most or from typical outward."""
     c = classification
+    what = "Quadrant" if c[C.SCORE].astype(str).isin(QUADRANTS).all() else "Score"
     if c.empty:
-        return pd.DataFrame(columns=["Quadrant", "Children"])
+        return pd.DataFrame(columns=[what, "Children"])
     frame = c.assign(label=c[C.CLASSIFICATION].fillna("Not classified"))
     intake = frame[frame[TIMEPOINT] == INTAKE].set_index([C.SCORE_NAME, "label"])[SHARE]
     latest = frame[frame[TIMEPOINT] == LATEST].set_index([C.SCORE_NAME, "label"])[SHARE]
-    labels = [LEVEL_LABELS[lv] for lv in (-2, -1, 0, 1, 2)]
+    labels = ([lv.label for lv in scheme.by_ordinal] if scheme is not None
+              else [LEVEL_LABELS[lv] for lv in (-2, -1, 0, 1, 2)])
     if frame[C.CLASSIFICATION].isna().any():
         labels.append("Not classified")
     rows = []
@@ -164,7 +170,7 @@ def classification_table(classification: pd.DataFrame, min_group: int) -> pd.Dat
         rows.append([name, str(n)] + [
             f"{percent(intake.get((name, lb), 0.0))} → {percent(latest.get((name, lb), 0.0))}"
             for lb in labels])
-    return pd.DataFrame(rows, columns=["Quadrant", "Children", *labels])
+    return pd.DataFrame(rows, columns=[what, "Children", *labels])
 
 
 def classification_chart(classification: pd.DataFrame) -> pd.DataFrame:
@@ -183,8 +189,9 @@ def reliable_change_table(reliable: pd.DataFrame) -> pd.DataFrame:
                 for hide, v, k, b in zip(r[SUPPRESSED], r[value], r[count], r[base],
                                          strict=True)]
 
+    what = "Quadrant" if r[C.SCORE].astype(str).isin(QUADRANTS).all() else "Score"
     return pd.DataFrame({
-        "Quadrant": r[C.SCORE_NAME].to_numpy(),
+        what: r[C.SCORE_NAME].to_numpy(),
         "Children compared": r[C.N_COMPARED].astype(str).to_numpy(),
         "Reliable improvement": share(C.N_RELIABLE_IMPROVEMENT, C.N_WITH_RCI,
                                       C.SHARE_RELIABLE_IMPROVEMENT),
@@ -325,6 +332,10 @@ class CaseloadReport(CaseloadTables):
     demonstration_note: str | None = None
     header: pd.DataFrame = field(default_factory=pd.DataFrame)
     written: dict[str, Path] = field(default_factory=dict)
+    #: each form with sensory outcomes: its name (with version) and
+    #: classification scheme (the charts' labels), by id
+    form_names: dict[str, str] = field(default_factory=dict)
+    form_schemes: dict = field(default_factory=dict)
 
     @classmethod
     def build(cls, dataset: Dataset | str | Path, *, list_limit: int = LIST_LIMIT,
@@ -365,7 +376,28 @@ class CaseloadReport(CaseloadTables):
                                          "invented items and synthetic norms, not validated "
                                          "and not for clinical use.")
         report.header = report._header(dataset)
+        for form in report.forms:
+            inst = dataset.instruments.get(form)
+            report.form_names[form] = (f"{inst.name}, version {inst.version}" if inst
+                                       is not None else form)
+            report.form_schemes[form] = inst.scheme if inst is not None else None
         return report
+
+    @property
+    def forms(self) -> list[str]:
+        """The forms with sensory outcomes (children with two questionnaires),
+        by id: each is reported on its own, never pooled with another."""
+        return sorted(set(self.classification[C.INSTRUMENT].astype(str))
+                      | set(self.reliable_change[C.INSTRUMENT].astype(str)))
+
+    def form_html(self, form: str) -> str:
+        """The heading of one form's sensory outcomes."""
+        n = self.series.loc[self.series[C.INSTRUMENT].astype(str) == form, C.CHILD_ID].nunique()
+        return (f"<h3>{html.escape(self.form_names.get(form, form))}</h3>"
+                f"<p>{n} child(ren) with two or more questionnaires on this form.</p>")
+
+    def _one_form(self, frame: pd.DataFrame, form: str) -> pd.DataFrame:
+        return frame[frame[C.INSTRUMENT].astype(str) == form]
 
     def _message(self, dataset) -> str | None:
         if (self.site is not None or self.therapist is not None) and self.n_matched == 0:
@@ -414,17 +446,16 @@ class CaseloadReport(CaseloadTables):
     def coverage_table(self) -> pd.DataFrame:
         return coverage_table(self.coverage_summary, self.rating_interval_months)
 
-    @property
-    def classification_table(self) -> pd.DataFrame:
-        return classification_table(self.classification, self.min_group)
+    def classification_table(self, form: str) -> pd.DataFrame:
+        """One form's scores x its classifications, at intake and latest."""
+        return classification_table(self._one_form(self.classification, form), self.min_group,
+                                    self.form_schemes.get(form))
 
-    @property
-    def classification_chart(self) -> pd.DataFrame:
-        return classification_chart(self.classification)
+    def classification_chart(self, form: str) -> pd.DataFrame:
+        return classification_chart(self._one_form(self.classification, form))
 
-    @property
-    def reliable_change_table(self) -> pd.DataFrame:
-        return reliable_change_table(self.reliable_change)
+    def reliable_change_table(self, form: str) -> pd.DataFrame:
+        return reliable_change_table(self._one_form(self.reliable_change, form))
 
     def outcome_table(self, grouping: str) -> pd.DataFrame:
         return outcome_table(self.goal_outcomes, grouping)
@@ -468,8 +499,9 @@ class CaseloadReport(CaseloadTables):
             return (7.0, 4.2)
         if chart == "counts_therapist":
             return (9.0, 4.6)
-        if chart == "classification":
-            rows = 3 * self.classification_chart[C.SCORE_NAME].nunique()
+        if chart.startswith("classification"):  # "classification:<form>"
+            form = chart.partition(":")[2]
+            rows = 3 * self.classification_chart(form)[C.SCORE_NAME].nunique()
             height = 2.6 + 0.42 * max(rows, 2)
         elif chart.startswith("tchange_") and chart.removeprefix("tchange_") in GROUPINGS:
             height = 1.8 + 0.62 * max(len(self.tchange_chart(chart.removeprefix("tchange_"))),
@@ -478,7 +510,7 @@ class CaseloadReport(CaseloadTables):
             height = 3.0 + 0.62 * (self.calibration_levels[C.THERAPIST].nunique() + 1)
         else:
             raise UsageError(f"`chart` must be one of 'counts_site', 'counts_therapist', "
-                             "'classification', 'tchange_site', 'tchange_therapist', "
+                             "'classification:<form>', 'tchange_site', 'tchange_therapist', "
                              f"'tchange_diagnosis', 'calibration', but {chart!r} was passed")
         return (width, min(round(height, 2), 10.0))
 

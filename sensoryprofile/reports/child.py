@@ -24,6 +24,7 @@ from sensoryprofile.columns import POSITION
 from sensoryprofile.data.dataset import Dataset, load_dataset_cached
 from sensoryprofile.data.validation import DEPENDENT_REJECTED, ROW_REJECTED
 from sensoryprofile.dates import completed_months, months_between
+from sensoryprofile.errors import UsageError
 from sensoryprofile.ids import check_id
 from sensoryprofile.instruments.schema import QUADRANT_NAMES
 from sensoryprofile.measures import change as CH
@@ -36,6 +37,7 @@ from sensoryprofile.reports.formatting import (
     level_text,
     long_date,
     raw_text,
+    table_html,
 )
 
 LEVEL_WORDS = {-3: "worse than at the start", -2: "much less than expected",
@@ -53,7 +55,7 @@ def primary_series(scores: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
     if scores.empty:
         return scores
     own = scores[C.RESPONDENT].astype(str) == scores[C.INSTRUMENT].astype(str).map(
-        {k: i.respondent for k, i in dataset.instruments.items()})
+        {k: i.respondents[0] for k, i in dataset.instruments.items()})
     pool = scores[own] if own.any() else scores
     last = pool.sort_values([C.DATE, C.ASSESSMENT_ID]).iloc[-1]
     same = ((scores[C.INSTRUMENT].astype(str) == str(last[C.INSTRUMENT]))
@@ -95,20 +97,42 @@ def latest_scores(dataset: Dataset, child_id: str, as_of: pd.Timestamp) -> Simpl
     return SimpleNamespace(scores=scores, primary=primary, latest=latest, instrument=instrument)
 
 
-def header_table(dataset, child, scores, as_of, deidentify, when, pseudonym=None
-                 ) -> pd.DataFrame:
-    """The report's header: child, age, therapist, site, referral, assessments
-    (de-identified: the pseudonym, age, months since referral; no therapist,
-    site or ID of the clinic's)."""
+def respondent_text(respondent) -> str:
+    """A respondent type as a report names it: "Caregiver", "Teacher", "Self-report"."""
+    if respondent is None or pd.isna(respondent) or not str(respondent).strip():
+        return "Not recorded"
+    text = str(respondent).strip()
+    return "Self-report" if text == "self" else text[:1].upper() + text[1:]
+
+
+def is_self_report(primary: pd.DataFrame) -> bool:
+    """Whether the child's main series is answered by the person themself."""
+    return bool(len(primary)) and str(primary[C.RESPONDENT].iloc[-1]) == "self"
+
+
+def questionnaire_rows(instrument, primary: pd.DataFrame) -> list[tuple[str, str]]:
+    """The header rows naming the form, its version and who answered it."""
+    if instrument is None or primary.empty:
+        return []
+    return [("Questionnaire", f"{instrument.name}, version {instrument.version}"),
+            ("Answered by", respondent_text(primary[C.RESPONDENT].iloc[-1]))]
+
+
+def header_table(dataset, child, scores, as_of, deidentify, when, pseudonym=None,
+                 subject: str = "Child", form_rows=()) -> pd.DataFrame:
+    """The report's header: child (or, for an adult's self-report, person),
+    age, therapist, site, referral, assessments, the questionnaire and its
+    respondent (de-identified: the pseudonym, age, months since referral; no
+    therapist, site or ID of the clinic's)."""
     age = age_on(child, as_of)
     dates = sorted(scores[C.DATE].dropna().unique())
     if deidentify:
-        rows = [("Child", pseudonym or "(de-identified)"),
+        rows = [(subject, pseudonym or "(de-identified)"),
                 ("Age", age_text(age)),
                 ("Referred", "month 0"),
                 ("Assessments", ", ".join(when(d) for d in dates) or "none yet")]
     else:
-        rows = [("Child", child[C.CHILD_ID] if pd.isna(child.get(C.DISPLAY_NAME))
+        rows = [(subject, child[C.CHILD_ID] if pd.isna(child.get(C.DISPLAY_NAME))
                  else f"{child[C.DISPLAY_NAME]} ({child[C.CHILD_ID]})"),
                 ("Age", f"{age_text(age)} on {long_date(as_of)}"),
                 ("Therapist", child.get(C.THERAPIST) if pd.notna(child.get(C.THERAPIST))
@@ -116,6 +140,7 @@ def header_table(dataset, child, scores, as_of, deidentify, when, pseudonym=None
                 ("Site", child.get(C.SITE) if pd.notna(child.get(C.SITE)) else "not recorded"),
                 ("Referred", long_date(child[C.REFERRAL_DATE])),
                 ("Assessments", ", ".join(when(d) for d in dates) or "none yet")]
+    rows.extend(form_rows)
     if pd.notna(child.get(C.DISCHARGE_DATE)) and child[C.DISCHARGE_DATE] <= as_of:
         rows.append(("Discharged", when(child[C.DISCHARGE_DATE])))
     if deidentify:
@@ -141,7 +166,7 @@ def score_table(rows: pd.DataFrame, what: str) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=[what, "Raw score", "Percentile", "Classification",
                                      "Notes"])
-    return pd.DataFrame({
+    table = pd.DataFrame({
         what: rows[C.SCORE_NAME].astype(str).to_numpy(),
         "Raw score": [raw_text(r, mx) for r, mx in
                       zip(rows[C.RAW], rows[C.MAX_POSSIBLE], strict=True)],
@@ -149,6 +174,9 @@ def score_table(rows: pd.DataFrame, what: str) -> pd.DataFrame:
         "Classification": rows[C.CLASSIFICATION].astype(object).fillna("-").to_numpy(),
         "Notes": [note(r) for _, r in rows.iterrows()],
     })
+    if rows[C.PERCENTILE].isna().all():  # cut-score norms: no percentile to show
+        table = table.drop(columns="Percentile")
+    return table
 
 
 def _x_values(dates: pd.Series, intake, deidentify: bool) -> pd.Series:
@@ -158,8 +186,14 @@ def _x_values(dates: pd.Series, intake, deidentify: bool) -> pd.Series:
     return dates.map(lambda d: months_between(intake, d) if pd.notna(d) else np.nan)
 
 
-def trajectory_frame(primary, intake, deidentify) -> pd.DataFrame:
-    rows = primary[primary[C.KIND] == "quadrant"]
+def _primary_ids(instrument) -> list[str]:
+    return [s.id for s in instrument.primary_scores] if instrument is not None else []
+
+
+def trajectory_frame(primary, intake, deidentify, instrument=None) -> pd.DataFrame:
+    """The form's primary scores (quadrants, or its sections and total) at
+    each administration of the main series: the chart of change over time."""
+    rows = primary[primary[C.SCORE].astype(str).isin(_primary_ids(instrument))]
     return pd.DataFrame({
         C.DATE: _x_values(rows[C.DATE], intake, deidentify).to_numpy(),
         C.SCORE: rows[C.SCORE].astype(str).to_numpy(),
@@ -169,14 +203,19 @@ def trajectory_frame(primary, intake, deidentify) -> pd.DataFrame:
     })
 
 
-def change_table(changes: pd.DataFrame, primary: pd.DataFrame, when) -> pd.DataFrame:
-    columns = ["Quadrant", "Compared with", "Then", "Now", "Raw change", "Reliable change "
+def change_table(changes: pd.DataFrame, primary: pd.DataFrame, when,
+                 instrument=None) -> pd.DataFrame:
+    """Change since the previous administration of the main series, per
+    primary score of the form."""
+    what = "Quadrant" if instrument is not None and instrument.has_quadrants else "Score"
+    columns = [what, "Compared with", "Then", "Now", "Raw change", "Reliable change "
                "index", "Reliable?", "Direction"]
     if changes.empty or primary.empty:
         return pd.DataFrame(columns=columns)
     last_id = primary[C.ASSESSMENT_ID].iloc[-1]
     rows = changes[(changes[C.COMPARISON] == CH.CONSECUTIVE)
-                   & (changes[C.TO_ASSESSMENT] == last_id) & (changes[C.KIND] == "quadrant")]
+                   & (changes[C.TO_ASSESSMENT] == last_id)
+                   & changes[C.SCORE].astype(str).isin(_primary_ids(instrument))]
     out = []
     for _, r in rows.iterrows():
         if not r[C.COMPARED]:
@@ -194,6 +233,101 @@ def change_table(changes: pd.DataFrame, primary: pd.DataFrame, when) -> pd.DataF
             "" if pd.isna(r[C.RELIABLE]) else ("yes" if r[C.RELIABLE] else "no"),
             r[C.DIRECTION] if pd.notna(r[C.DIRECTION]) else ""])
     return pd.DataFrame(out, columns=columns)
+
+
+
+#: Forms from two respondents this many months apart or closer are shown side
+#: by side (the notebook's ``compare_within_months``).
+COMPARE_WITHIN_MONTHS = 3
+#: Respondents whose classifications of a score are this many levels apart
+#: (or more) are flagged.
+FLAG_LEVELS = 2
+
+
+def respondent_comparison(scores: pd.DataFrame, instruments, when,
+                          within_months: float = COMPARE_WITHIN_MONTHS) -> SimpleNamespace | None:
+    """Forms of the same questionnaire from different respondents (a
+    caregiver at home, a teacher at school) answered within ``within_months``
+    of each other, side by side; None when the child has none.
+
+    The most recent such set is shown: the latest form that has another
+    respondent's form within the window, and for each other respondent its
+    form nearest in date. Returns ``instrument`` (its id), ``assessments``
+    (assessment_id, respondent, date, in the form's order of respondents),
+    ``table`` (a row per score: each respondent's classification, how many
+    levels apart, and a flag at :data:`FLAG_LEVELS` or more) and ``chart``
+    (the frame of :func:`~sensoryprofile.plots.child.plot_respondent_comparison`).
+    """
+    if scores.empty:
+        return None
+    forms = (scores[[C.ASSESSMENT_ID, C.INSTRUMENT, C.RESPONDENT, C.DATE]]
+             .drop_duplicates(C.ASSESSMENT_ID).dropna(subset=[C.DATE])
+             .sort_values([C.DATE, C.ASSESSMENT_ID], ascending=False, kind="stable"))
+    forms = forms.assign(**{C.RESPONDENT: forms[C.RESPONDENT].astype(object).fillna("")})
+    window = pd.DateOffset(months=int(within_months),
+                           days=round((within_months - int(within_months)) * 30.4375))
+    chosen = None
+    for _, anchor in forms.iterrows():
+        near = forms[(forms[C.INSTRUMENT] == anchor[C.INSTRUMENT])
+                     & (forms[C.RESPONDENT] != anchor[C.RESPONDENT])
+                     & (forms[C.DATE] >= anchor[C.DATE] - window)
+                     & (forms[C.DATE] <= anchor[C.DATE] + window)]
+        if near.empty:
+            continue
+        gap = (near[C.DATE] - anchor[C.DATE]).abs()
+        near = near.assign(_gap=gap).sort_values(["_gap", C.DATE], ascending=[True, False],
+                                                 kind="stable")
+        picked = near.drop_duplicates(C.RESPONDENT).drop(columns="_gap")
+        chosen = pd.concat([anchor.to_frame().T, picked], ignore_index=True)
+        break
+    if chosen is None:
+        return None
+    form = str(chosen[C.INSTRUMENT].iloc[0])
+    inst = instruments.get(form)
+    order = list(inst.respondents) if inst is not None else []
+    chosen = chosen.assign(_order=[order.index(r) if r in order else len(order)
+                                   for r in chosen[C.RESPONDENT]]).sort_values(
+        ["_order", C.DATE], kind="stable").drop(columns="_order").reset_index(drop=True)
+    heads = [f"{respondent_text(r)} ({when(d)})" for r, d in
+             zip(chosen[C.RESPONDENT], chosen[C.DATE], strict=True)]
+    rows = scores[scores[C.ASSESSMENT_ID].isin(chosen[C.ASSESSMENT_ID])]
+    score_ids = ([sc.id for sc in inst.scores] if inst is not None
+                 else list(pd.unique(rows[C.SCORE].astype(str))))
+    table, chart = [], []
+    for score_id in score_ids:
+        mine = rows[rows[C.SCORE].astype(str) == score_id]
+        if mine.empty:
+            continue
+        name = str(mine[C.SCORE_NAME].iloc[0])
+        line = {"Score": name}
+        levels = []
+        for head, aid in zip(heads, chosen[C.ASSESSMENT_ID], strict=True):
+            r = mine[mine[C.ASSESSMENT_ID] == aid]
+            if r.empty or pd.isna(r[C.CLASSIFICATION].iloc[0]):
+                line[head] = "-" if r.empty else "not classified"
+                levels.append(np.nan)
+            else:
+                line[head] = str(r[C.CLASSIFICATION].iloc[0])
+                levels.append(float(r[C.LEVEL].iloc[0]))
+        known = [lv for lv in levels if not np.isnan(lv)]
+        apart = (max(known) - min(known)) if len(known) == len(levels) else np.nan
+        flagged = bool(not np.isnan(apart) and apart >= FLAG_LEVELS)
+        line["Levels apart"] = "" if np.isnan(apart) else f"{apart:.0f}"
+        line["Flag"] = f"differ by {apart:.0f} levels" if flagged else ""
+        table.append(line)
+        for head, aid in zip(heads, chosen[C.ASSESSMENT_ID], strict=True):
+            r = mine[mine[C.ASSESSMENT_ID] == aid]
+            if len(r):
+                chart.append({C.SCORE_NAME: name, C.RESPONDENT: head,
+                              POSITION: r[POSITION].iloc[0],
+                              C.CLASSIFICATION: r[C.CLASSIFICATION].iloc[0],
+                              "flagged": flagged})
+    return SimpleNamespace(
+        instrument=form, assessments=chosen[[C.ASSESSMENT_ID, C.RESPONDENT, C.DATE]],
+        within_months=within_months, heads=heads,
+        table=pd.DataFrame(table, columns=["Score", *heads, "Levels apart", "Flag"]),
+        chart=pd.DataFrame(chart, columns=[C.SCORE_NAME, C.RESPONDENT, POSITION,
+                                           C.CLASSIFICATION, "flagged"]))
 
 
 def vocabulary_terms(values: pd.Series, settings, vocabulary: str) -> pd.Series:
@@ -297,6 +431,27 @@ def left_out_notes(report, child_id: str, scores: pd.DataFrame, deidentify: bool
     return notes
 
 
+
+def _parts_text(instrument, others: pd.DataFrame) -> str:
+    """What the section table holds, in the form's own words: "The same
+    answers grouped by the form's sections (Touch, Hearing, Movement) and its
+    total."."""
+    if instrument is None or others.empty:
+        return "The same answers grouped by the form's sections."
+    kinds = others[C.KIND].astype(str)
+    names = others.loc[kinds == "section", C.SCORE_NAME].astype(str).tolist()
+    parts = []
+    if names:
+        parts.append(f"its sections ({', '.join(names)})")
+    for kind, word in (("total", "its total"), ("composite", "composite scores"),
+                       ("factor", "factor scores")):
+        these = others.loc[kinds == kind, C.SCORE_NAME].astype(str).tolist()
+        if these:
+            parts.append(word if kind == "total" else f"{word} ({', '.join(these)})")
+    listed = (", ".join(parts[:-1]) + " and " + parts[-1]) if len(parts) > 1 else parts[0]
+    return f"The same answers grouped into {listed}."
+
+
 # ---------------------------------------------------------------------------
 # the report
 # ---------------------------------------------------------------------------
@@ -326,11 +481,26 @@ class ChildReport:
     changes: pd.DataFrame | None = None
     reviews: pd.DataFrame | None = None
     gas_six_level: bool = False
+    #: the parts the form has: the quadrant profile and Dunn's map only with quadrants
+    has_quadrants: bool = True
+    #: the form's classification scheme (the charts' band labels); None: the five levels
+    band_labels: object = None
+    #: who the person is compared with, and what the report calls them
+    peers: str = "children"
+    subject: str = "child"
+    #: the form's own words for its parts (the intro to the section table)
+    parts_text: str = ""
+    typical_label: str = "Just Like the Majority of Others"
+    #: forms of two respondents side by side (:func:`respondent_comparison`)
+    comparison: SimpleNamespace | None = None
+    comparison_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    comparison_chart: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     # ------------------------------------------------------------------ build
     @classmethod
     def build(cls, dataset: Dataset | str | Path, child_id: str, *, as_of=None,
-              deidentify: bool = False, pseudonym: str | None = None) -> ChildReport:
+              deidentify: bool = False, pseudonym: str | None = None,
+              compare_within_months: float = COMPARE_WITHIN_MONTHS) -> ChildReport:
         """Assemble the report of ``child_id`` from a dataset (or its path).
 
         With ``deidentify`` the report shows no name, no calendar date, no
@@ -358,13 +528,22 @@ class ChildReport:
         scores, primary, latest, instrument = (found.scores, found.primary, found.latest,
                                                found.instrument)
 
+        if isinstance(compare_within_months, bool) or not isinstance(
+                compare_within_months, int | float) or not 0 < compare_within_months <= 24:
+            raise UsageError("`compare_within_months` must be a number of months above 0 "
+                             f"and at most 24, but {compare_within_months!r} was passed")
         quadrants = latest[latest[C.KIND] == "quadrant"]
-        sections = latest[latest[C.KIND] == "section"]
+        # every other score the form has: sections, totals, composites, factors
+        sections = latest[latest[C.KIND] != "quadrant"]
         if instrument is not None and len(sections):
             kinds = {s.id: s.kind for s in instrument.sections}
-            sections = sections.assign(**{C.SECTION_KIND: sections[C.SCORE].astype(str).map(kinds)})
+            sections = sections.assign(**{C.SECTION_KIND: sections[C.SCORE].astype(str).map(
+                kinds).where(sections[C.KIND] == "section")})
         else:
             sections = sections.assign(**{C.SECTION_KIND: pd.Series(dtype="str")})
+        self_report = is_self_report(primary)
+        comparison = respondent_comparison(scores, dataset.instruments, when,
+                                           compare_within_months)
 
         changes = CH.score_changes(dataset.scores[dataset.scores[C.DATE] <= as_of],
                                    dataset.instruments, child_id=child_id) if len(
@@ -376,7 +555,9 @@ class ChildReport:
         attainment = G.goal_attainment(sub, as_of=as_of)
         trajectories = G.goal_trajectories(sub, as_of=as_of)
 
-        header = header_table(dataset, child, scores, as_of, deidentify, when, pseudonym)
+        header = header_table(dataset, child, scores, as_of, deidentify, when, pseudonym,
+                              subject="Person" if self_report else "Child",
+                              form_rows=questionnaire_rows(instrument, primary))
         report = cls(
             child_id=child_id, as_of=as_of.date(), deidentify=deidentify, header=header,
             title=("Sensory and goals report" if deidentify or pd.isna(child.get(C.DISPLAY_NAME))
@@ -389,20 +570,33 @@ class ChildReport:
             quadrant_table=score_table(quadrants, "Quadrant"),
             quadrant_profile=quadrants[[C.SCORE, C.SCORE_NAME, POSITION, C.CLASSIFICATION,
                                         C.LEVEL, C.PERCENTILE]].reset_index(drop=True),
-            section_table=score_table(sections, "Section"),
+            section_table=score_table(sections, "Score" if (sections[C.KIND] != "section").any()
+                                      else "Section"),
             section_profile=sections[[C.SCORE, C.SCORE_NAME, C.KIND, POSITION,
                                       C.CLASSIFICATION, C.SECTION_KIND, C.PERCENTILE]
                                      ].reset_index(drop=True),
-            trajectories=trajectory_frame(primary, intake, deidentify),
-            change_table=change_table(changes, primary, when),
+            trajectories=trajectory_frame(primary, intake, deidentify, instrument),
+            change_table=change_table(changes, primary, when, instrument),
             goals_table=goals_table(sub.goals, attainment.goals, deidentify, when),
             goal_trajectories=goal_lines(sub.goals, trajectories, intake, deidentify),
             tscores=tscore_frame(attainment.reviews, intake, deidentify),
             scores=scores, changes=changes, reviews=attainment.reviews,
             gas_six_level=bool(dataset.gas_six_level),
+            has_quadrants=instrument is None or instrument.has_quadrants,
+            band_labels=instrument.scheme if instrument is not None else None,
+            peers="people" if self_report else "children",
+            subject="person" if self_report else "child",
+            parts_text=_parts_text(instrument, sections),
+            typical_label=(instrument.scheme.level(instrument.scheme.typical).label
+                           if instrument is not None else "Just Like the Majority of Others"),
+            comparison=comparison,
+            comparison_table=comparison.table if comparison else pd.DataFrame(),
+            comparison_chart=comparison.chart if comparison else pd.DataFrame(),
         )
-        report.summary = report._summary(quadrants, changes, attainment, when)
-        report.notes = report._notes(dataset, scores, latest, trajectories, attainment)
+        primary_latest = latest[latest[C.SCORE].astype(str).isin(_primary_ids(instrument))]
+        report.summary = report._summary(primary_latest, changes, attainment, when)
+        report._window = compare_within_months
+        report.notes = report._notes(dataset, scores, latest, trajectories, attainment, primary)
         return report
 
     # -------------------------------------------------------------- words
@@ -442,6 +636,14 @@ class ChildReport:
                 elif direction == CH.NO_CHANGE:
                     text += f" {since} it has not changed."
             lines.append(text)
+        if self.comparison is not None:
+            flagged = [str(r["Score"]) for _, r in self.comparison.table.iterrows() if r["Flag"]]
+            who = " and ".join(h.split(" (")[0].lower() for h in self.comparison.heads)
+            listed = (", ".join(flagged[:-1]) + " and " + flagged[-1]) if len(
+                flagged) > 1 else "".join(flagged)
+            lines.append(f"Answers of the {who} differ by two levels or more on "
+                         f"{listed}." if flagged else
+                         f"Answers of the {who} agree within one level on every score.")
         goals = attainment.goals
         if len(goals):
             met = int(goals[C.DATE_FIRST_MET].notna().sum())
@@ -454,7 +656,15 @@ class ChildReport:
                              "start (50 means goals met as expected).")
         return lines
 
-    def _notes(self, dataset, scores, latest, trajectories, attainment) -> list[str]:
+    @property
+    def comparison_window(self) -> float:
+        return (self.comparison.within_months if self.comparison is not None
+                else self._window)
+
+    _window: float = COMPARE_WITHIN_MONTHS
+
+    def _notes(self, dataset, scores, latest, trajectories, attainment,
+               primary=None) -> list[str]:
         notes = []
         if self.demonstration_note:
             notes.append(self.demonstration_note)
@@ -471,11 +681,19 @@ class ChildReport:
             if carried:
                 notes.append(f"{carried} goal rating(s) were carried forward from an earlier "
                              "review where a goal was not rated at a later one.")
-        others = scores[~scores[C.ASSESSMENT_ID].isin(latest[C.ASSESSMENT_ID])]
-        teacher = others[others[C.RESPONDENT].astype(str) != "caregiver"]
-        if len(teacher):
-            notes.append(f"{teacher[C.ASSESSMENT_ID].nunique()} questionnaire(s) from another "
-                         "respondent (e.g. a teacher) are not compared with the caregiver's.")
+        shown = set(primary[C.ASSESSMENT_ID].astype(str))
+        if self.comparison is not None:
+            shown |= set(self.comparison.assessments[C.ASSESSMENT_ID].astype(str))
+        others = scores[~scores[C.ASSESSMENT_ID].astype(str).isin(shown)]
+        if len(others):
+            who = ", ".join(dict.fromkeys(
+                f"{respondent_text(r).lower()} on {f}" for r, f in
+                zip(others[C.RESPONDENT], others[C.INSTRUMENT], strict=True)))
+            notes.append(f"{others[C.ASSESSMENT_ID].nunique()} questionnaire(s) outside the "
+                         f"main series ({who}) are not charted: the report follows the latest "
+                         "form of its main respondent, and sets another respondent's form "
+                         f"beside it only when answered within {self.comparison_window:g} "
+                         "months of each other.")
         notes.extend(left_out_notes(dataset.report, self.child_id, scores, self.deidentify))
         return notes
 
@@ -492,12 +710,74 @@ class ChildReport:
         count = {5: "five", 6: "six"}[3 - low]
         levels = (f"Goals are rated on {count} levels: {level_text(low)} "
                   f"({LEVEL_WORDS[low]}) to +2 ({LEVEL_WORDS[2]}); 0 is the goal itself.")
+        a, people = f"a {self.subject}", self.peers
+        if self.has_quadrants:
+            profile = (f"The questionnaire describes how {a} notices and responds to everyday "
+                       "sensations. Its answers are grouped into four patterns (Dunn's "
+                       "quadrants): seeking more sensation, avoiding it, being sensitive to "
+                       "it, and registration (not noticing it). Each is compared with "
+                       f"{people} of the same age. {self.typical_label} is the typical "
+                       "range; both more and less than others can matter, and "
+                       f"{a} can be high on more than one pattern.")
+        else:
+            scheme = self.band_labels
+            outward = ([lv.label for lv in scheme.by_ordinal if lv.ordinal != 0]
+                       if scheme is not None else [])
+            profile = (f"The questionnaire describes how {a} responds to everyday "
+                       "sensations. This form has no quadrants: its answers are scored by "
+                       f"section and in total, each compared with {people} of the same age "
+                       f"by the form's own norms. {self.typical_label} is the typical range"
+                       + (f"; {', then '.join(outward)} mark a growing difference from it."
+                          if outward and scheme.one_sided else "."))
         return {
+            "profile": profile,
+            "pattern_map": (f"The same four patterns on Dunn's map: how quickly {a} notices "
+                            "sensations (top: slowly, bottom: quickly) and how they respond "
+                            "(left: going along with it, right: acting to change it). Larger, "
+                            f"darker circles mean more of that pattern than other {people}."),
+            "parts": self.parts_text,
+            "comparison": self._comparison_text(),
             "reliable": ("A change counts as reliable when it is larger than the "
                          "questionnaire's own measurement error could explain (reliable "
                          f"change index beyond ±{CH.RCI_CRITICAL:g})."),
             "goal_levels": levels.replace("-", "−"),
         }
+
+    @property
+    def section_chart_height(self) -> float:
+        """The section chart's height in inches: room for its rows and group headings."""
+        kinds = self.section_profile[C.KIND].astype(str)
+        groups = self.section_profile[C.SECTION_KIND].astype(str).where(kinds == "section", kinds)
+        return 1.8 + 0.42 * (len(self.section_profile) + groups.nunique())
+
+    @property
+    def comparison_chart_height(self) -> float:
+        """The side-by-side chart's height in inches: a row per score."""
+        return 2.2 + 0.55 * self.comparison_chart[C.SCORE_NAME].nunique() if len(
+            self.comparison_chart) else 3.0
+
+    def _comparison_text(self) -> str:
+        if self.comparison is None:
+            return ""
+        who = " and ".join(self.comparison.heads)
+        return (f"Forms answered by different people within {self.comparison_window:g} months "
+                f"of each other: {who}. Each score's classification is shown for each of "
+                f"them; where they are {FLAG_LEVELS} or more levels apart the row is flagged, "
+                "since the same behaviour looks different at home and at school, or to "
+                "different people.")
+
+    def comparison_html(self) -> str:
+        """The side-by-side part (heading, text and table) as HTML; empty when
+        the child has no forms of two respondents within the window."""
+        if self.comparison is None:
+            return ""
+        heading = ("Home and school side by side" if {"caregiver", "teacher"} <= set(
+            self.comparison.assessments[C.RESPONDENT].astype(str)) else
+                   "Respondents side by side")
+        return (f"<h2 id='respondents'>{html.escape(heading)}</h2>"
+                + self.text_html("comparison")
+                + table_html(self.comparison_table,
+                             caption="Each respondent's classification of every score"))
 
     def text_html(self, key: str) -> str:
         """A paragraph of :meth:`texts` as inert HTML."""

@@ -22,7 +22,7 @@ import pandas as pd
 
 from sensoryprofile import columns as C
 from sensoryprofile.analysis import stats as ST
-from sensoryprofile.analysis.cohort import CohortAnalysis, expected_shares
+from sensoryprofile.analysis.cohort import CohortAnalysis, scheme_expected_shares
 from sensoryprofile.analysis.provenance import provenance_json, provenance_table
 from sensoryprofile.columns import (
     ALPHA,
@@ -41,6 +41,7 @@ from sensoryprofile.columns import (
     ITEM_TOTAL_R,
     ITEMS_LOWERING_ALPHA,
     K0,
+    LEFT_OUT,
     LOADING,
     LOWERS_ALPHA,
     MEAN,
@@ -54,6 +55,7 @@ from sensoryprofile.columns import (
     N_CLASSIFIED,
     N_COMPLETE,
     N_GOALS,
+    N_INCOMPLETE,
     NAME,
     NOTE,
     OMEGA,
@@ -159,12 +161,43 @@ class CohortReport(CohortAnalysis):
             lines.append(f"<p><strong>Note:</strong> {html.escape(self.demonstration_note)}</p>")
         return "\n".join(lines)
 
+    @property
+    def _cut_scores(self) -> bool:
+        """Whether some primary score of the form is normed by cut scores (no z)."""
+        compiled = self.instrument.compiled
+        ids = list(self.instrument.score_ids)
+        return any(bool(compiled.has_cuts[:, ids.index(s.id)].any())
+                   for s in self.instrument.primary_scores)
+
     def texts(self) -> dict[str, str]:
         """The report's paragraphs whose numbers come from the analysis and the
         package's settings, by key (the notebook shows them with :meth:`text_html`)."""
         conf = percent(ST.CONFIDENCE)
         c1, c2 = self.instrument.z_cuts
-        norm = ", ".join(number(100 * v, 1) for v in expected_shares(self.instrument.z_cuts))
+        expected = scheme_expected_shares(self.instrument)
+        norm = ", ".join(number(100 * v, 1) for v in expected)
+        scheme = self.instrument.scheme
+        if scheme.is_five_level:
+            norms = ("Share of the children classified in each band at intake, against the "
+                     "shares a normal distribution puts in the bands "
+                     f"({norm} % for cut points at {c1:g} and {c2:g} SD). A referred cohort "
+                     "is expected to sit in the tails more often than this.")
+        elif np.isnan(expected).all():
+            norms = ("Share of the children classified in each of the form's levels "
+                     f"({', '.join(lv.label for lv in scheme.by_ordinal)}) at intake. The "
+                     "form is normed by cut-score tables with levels of its own, which imply "
+                     "no share of a normal population, so no expected shares are shown.")
+        else:
+            norms = ("Share of the children classified in each of the form's levels at "
+                     f"intake, against the shares a normal distribution puts in them ({norm} "
+                     "%, from the levels' z edges).")
+        scales = ("quadrant and section" if self.instrument.has_quadrants
+                  else "section, total and composite")
+        distance = ("the distance from the norm mean (|z|, where a fall means a move toward "
+                    "the typical range from either tail)" if not self._cut_scores else
+                    "the distance from typical: |z| where the norms give a z and otherwise "
+                    "(cut-score norms) the ordinal distance, the number of levels between "
+                    "the child's and the typical one, so a fall means a move toward typical")
         gas = ", ".join(number(100 * v, 1) for v in EXPECTED_GAS_SHARES.values())
         return {
             "sample": ("Children, assessments and goals in the dataset. The cohort is every "
@@ -172,24 +205,23 @@ class CohortReport(CohortAnalysis):
                        "type; the first such assessment is the child's intake, the last (for "
                        "children assessed at least twice) the latest. Counts of 1 to "
                        f"{self.min_group - 1} children in a category are not shown."),
-            "consistency": ("Cronbach's alpha and McDonald's omega (total) for each quadrant "
-                            "and section, on the intake assessments only, so that each child "
-                            "counts once and the observations are independent. An assessment "
-                            "with a blank, off-scale or \"does not apply\" answer to one of a "
-                            "scale's items is left out of that scale (listwise). Omega comes "
+            "consistency": ("Cronbach's alpha and McDonald's omega (total) for each "
+                            f"{scales} scale, on the intake assessments only, so that each "
+                            "child counts once and the observations are independent. An "
+                            "assessment with a blank, off-scale or \"does not apply\" answer "
+                            "to one of a scale's items is left out of that scale (listwise); "
+                            "the table gives, for each scale, how many children it used and "
+                            "why the others were left out. Reverse-keyed items count as "
+                            "scored. Omega comes "
                             "from a one-factor model fitted to the item covariances by minres "
                             "(least squares on the off-diagonal covariances), with unique "
                             "variances kept at or above zero. Intervals are "
                             f"{conf} BCa bootstrap intervals resampling children."),
-            "norms": ("Share of the children classified in each band at intake, against the "
-                      "shares a normal distribution puts in the bands "
-                      f"({norm} % for cut points at {c1:g} and {c2:g} SD). A referred cohort "
-                      "is expected to sit in the tails more often than this."),
+            "norms": norms,
             "change": ("Each reassessed child's intake compared with their latest assessment "
                        "on the same instrument by the same respondent type. Two measures: "
-                       "the distance from the norm mean (|z|, where a fall means a move "
-                       "toward the typical range from either tail) and the raw score (where "
-                       "a fall means less of the behaviour). Wilcoxon signed-rank test "
+                       f"{distance}, and the raw score (where a fall means less of the "
+                       "behaviour on a form where higher is more). Wilcoxon signed-rank test "
                        "(two-sided), matched-pairs rank-biserial correlation and Cohen's dz "
                        f"with {conf} bootstrap intervals; reliable change is the share of "
                        "children whose change exceeds the Reliable Change Index threshold "
@@ -247,6 +279,8 @@ class CohortReport(CohortAnalysis):
         return pd.DataFrame({
             "Scale": t[C.SCORE_NAME], "Kind": t[C.KIND], "Items": t[C.N_ITEMS],
             "Children (complete)": t[N_COMPLETE],
+            "Left out": [f"{n} ({why})" if n and why else str(n) for n, why in
+                         zip(t[N_INCOMPLETE], t[LEFT_OUT], strict=True)],
             "Cronbach's alpha": [number(v, 3) for v in t[ALPHA]],
             "alpha 95% interval": [span(lo, hi, 3) for lo, hi in
                                    zip(t[ALPHA_LOW], t[ALPHA_HIGH], strict=True)],
@@ -279,14 +313,18 @@ class CohortReport(CohortAnalysis):
         t = self.distribution[self.distribution[TIMEPOINT] == timepoint]
         out = t.pivot_table(index=C.SCORE_NAME, columns=C.LEVEL, values=SHARE,
                             aggfunc="first", sort=False)
-        frame = pd.DataFrame({"Quadrant": out.index})
-        labels = self.instrument.label_list
-        for level, label in zip(range(-2, 3), labels, strict=True):
-            frame[label] = [_pct1(v) for v in out[level]] if level in out.columns else ""
+        inst = self.instrument
+        frame = pd.DataFrame({"Quadrant" if inst.has_quadrants else "Score": out.index})
+        levels = inst.scheme.by_ordinal
+        for level in levels:
+            frame[level.label] = ([_pct1(v) for v in out[level.ordinal]]
+                                  if level.ordinal in out.columns else "")
         counts = t.drop_duplicates(C.SCORE_NAME).set_index(C.SCORE_NAME)
         frame["Children classified"] = counts.loc[out.index, N_CLASSIFIED].to_numpy()
-        expected = expected_shares(self.instrument.z_cuts)
-        frame.loc[len(frame)] = ["Expected from the norms", *[_pct1(v) for v in expected], ""]
+        expected = scheme_expected_shares(inst)
+        if not np.isnan(expected).all():  # a scheme of cut scores only implies no shares
+            frame.loc[len(frame)] = ["Expected from the norms",
+                                     *[_pct1(v) for v in expected], ""]
         return frame
 
     def change_shown(self, measure: str = DISTANCE_MEASURE,

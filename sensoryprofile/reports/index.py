@@ -323,7 +323,12 @@ class ClinicLink:
 
 def clinic_links(out_dir: Path) -> list[ClinicLink]:
     found = []
-    for name, title in (("caseload", "Caseload report"), ("cohort", "Cohort analysis")):
+    places = [("caseload", "Caseload report")]
+    # one cohort analysis per form: cohort/<form id>/
+    places += [(f"cohort/{sub.name}", f"Cohort analysis: {sub.name}")
+               for sub in sorted((out_dir / "cohort").glob("*"))
+               if sub.is_dir() and not sub.name.startswith(".")]
+    for name, title in places:
         if (out_dir / name / "report.html").is_file():
             pdf = f"{name}/report.pdf" if (out_dir / name / "report.pdf").is_file() else None
             found.append(ClinicLink(title, f"{name}/report.html", pdf))

@@ -728,13 +728,44 @@ def render_cohort(data_dir: str | Path, *, out_dir: str | Path = "reports",
                   instrument: str = "demo-child", seed: int | None = None,
                   n_boot: int | None = None, min_group: int | None = None, pdf: bool = False,
                   session: KernelSession | None = None) -> RenderResult:
-    """Render the cohort analysis (``cohort_analysis.ipynb``) to
-    ``out_dir/cohort/``, with its numeric tables as CSV and a provenance JSON
-    beside it. ``seed``, ``n_boot`` and ``min_group`` default (None) to the
-    package's settings."""
+    """Render the cohort analysis (``cohort_analysis.ipynb``) of one form to
+    ``out_dir/cohort/<instrument>/``, with its numeric tables as CSV and a
+    provenance JSON beside it. ``seed``, ``n_boot`` and ``min_group``
+    default (None) to the package's settings."""
     return _render_clinic("cohort_analysis.ipynb", "cohort", data_dir, out_dir, pdf, session, {
         "instrument": instrument, "seed": _int_or_none(seed), "n_boot": _int_or_none(n_boot),
-        "min_group": _int_or_none(min_group)})
+        "min_group": _int_or_none(min_group)}, folder=cohort_folder(instrument))
+
+
+def cohort_folder(instrument: str) -> str:
+    """Where a form's cohort analysis goes, under the output folder."""
+    return f"cohort/{instrument}"
+
+
+def forms_in(dataset) -> list[str]:
+    """The forms of a dataset's accepted assessments, by id: one cohort
+    analysis each (different forms are never pooled)."""
+    return sorted({str(v) for v in dataset.assessments[C.INSTRUMENT].dropna()
+                   if str(v) in dataset.instruments})
+
+
+def render_cohorts(data_dir: str | Path, *, out_dir: str | Path = "reports",
+                   instruments=None, seed: int | None = None, n_boot: int | None = None,
+                   min_group: int | None = None, pdf: bool = False) -> list[RenderResult]:
+    """The cohort analysis of each form (default: every form in the data,
+    :func:`forms_in`), one after another in one warm kernel."""
+    from sensoryprofile.data.dataset import load_dataset_cached
+
+    dataset = load_dataset_cached(data_dir)
+    forms = list(instruments) if instruments else forms_in(dataset)
+    session = KernelSession()
+    try:
+        session.share_dataset(dataset)
+        return [render_cohort(data_dir, out_dir=out_dir, instrument=form, seed=seed,
+                              n_boot=n_boot, min_group=min_group, pdf=pdf, session=session)
+                for form in forms]
+    finally:
+        session.shutdown()
 
 
 def _int_or_none(value) -> int | None:
@@ -745,18 +776,20 @@ def _iso_or_none(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _render_clinic(notebook: str, name: str, data_dir, out_dir, pdf, session, extra: dict
-                   ) -> RenderResult:
-    """Render a clinic-level notebook. The notebook writes its side files (CSV,
-    JSON) into the ``output_dir`` parameter, which is the hidden partial
-    folder, so they are swapped into place together with the report."""
+def _render_clinic(notebook: str, name: str, data_dir, out_dir, pdf, session, extra: dict,
+                   folder: str | None = None) -> RenderResult:
+    """Render a clinic-level notebook into ``out_dir/folder`` (default
+    ``out_dir/name``). The notebook writes its side files (CSV, JSON) into
+    the ``output_dir`` parameter, which is the hidden partial folder, so they
+    are swapped into place together with the report."""
     with output_lock(out_dir):
-        return _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, extra)
+        return _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, extra,
+                                       folder)
 
 
-def _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, extra
-                            ) -> RenderResult:
-    folder = Path(out_dir).resolve() / name
+def _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, extra,
+                            folder: str | None = None) -> RenderResult:
+    folder = Path(out_dir).resolve() / (folder or name)
     own = session is None
     if own:
         session = KernelSession()  # starts importing while the data are checked here
@@ -778,5 +811,5 @@ def _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, ext
 
 
 __all__ = ["KernelSession", "RenderResult", "family_folder", "render_caseload", "render_child",
-           "render_child_unlocked", "render_cohort", "render_family", "render_notebook",
+           "render_child_unlocked", "render_cohort", "render_cohorts", "render_family", "render_notebook",
            "report_name"]

@@ -230,6 +230,7 @@ def test_gas_tables(analysis, dataset):
 TABLE_COLUMNS = {
     "sample": ["measure", "category", "n", "share", "median", "q1", "q3", "note"],
     "consistency": ["score", "score_name", "kind", "n_items", "n_complete", "n_incomplete",
+                    "left_out",
                     "alpha", "alpha_low", "alpha_high", "omega", "omega_low", "omega_high",
                     "items_lowering_alpha", "note"],
     "items": ["score", "score_name", "kind", "item", "n_complete", "mean", "sd",

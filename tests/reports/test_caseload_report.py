@@ -47,9 +47,10 @@ def test_report_tables_agree_with_the_analyses(report, clinic):
     assert chart[C.THERAPIST].tolist() == ["Ann", "Ben", "not recorded", "All children"]
     assert chart[C.N].tolist() == [2, 1, 1, 4]
     assert np.isnan(chart[C.MEDIAN].iloc[1]) and chart[C.MEDIAN].iloc[3] == pytest.approx(5)
-    table = report.classification_table.set_index("Quadrant")
+    assert report.forms == ["demo-child"]
+    table = report.classification_table("demo-child").set_index("Quadrant")
     assert table.loc["Sensory seeking", "Much More Than Others"] == "67% → 33%"
-    assert report.reliable_change_table.set_index("Quadrant").loc[
+    assert report.reliable_change_table("demo-child").set_index("Quadrant").loc[
         "Sensory seeking", "Reliable improvement"] == "67% (2 of 3)"
     calibration = report.calibration_table.set_index("Therapist")
     assert calibration.loc["Expected when goals are well set", "0"] == "38%"  # Phi(.5)-Phi(-.5)
@@ -92,7 +93,7 @@ def test_no_children_match_gives_a_message_not_an_error(clinic):
     assert html.escape(report.message) in report.title_html()
     assert report.counts.empty and report.goal_outcomes.empty and report.series.empty
     assert report.caseload_table.empty and report.outcome_table(C.SITE).empty
-    assert report.classification_chart.empty and report.calibration_levels.empty
+    assert report.forms == [] and report.calibration_levels.empty
     assert all(frame.empty for frame in report.lists.values())
     assert len(report.accounting_table) == 4  # data quality still covers the dataset
 
@@ -113,9 +114,12 @@ def test_nothing_identifying_in_any_table(report, tmp_path):
     frames = {name: getattr(report, name) for name in (
         "header", "counts", "coverage_summary", "series", "classification", "reliable_change",
         "goal_outcomes", "calibration", "calibration_levels", "quality", "accounting",
-        "caseload_table", "coverage_table", "classification_table", "reliable_change_table",
-        "calibration_table", "quality_table", "accounting_table", "classification_chart",
-        "counts_by_site", "counts_by_therapist")}
+        "caseload_table", "coverage_table", "calibration_table", "quality_table",
+        "accounting_table", "counts_by_site", "counts_by_therapist")}
+    for form in report.forms:
+        frames.update({f"{form} classification": report.classification_table(form),
+                       f"{form} reliable change": report.reliable_change_table(form),
+                       f"{form} chart": report.classification_chart(form)})
     frames.update({f"list {k}": v for k, v in report.lists.items()})
     frames.update({f"shown {k}": report.list_table(k) for k in report.lists})
     frames.update({f"outcomes {g}": report.outcome_table(g) for g in GR.GROUPINGS})

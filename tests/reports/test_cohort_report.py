@@ -101,7 +101,8 @@ def test_rendered_notebook_is_reproducible(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     first = render_cohort("data/sample", out_dir=tmp_path / "one", n_boot=200)
     render_cohort("data/sample", out_dir=tmp_path / "two", n_boot=200)
-    one, two = tmp_path / "one" / "cohort", tmp_path / "two" / "cohort"
+    one, two = (tmp_path / "one" / "cohort" / "demo-child",
+                tmp_path / "two" / "cohort" / "demo-child")
     assert first.ok and first.folder == one
     names = sorted(p.name for p in one.glob("*.csv"))
     assert names == sorted(RC.CSV_FILES.values())
