@@ -760,8 +760,16 @@ def score_resource(score, inst: Instrument, observation_id: str) -> dict:
                            "valueString": str(score[C.NORM_BAND])})
     interpretation = None
     if _present(score[C.LEVEL]) and _present(score[C.CLASSIFICATION]):
-        key = LEVEL_KEYS[int(score[C.LEVEL]) + 2]
-        interpretation = [{"coding": [{"system": CLASSIFICATION_SYSTEM, "code": key,
+        # the five levels: the shared code system; a form's own scheme (e.g.
+        # three one-sided levels): its level keys, in a code system of the form's
+        scheme = inst.scheme
+        level = int(score[C.LEVEL])
+        if scheme.is_five_level:
+            key, system = LEVEL_KEYS[level + 2], CLASSIFICATION_SYSTEM
+        else:
+            key = next(lv.key for lv in scheme.levels if lv.ordinal == level)
+            system = f"{CLASSIFICATION_SYSTEM}/{inst.id}"
+        interpretation = [{"coding": [{"system": system, "code": key,
                                        "display": str(score[C.CLASSIFICATION])}],
                            "text": str(score[C.CLASSIFICATION])}]
     elif _present(score[C.UNCLASSIFIED_REASON]):

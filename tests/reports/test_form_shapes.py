@@ -268,3 +268,24 @@ def test_every_report_on_the_mixed_clinic(tmp_path):
     assert "no expected shares" in cohort and "ordinal distance" in cohort
     caseload = text("caseload/report.html")
     assert "Short sensory form (invented, for tests only), version 0.3" in caseload
+
+
+def test_fhir_export_codes_a_forms_own_levels(clinic, tmp_path, capsys):
+    import json
+
+    from sensoryprofile.cli import main
+
+    bundle = tmp_path / "bundle.json"
+    assert main(["export", "fhir", str(clinic.path), "--out", str(bundle)]) == 0
+    codes = {}
+    for entry in json.loads(bundle.read_text("utf-8"))["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] == "Observation" and "coding" in res.get(
+                "interpretation", [{}])[0]:  # (an unclassified score has text only)
+            coding = res["interpretation"][0]["coding"][0]
+            codes[res["id"]] = (coding["system"].rsplit("/", 1)[-1], coding["code"])
+    # S1a touch: definite, in the form's own code system; total: probable
+    assert codes["S1a-tactile"] == ("fx-short", "definite")
+    assert codes["S1a-total"] == ("fx-short", "probable")
+    # the five levels keep the shared code system: A1a seeking +2
+    assert codes["A1a-seeking"] == ("classification", "much_more")
