@@ -35,7 +35,7 @@ SCREENSHOTS = Path(os.environ.get("SENSORYPROFILE_SCREENSHOTS",
                                   ROOT / "reports" / "screenshots"))
 AS_OF = "2026-09-30"
 #: The pages the tests open, and how many charts each shows.
-PAGES = {"index.html": 0, "children/C0002/report.html": 6, "caseload/report.html": 7,
+PAGES = {"index.html": 0, "children/C0002/report.html": 7, "caseload/report.html": 7,
          "cohort/demo-child/report.html": 7, "family/C0002/en/report.html": 1}
 WIDTH, HEIGHT = 1280, 1000
 

@@ -279,7 +279,7 @@ def test_printing_a_childs_report_cuts_no_chart(driver, site, screenshots):
     figures = _figures(pdf)
     # every chart is one figure, drawn on one page only (a chart cut by a page
     # break would be drawn on two)
-    assert sorted(alt for alt, _ in figures) == sorted(alts) and len(alts) == 6
+    assert sorted(alt for alt, _ in figures) == sorted(alts) and len(alts) == 7
     assert all(len(on) == 1 for _, on in figures), [(a[:40], on) for a, on in figures]
     # and no chart is taller than the printed page (it would be clipped): A4 less
     # the margins of the report's @page (14 mm top and bottom, 12 mm either side)

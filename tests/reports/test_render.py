@@ -67,11 +67,16 @@ def test_report_shows_what_the_package_computes(rendered, child_id):
     last = expected.reviews.iloc[-1]
     assert f"T-score {last[C.T_SCORE]:.0f}, from {last[C.BASELINE_T]:.0f}" in html
     # charts embedded (no external files), no code, no tracebacks, no stderr
-    assert len(re.findall(r"<img[^>]+src=\"data:image/", html)) == N_CHARTS
+    # (C0002 has a caregiver's and a teacher's form five days apart: side by side)
+    side_by_side = expected.comparison is not None
+    assert side_by_side == (child_id == "C0002")
+    assert len(re.findall(r"<img[^>]+src=\"data:image/", html)) == N_CHARTS + side_by_side
     # each with its alternative text, worded from the frame it draws
     alts = [plots.quadrant_profile_alt(expected.quadrant_profile),
             plots.pattern_map_alt(expected.quadrant_profile),
             plots.section_profile_alt(expected.section_profile),
+            *([plots.respondent_comparison_alt(expected.comparison_chart)] if side_by_side
+              else []),
             plots.quadrant_trajectories_alt(expected.trajectories),
             plots.goal_trajectories_alt(expected.goal_trajectories),
             plots.tscore_over_time_alt(expected.tscores)]
@@ -94,9 +99,11 @@ def test_report_shows_what_the_package_computes(rendered, child_id):
 def test_toddler_report_uses_cut_tables(rendered):
     html = (rendered["out"] / "children" / "C0004" / "report.html").read_text()
     assert "Demo Toddler Sensory Questionnaire" in html
-    # cut-table norms give no percentile: the column is empty for every quadrant
+    # cut-table norms give no percentile: the tables have no such column
     expected = ChildReport.build(SAMPLE, "C0004", as_of=AS_OF)
-    assert (expected.quadrant_table["Percentile"] == "").all()
+    assert "Percentile" not in expected.quadrant_table.columns
+    assert "Percentile" not in expected.section_table.columns
+    assert "<th>Percentile</th>" not in html
 
 
 def test_pdf_opens_and_has_pages(rendered):
@@ -113,7 +120,7 @@ def test_pdf_opens_and_has_pages(rendered):
     assert tags.marked and tags.title == "Report C0002" and tags.lang == "en"
     html = (rendered["out"] / "children" / "C0002" / "report.html").read_text(encoding="utf-8")
     alts = [htmlmod.unescape(a) for a in re.findall(r'<img [^>]*alt="([^"]*)"', html)]
-    assert [alt for alt, _ in tags.figures] == alts and len(alts) == N_CHARTS
+    assert [alt for alt, _ in tags.figures] == alts and len(alts) == N_CHARTS + 1  # + side by side
     assert "/Table" in tags.kinds and "/TH" in tags.kinds and "/Caption" in tags.kinds
 
 
