@@ -23,6 +23,7 @@ import pandas as pd
 
 from sensoryprofile import columns as C
 from sensoryprofile.data.dataset import Dataset, load_dataset_cached
+from sensoryprofile.errors import UsageError
 from sensoryprofile.ids import check_id
 from sensoryprofile.instruments.schema import QUADRANTS
 from sensoryprofile.measures import goals as G
@@ -183,6 +184,10 @@ def ideas_count(n_goals: int, n_patterns: int) -> int:
     (5, 4, 3)
     """
     return max(3, 5 - (n_goals >= 4) - (n_patterns >= 3))
+
+
+#: From this age (months) a person's own self-report gets no family report.
+ADULT_MONTHS = 18 * 12
 
 
 @dataclass(frozen=True)
@@ -449,7 +454,6 @@ class FamilyReport:
         """
         check_id(child_id)
         if compact not in range(MAX_COMPACT + 1):
-            from sensoryprofile.errors import UsageError
 
             raise UsageError(f"`compact` must be 0 to {MAX_COMPACT}, but {compact!r} was passed")
         t = Translator(lang)
@@ -467,6 +471,12 @@ class FamilyReport:
         say = words.say
 
         found = latest_scores(dataset, child_id, as_of)
+        age_now = age_on(child, as_of)
+        if (len(found.primary) and str(found.primary[C.RESPONDENT].iloc[-1]) == "self"
+                and not pd.isna(age_now) and age_now >= ADULT_MONTHS):
+            raise UsageError(f"{child_id}'s questionnaire is a self-report by an adult: the "
+                             "family report is written to a child's family (\"your child\"); "
+                             "use the sensory and goals report (`report child`) instead")
         learned, typical = pattern_lines(found.latest, found.instrument, words)
         sub = goal_subset(dataset, child_id)
         goals = sub.goals[sub.goals[C.SET_DATE] <= as_of]
@@ -557,7 +567,6 @@ class FamilyReport:
     # ------------------------------------------------------------ display
     def heading_html(self, key: str) -> str:
         """A section heading as inert HTML."""
-        from sensoryprofile.errors import UsageError
 
         if key not in self.headings:
             raise UsageError(f"`key` must be one of {list(self.headings)}, but {key!r} was "

@@ -289,3 +289,12 @@ def test_fhir_export_codes_a_forms_own_levels(clinic, tmp_path, capsys):
     assert codes["S1a-total"] == ("fx-short", "probable")
     # the five levels keep the shared code system: A1a seeking +2
     assert codes["A1a-seeking"] == ("classification", "much_more")
+
+
+def test_no_family_report_for_an_adults_self_report(clinic):
+    from sensoryprofile.reports.family import FamilyReport
+
+    with pytest.raises(UsageError, match="M_A1's questionnaire is a self-report by an adult"):
+        FamilyReport.build(clinic, "M_A1", as_of=AS_OF)
+    # a child's caregiver form still gets one
+    assert FamilyReport.build(clinic, "M_S1", as_of=AS_OF).learned_intro
