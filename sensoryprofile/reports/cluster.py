@@ -1,0 +1,253 @@
+"""Batches of children's reports on a Dask cluster (``report children|all
+--scheduler ADDRESS`` or ``--dask-workers N``).
+
+The batch itself is :func:`sensoryprofile.reports.batch.render_children`:
+the same output lock, the same children accounted for (rendered, failed,
+not rendered), the same summary, index, exit codes and clean stop on
+SIGINT/SIGTERM. Only its workers differ: :class:`DaskWorkers` replaces the
+local process pool.
+
+- **One warm kernel per Dask worker.** A worker plugin (:class:`KernelPlugin`)
+  holds one :class:`~sensoryprofile.reports.render.KernelSession` per worker,
+  started as soon as the batch begins and reset between reports exactly as
+  in the local batch (the same function renders: ``batch._worker_render``).
+  Reports on one worker take turns on its kernel (a worker started with
+  more than one thread still keeps one kernel); the plugin is removed, and
+  the kernels shut down, when the batch ends.
+- **The checked dataset.** The parent checks the data once and writes its
+  snapshot into the batch's private runtime folder. A worker that sees that
+  folder (a local cluster, or workers on the parent's machine) gives it to
+  its kernel, which then reads the checked tables; a worker on another
+  machine does not see it, and its kernel checks the dataset's files itself,
+  once per batch (it stays loaded across the kernel's resets). The snapshot
+  holds the children's records, so it never leaves the parent's private
+  folder: it is not copied to the shared output folder.
+- **Shared folders.** Before any kernel starts, every worker writes and
+  removes a probe file in the output folder and checks that it sees the
+  dataset: a worker that cannot is named, with the path, and nothing runs.
+- **Lost workers.** A worker that dies mid-report (killed, out of memory)
+  is replaced by its nanny; the scheduler sends its report to a live worker
+  again, and nothing partial stays: a report becomes visible only when its
+  hidden partial folder is renamed into place, and partial folders left by a
+  dead worker are removed when the batch ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from sensoryprofile.data.dask_client import ClusterSpec, check_workers, open_client
+from sensoryprofile.reports.render import RUNTIME_DIR_ENV, RenderResult
+
+PLUGIN_NAME = "sensoryprofile-kernel"
+
+
+# ---------------------------------------------------------------------------
+# on the workers
+# ---------------------------------------------------------------------------
+class KernelPlugin(WorkerPlugin):
+    """Per-worker state of a batch: the worker's kernel (started by its first
+    task, in the thread that runs the reports) and whether the parent's
+    runtime folder, holding the checked dataset, is visible here.
+
+    Registered with ``Client.register_plugin`` for the batch, and removed
+    (``teardown``: the kernel shuts down) when it ends. This module is only
+    imported when a cluster is asked for: the local batch needs no Dask.
+    """
+
+    name = PLUGIN_NAME
+    idempotent = False
+
+    def __init__(self, runtime: str, token: str):
+        self.runtime = runtime
+        self.token = token
+        self._session = None
+        self._lock = None
+        self.shared = False
+        self._env_before: str | None = None
+
+    def __getstate__(self):
+        return {"runtime": self.runtime, "token": self.token}
+
+    def __setstate__(self, state):
+        self.__init__(state["runtime"], state["token"])
+
+    def setup(self, worker=None) -> None:
+        self._lock = threading.Lock()
+        self.shared = os.path.isdir(self.runtime) and os.access(self.runtime,
+                                                                os.R_OK | os.W_OK | os.X_OK)
+        if self.shared:  # the kernel's sockets go where the parent cleans up
+            self._env_before = os.environ.get(RUNTIME_DIR_ENV)
+            os.environ[RUNTIME_DIR_ENV] = self.runtime
+
+    def teardown(self, worker=None) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            session.shutdown()
+        if self.shared:
+            if self._env_before is None:
+                os.environ.pop(RUNTIME_DIR_ENV, None)
+            else:
+                os.environ[RUNTIME_DIR_ENV] = self._env_before
+
+    def kill(self) -> None:
+        """End the kernel at once (the batch was interrupted): a report it is
+        running fails, and removes its partial folder."""
+        if self._session is not None:
+            self._session.kill()
+
+    def session(self):
+        """The worker's kernel, started on first use (call with the lock held)."""
+        if self._session is None:
+            from sensoryprofile.reports.render import KernelSession, html_exporter
+
+            self._session = KernelSession(snapshots=self.runtime if self.shared else None)
+            html_exporter()
+        return self._session
+
+    @contextlib.contextmanager
+    def turn(self):
+        with self._lock:
+            yield self.session()
+
+
+def _plugin(token: str) -> KernelPlugin:
+    from distributed import get_worker
+
+    plugin = get_worker().plugins.get(PLUGIN_NAME)
+    if plugin is None or getattr(plugin, "token", None) != token:
+        raise RuntimeError("this worker has no sensoryprofile kernel for the batch")
+    return plugin
+
+
+def _warm(token: str) -> dict:
+    """A worker's first task: its kernel starts importing now."""
+    plugin = _plugin(token)
+    with plugin.turn():
+        return {"pid": os.getpid(), "shared": plugin.shared}
+
+
+def _render(token: str, task: tuple) -> RenderResult:
+    """One report on this worker's kernel (the local batch's worker function)."""
+    from sensoryprofile.reports.batch import _worker_render
+
+    plugin = _plugin(token)
+    with plugin.turn() as session:
+        return _worker_render(*task, session=session)
+
+
+def _kill_kernel() -> None:
+    from distributed import get_worker
+
+    plugin = get_worker().plugins.get(PLUGIN_NAME)
+    if plugin is not None:
+        plugin.kill()
+
+
+# ---------------------------------------------------------------------------
+# in the parent
+# ---------------------------------------------------------------------------
+class DaskWorkers:
+    """The workers of a batch on a Dask cluster, with the interface of the
+    local batch's ``_Workers``: entered before the parent checks the data
+    (the kernels start and import meanwhile), ``run`` renders the tasks,
+    leaving shuts the kernels down (at once on an error or a signal)."""
+
+    def __init__(self, spec: ClusterSpec, runtime: str, out: Path, data_dir):
+        self.spec, self.runtime, self.out = spec, runtime, Path(out)
+        self.data_dir = Path(data_dir).resolve()
+        self.token = uuid.uuid4().hex
+        self.client = None
+        self.futures: list = []
+        self.workers: dict = {}
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> DaskWorkers:
+        try:
+            self.client = self._stack.enter_context(open_client(self.spec))
+            check_workers(self.client, self.out, (str(self.data_dir),))
+            self.client.register_plugin(KernelPlugin(self.runtime, self.token),
+                                        name=PLUGIN_NAME)
+            self._stack.callback(self._unregister)
+            # start every worker's kernel now, one warm-up task pinned to each
+            self.warmups = [self.client.submit(_warm, self.token, workers=[address],
+                                               allow_other_workers=False, pure=False,
+                                               key=f"sensoryprofile-warm-{self.token}-{k}")
+                            for k, address in enumerate(self.client.scheduler_info(
+                                n_workers=-1)["workers"])]
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def _unregister(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.unregister_worker_plugin(PLUGIN_NAME)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        from sensoryprofile.reports.batch import STOP_GRACE_SECONDS, _remove_partials
+
+        try:
+            if exc_type is not None and self.client is not None:
+                self._stop(STOP_GRACE_SECONDS)
+        finally:
+            self._stack.close()
+            # a worker that died mid-report left its partial folder
+            _remove_partials(self.out)
+        return False
+
+    def _stop(self, grace: float) -> None:
+        """Cancel what has not started; end the kernels of the reports running
+        (each removes its partial folder); wait a little for them."""
+        with contextlib.suppress(Exception):
+            self.client.cancel(self.futures + self.warmups, force=True)
+        with contextlib.suppress(Exception):
+            self.client.run(_kill_kernel, on_error="return")
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(
+                (self.out / "children").glob(".*.partial-*")):
+            time.sleep(0.05)
+
+    def run(self, tasks, done: dict, progress: bool) -> None:
+        from distributed import wait
+        from tqdm import tqdm
+
+        with contextlib.suppress(Exception):  # a worker that could not warm up still renders
+            self.workers = dict(enumerate(self.client.gather(self.warmups, errors="skip")))
+        bar = tqdm(total=len(tasks), desc="Rendering reports", unit="report",
+                   disable=not progress, file=sys.stderr)
+        # opaque task keys: a scheduler's dashboard and logs never show a child's ID
+        pending = {self.client.submit(_render, self.token, task, pure=False,
+                                      key=f"sensoryprofile-report-{self.token}-{k}"): task
+                   for k, task in enumerate(tasks)}
+        self.futures = list(pending)
+        try:
+            while pending:
+                try:
+                    finished = wait(list(pending), timeout=0.5,
+                                    return_when="FIRST_COMPLETED").done
+                except TimeoutError:
+                    continue
+                for future in finished:
+                    task = pending.pop(future)
+                    child, name = task[1], task[2]
+                    try:
+                        done[child] = future.result()
+                    except Exception as exc:  # the worker died too often, or was lost
+                        done[child] = RenderResult(name=name, ok=False, child_id=child,
+                                                   error=f"child {name}: worker failed: "
+                                                         f"{type(exc).__name__}: {exc}")
+                    bar.update(1)
+        finally:
+            bar.close()
+
+
+__all__ = ["DaskWorkers", "KernelPlugin"]

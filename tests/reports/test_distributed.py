@@ -1,0 +1,234 @@
+"""Report batches on a Dask cluster (issue 17): a LocalCluster of two worker
+processes, the same guarantees as the local batch (failures isolated, every
+child accounted for, nothing partial left), and a clear refusal when the
+workers cannot write into the output folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sensoryprofile import columns as C
+from sensoryprofile.cli import main
+from sensoryprofile.errors import UsageError
+from tests.paths import small_clinic
+
+distributed = pytest.importorskip("distributed")
+
+from sensoryprofile.data.dask_client import ClusterSpec, check_workers  # noqa: E402
+from sensoryprofile.reports import batch, render  # noqa: E402
+
+AS_OF = "2026-09-30"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes, one thread each (as --dask-workers 2 starts them)."""
+    import logging
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=logging.ERROR) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    with distributed.Client(cluster) as c:
+        yield c
+
+
+def _hidden(out: Path) -> list[str]:
+    """Hidden folders (partial or old copies) anywhere in the output folder."""
+    return sorted(str(p.relative_to(out)) for p in out.rglob(".*")
+                  if p.is_dir())
+
+
+def _outputs(path: Path) -> list:
+    """A notebook's outputs, without execution metadata."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    return [[{k: v for k, v in o.items() if k != "metadata"} for o in cell.get("outputs", [])]
+            for cell in nb.cells if cell.cell_type == "code"]
+
+
+# ---------------------------------------------------------------------------
+# failures isolated, reports as the local batch renders them
+# ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_broken_child_fails_alone_and_the_others_render(tmp_path, cluster):
+    data = small_clinic(tmp_path / "data", 4)
+    out = tmp_path / "out"
+    spec = ClusterSpec(scheduler=cluster.scheduler_address)
+    result = batch.render_children(data, ["C0001", "NOPE", "C0003", "C0002"], out_dir=out,
+                                   as_of=AS_OF, progress=False, cluster=spec)
+    assert [r.name for r in result.results] == ["C0001", "NOPE", "C0003", "C0002"]
+    assert sorted(r.name for r in result.rendered) == ["C0001", "C0002", "C0003"]
+    (failed,) = result.failed
+    # the error names the child and the notebook cell, as in the local batch
+    assert failed.name == "NOPE" and failed.error.startswith("child NOPE: cell ")
+    assert "DatasetError" in failed.error and "\n" not in failed.error
+    assert "Rendered 3 report(s), not rendered 0, failed 1" in batch.format_summary(result)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "children/C0002/report.html" in index and "NOPE" in index
+    assert sorted(p.name for p in (out / "children").iterdir()) == ["C0001", "C0002", "C0003"]
+    assert _hidden(out) == []
+    # a kernel reused on a worker leaks nothing: C0003 equals C0003 rendered alone
+    alone = render.render_child(data, "C0003", out_dir=tmp_path / "alone", as_of=AS_OF)
+    assert _outputs(out / "children" / "C0003" / "report.ipynb") == _outputs(
+        alone.folder / "report.ipynb")
+
+
+@pytest.mark.slow
+def test_command_accounts_for_every_child_on_a_cluster(tmp_path, cluster, capsys):
+    data = small_clinic(tmp_path / "data", 3)
+    kids = pd.read_csv(data / "children.csv", dtype=str, keep_default_na=False)
+    kids.loc[1, C.SEX] = "unknown"  # C0002: sex is F, M, X or blank -> row rejected
+    kids.to_csv(data / "children.csv", index=False)
+    out = tmp_path / "out"
+    code = main(["report", "children", "--data", str(data), "--out", str(out), "--as-of",
+                 AS_OF, "--quiet", "--scheduler", cluster.scheduler_address])
+    text = capsys.readouterr().out
+    assert code == 1  # as the local batch: a child without a report is a data problem
+    assert "Rendered 2 report(s), not rendered 1, failed 0" in text
+    assert "NOT RENDERED C0002: not rendered: the child's row was rejected" in text
+    assert sorted(p.name for p in (out / "children").iterdir()) == ["C0001", "C0003"]
+
+
+# ---------------------------------------------------------------------------
+# a worker lost mid-batch
+# ---------------------------------------------------------------------------
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{parent}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                kids = [int(k) for k in Path(f"/proc/{parent}/task/{task}/children")
+                        .read_text().split()]
+            except OSError:
+                continue
+            found.update(kids)
+            todo.extend(kids)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+def test_killing_a_worker_mid_batch_loses_no_report(tmp_path, cluster, client):
+    data = small_clinic(tmp_path / "data", 6)
+    out = tmp_path / "out"
+    killed: dict = {}
+
+    def kill_one_mid_report():
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            partial = list((out / "children").glob(".*.partial-*")) if (
+                out / "children").exists() else []
+            busy = [w for w, keys in client.processing().items()
+                    if any(str(k).startswith("sensoryprofile-report-") for k in keys)]
+            if partial and busy:
+                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                killed["kernels"] = _descendants(pid)
+                killed["partial"] = partial[0].name
+                os.kill(pid, signal.SIGKILL)  # no clean-up of any kind
+                killed["pid"] = pid
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_mid_report, daemon=True)
+    killer.start()
+    result = batch.render_children(data, out_dir=out, as_of=AS_OF, progress=False,
+                                   cluster=ClusterSpec(scheduler=cluster.scheduler_address))
+    killer.join(timeout=5)
+    assert "pid" in killed, "no worker was killed mid-report"
+    # Dask sent the lost report to a live worker: all six rendered, none partial
+    assert [r.name for r in result.results] == [f"C000{k}" for k in range(1, 7)]
+    assert result.failed == []
+    for k in range(1, 7):
+        html = (out / "children" / f"C000{k}" / "report.html").read_text(encoding="utf-8")
+        assert html.rstrip().endswith("</html>")
+    assert _hidden(out) == []
+    # the dead worker's kernel does not outlive it (ipykernel watches its parent)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in killed["kernels"]):
+        time.sleep(0.2)
+    assert not [p for p in killed["kernels"] if _alive(p)]
+
+
+# ---------------------------------------------------------------------------
+# the output folder must be shared
+# ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_an_output_folder_the_workers_cannot_write_is_named(tmp_path, client):
+    # a folder only this process has (as an output folder on a local disk is,
+    # seen from workers on other machines)
+    unshared = tmp_path / "not-mounted-there"
+    with pytest.raises(UsageError) as caught:
+        check_workers(client, unshared, (str(tmp_path / "data-elsewhere"),))
+    text = str(caught.value)
+    workers = sorted(client.scheduler_info()["workers"])
+    for address in workers:  # every worker is named, with the path it cannot use
+        assert f"worker {address}" in text
+    assert text.count(f"cannot write into the output folder {unshared}") == len(workers)
+    assert text.count(f"does not see {tmp_path / 'data-elsewhere'}") == len(workers)
+    assert "shared filesystem" in text
+    # a folder the workers can write: the probe leaves nothing behind
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    answers = check_workers(client, shared)
+    assert len(answers) == len(workers) and list(shared.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------
+# the command line; the local batch needs no Dask
+# ---------------------------------------------------------------------------
+def test_jobs_and_a_cluster_together_are_a_usage_error(tmp_path, capsys):
+    code = main(["report", "children", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--jobs", "2", "--dask-workers", "2"])
+    assert code == 2 and "--jobs is for local worker processes" in capsys.readouterr().err
+    code = main(["report", "all", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
+                 "--scheduler", "tcp://127.0.0.1:1", "--dask-workers", "2"])
+    assert code == 2 and "either --scheduler ADDRESS or --dask-workers N, not both" in (
+        capsys.readouterr().err)
+    code = main(["report", "children", "--data", str(tmp_path), "--dask-workers", "0"])
+    assert code == 2 and "--dask-workers must be at least 1, but 0" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_without_dask_the_flags_say_which_extra_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    code = main(["report", "children", "--data", "x", "--dask-workers", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and "pip install 'sensoryprofile[dask]'" in err
+
+
+def test_the_local_batch_imports_no_dask():
+    script = ("import sys\nfrom sensoryprofile.cli import build_parser, _cluster\n"
+              "import sensoryprofile.reports.batch\n"
+              "args = build_parser().parse_args(['report', 'children', '--data', 'x'])\n"
+              "assert _cluster(args) is None\n"
+              "print(sorted({m.split('.')[0] for m in sys.modules} & "
+              "{'dask', 'distributed'}))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
