@@ -450,7 +450,8 @@ def cmd_report_children(args) -> int:
         raise UsageError("--lang and --strategies are for the family reports: add --family")
     cluster = _cluster(args)
     with _warnings_printed():
-        batch = render_children(args.data, out_dir=args.out, jobs=args.jobs or 1, pdf=args.pdf,
+        jobs = 1 if args.jobs is None else args.jobs
+        batch = render_children(args.data, out_dir=args.out, jobs=jobs, pdf=args.pdf,
                                 as_of=args.as_of, deidentify=args.deidentify,
                                 progress=not args.quiet, key_file=args.key_file,
                                 wait=args.wait, family=args.family, lang=args.lang,
@@ -524,7 +525,8 @@ def cmd_report_all(args) -> int:
     start = time.perf_counter()
     cluster = _cluster(args)
     with output_lock(args.out, wait=args.wait):
-        batch = render_children(args.data, out_dir=args.out, jobs=args.jobs or 2, pdf=args.pdf,
+        jobs = 2 if args.jobs is None else args.jobs
+        batch = render_children(args.data, out_dir=args.out, jobs=jobs, pdf=args.pdf,
                                 as_of=args.as_of, progress=not args.quiet, cluster=cluster)
         failed = list(batch.failed)
         clinic = [("caseload", lambda: render_caseload(args.data, out_dir=args.out,

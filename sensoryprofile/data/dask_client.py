@@ -9,7 +9,8 @@ and report batches (:mod:`sensoryprofile.reports.cluster`) both connect here.
 
 A local cluster runs one thread per worker process (a report worker keeps
 one kernel; a scoring worker holds one partition at a time, so its memory is
-one partition's), without the dashboard, and is closed with the command.
+one partition's), without the dashboard or the workers' statistical
+profiler, and is closed with the command.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,43 +75,78 @@ class ClusterSpec:
 
 
 @contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT ignored while a local cluster's processes are spawned: they keep
+    ignoring it, so Ctrl-C in a terminal (which signals the whole process
+    group) reaches only the command, which stops the cluster itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def local_cluster(n_workers: int):
+    """A local cluster of ``n_workers`` processes, one thread each, closed on
+    leaving. Call it from the main thread (see :func:`_sigint_ignored`)."""
+    require_dask()
+    import dask
+    from distributed import LocalCluster
+
+    # no statistical profiler sampling every worker's threads each 10 ms: there
+    # is no dashboard to show it, and it takes CPU from the work
+    with _sigint_ignored(), dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+    try:
+        yield cluster
+    finally:
+        with contextlib.suppress(Exception):
+            cluster.close(timeout=10)
+
+
+@contextlib.contextmanager
 def open_client(spec: ClusterSpec):
     """A ``distributed.Client`` for ``spec``, closed on leaving (a local
     cluster is started here and closed with it)."""
     require_dask()
-    from distributed import Client, LocalCluster
-
-    cluster = None
-    try:
+    with contextlib.ExitStack() as stack:
         if spec.n_workers is not None:
-            cluster = LocalCluster(n_workers=spec.n_workers, threads_per_worker=1,
-                                   processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
-            client = Client(cluster, timeout=CONNECT_SECONDS)
+            target = stack.enter_context(local_cluster(spec.n_workers))
         else:
-            try:
-                client = Client(spec.scheduler, timeout=CONNECT_SECONDS)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise UsageError(f"cannot reach the Dask scheduler at {spec.scheduler} within "
-                                 f"{CONNECT_SECONDS} s ({type(exc).__name__}: {exc}); is it "
-                                 "running, and is the address right?") from None
-        try:
-            if not client.scheduler_info().get("workers"):
-                client.wait_for_workers(1, timeout=CONNECT_SECONDS)
-        except (OSError, TimeoutError) as exc:
-            client.close()
-            raise UsageError(f"{spec.label} has no worker (waited {CONNECT_SECONDS} s: "
-                             f"{type(exc).__name__}); start workers with "
-                             f"`dask worker {spec.scheduler} --nthreads 1`") from None
-        try:
-            yield client
-        finally:
-            with contextlib.suppress(Exception):
-                client.close(timeout=10)
+            target = spec.scheduler
+        yield stack.enter_context(connect(target, spec.label))
+
+
+@contextlib.contextmanager
+def connect(target, label: str):
+    """A client of ``target`` (a scheduler's address, or a local cluster) that
+    has at least one worker; :class:`UsageError` when there is none."""
+    from distributed import Client
+
+    try:
+        client = Client(target, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach {label} within {CONNECT_SECONDS} s "
+                         f"({type(exc).__name__}: {exc}); is it running, and is the address "
+                         "right?") from None
+    try:
+        if not client.scheduler_info().get("workers"):
+            client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise UsageError(f"{label} has no worker (waited {CONNECT_SECONDS} s: "
+                         f"{type(exc).__name__}); start workers with "
+                         "`dask worker SCHEDULER-ADDRESS --nthreads 1`") from None
+    try:
+        yield client
     finally:
-        if cluster is not None:
-            with contextlib.suppress(Exception):
-                cluster.close(timeout=10)
+        with contextlib.suppress(Exception):
+            client.close(timeout=10)
 
 
 # ---------------------------------------------------------------------------
@@ -159,4 +197,5 @@ def check_workers(client, writable: str | Path, visible: tuple = (), *,
     return answers
 
 
-__all__ = ["ClusterSpec", "check_workers", "open_client", "probe_folders", "require_dask"]
+__all__ = ["ClusterSpec", "check_workers", "connect", "local_cluster", "open_client",
+           "probe_folders", "require_dask"]

@@ -44,7 +44,12 @@ from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from sensoryprofile.data.dask_client import ClusterSpec, check_workers, open_client
+from sensoryprofile.data.dask_client import (
+    ClusterSpec,
+    check_workers,
+    connect,
+    local_cluster,
+)
 from sensoryprofile.reports.render import RUNTIME_DIR_ENV, RenderResult
 
 PLUGIN_NAME = "sensoryprofile-kernel"
@@ -144,10 +149,9 @@ def _render(token: str, task: tuple) -> RenderResult:
         return _worker_render(*task, session=session)
 
 
-def _kill_kernel() -> None:
-    from distributed import get_worker
-
-    plugin = get_worker().plugins.get(PLUGIN_NAME)
+def _kill_kernel(dask_worker=None) -> None:
+    """Run with ``Client.run``, which passes the worker as ``dask_worker``."""
+    plugin = dask_worker.plugins.get(PLUGIN_NAME) if dask_worker is not None else None
     if plugin is not None:
         plugin.kill()
 
@@ -167,12 +171,26 @@ class DaskWorkers:
         self.token = uuid.uuid4().hex
         self.client = None
         self.futures: list = []
+        self.warmups: list = []
         self.workers: dict = {}
         self._stack = contextlib.ExitStack()
+        self._thread: threading.Thread | None = None
+        self._target = spec.scheduler
+        self._error: BaseException | None = None
 
     def __enter__(self) -> DaskWorkers:
+        if self.spec.n_workers is not None:  # its processes start here, in the main thread
+            cluster = self._stack.enter_context(local_cluster(self.spec.n_workers))
+            self._target = cluster
+        # the workers are reached, checked and given their kernels while this
+        # process checks the data; run() waits for that
+        self._thread = threading.Thread(target=self._start, name="sp-dask-start", daemon=True)
+        self._thread.start()
+        return self
+
+    def _start(self) -> None:
         try:
-            self.client = self._stack.enter_context(open_client(self.spec))
+            self.client = self._stack.enter_context(connect(self._target, self.spec.label))
             check_workers(self.client, self.out, (str(self.data_dir),))
             self.client.register_plugin(KernelPlugin(self.runtime, self.token),
                                         name=PLUGIN_NAME)
@@ -183,10 +201,13 @@ class DaskWorkers:
                                                key=f"sensoryprofile-warm-{self.token}-{k}")
                             for k, address in enumerate(self.client.scheduler_info(
                                 n_workers=-1)["workers"])]
-        except BaseException:
-            self._stack.close()
-            raise
-        return self
+        except BaseException as exc:  # noqa: BLE001 - raised again in the batch's thread
+            self._error = exc
+
+    def _started(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
     def _unregister(self) -> None:
         with contextlib.suppress(Exception):
@@ -196,6 +217,8 @@ class DaskWorkers:
         from sensoryprofile.reports.batch import STOP_GRACE_SECONDS, _remove_partials
 
         try:
+            # a stop while the cluster starts waits for the start to end
+            self._thread.join(timeout=None if exc_type is None else 60)
             if exc_type is not None and self.client is not None:
                 self._stop(STOP_GRACE_SECONDS)
         finally:
@@ -209,6 +232,8 @@ class DaskWorkers:
         (each removes its partial folder); wait a little for them."""
         with contextlib.suppress(Exception):
             self.client.cancel(self.futures + self.warmups, force=True)
+        if self.spec.n_workers is not None:
+            return  # closing the local cluster ends its workers, and their kernels with them
         with contextlib.suppress(Exception):
             self.client.run(_kill_kernel, on_error="return")
         deadline = time.monotonic() + grace
@@ -220,6 +245,7 @@ class DaskWorkers:
         from distributed import wait
         from tqdm import tqdm
 
+        self._started()
         with contextlib.suppress(Exception):  # a worker that could not warm up still renders
             self.workers = dict(enumerate(self.client.gather(self.warmups, errors="skip")))
         bar = tqdm(total=len(tasks), desc="Rendering reports", unit="report",

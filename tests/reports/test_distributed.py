@@ -174,6 +174,38 @@ def test_killing_a_worker_mid_batch_loses_no_report(tmp_path, cluster, client):
     assert not [p for p in killed["kernels"] if _alive(p)]
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_a_local_cluster_batch_and_leaves_nothing(tmp_path):
+    data = small_clinic(tmp_path / "data", 6)
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sensoryprofile", "report", "children", "--data", str(data),
+         "--out", str(out), "--as-of", AS_OF, "--quiet", "--dask-workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    everyone: set[int] = set()
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:  # until a report is published, mid-batch
+        everyone |= _descendants(process.pid)
+        published = (out / "children").exists() and any(
+            p.is_dir() for p in (out / "children").glob("C*"))
+        if published:
+            break
+        time.sleep(0.1)
+    everyone |= _descendants(process.pid)
+    assert len(everyone) >= 4  # two worker processes and their kernels at least
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    # the cluster's processes ignore the terminal's Ctrl-C: only the command speaks
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert "interrupted (SIGINT)" in stderr and "not rendered: the batch was interrupted" in stdout
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in everyone):
+        time.sleep(0.2)
+    assert not [p for p in everyone if _alive(p)]
+    assert _hidden(out) == []
+
+
 # ---------------------------------------------------------------------------
 # the output folder must be shared
 # ---------------------------------------------------------------------------
