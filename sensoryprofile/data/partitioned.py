@@ -29,6 +29,7 @@ scored; nothing is written for it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -305,9 +306,10 @@ def score_parquet(folder: str | Path, out: str | Path, *, instrument: str | Path
     start = time.perf_counter()
     folder = Path(folder).resolve()
     parts = find_partitions(folder)
-    out = check_output_folder(out)
-    if out == folder or folder in out.parents:
-        raise UsageError(f"{out}: the output folder cannot be inside the dataset {folder}")
+    target = Path(out).resolve()
+    if target == folder or folder in target.parents:
+        raise UsageError(f"{target}: the output folder cannot be inside the dataset {folder}")
+    out = check_output_folder(target)
     if instrument is not None and (Path(instrument).suffix.lower() in (".yaml", ".yml")):
         instrument = str(Path(instrument).resolve())
     dirs = tuple(str(Path(d).resolve()) for d in search_dirs) + (
@@ -323,12 +325,14 @@ def score_parquet(folder: str | Path, out: str | Path, *, instrument: str | Path
                      instrument=None if instrument is None else str(instrument),
                      search_dirs=dirs, identifying=identifying)
     repeats = repeated_ids(folder, parts)
-    if client is None:
-        results, workers = _score_here(job, parts, children, repeats, progress), 1
-    else:
-        results = _score_on_cluster(client, job, parts, children, repeats, progress)
-        workers = len(client.scheduler_info(n_workers=-1)["workers"])
-    _remove_partials(out)
+    try:
+        if client is None:
+            results, workers = _score_here(job, parts, children, repeats, progress), 1
+        else:
+            results = _score_on_cluster(client, job, parts, children, repeats, progress)
+            workers = len(client.scheduler_info(n_workers=-1)["workers"])
+    finally:  # also when interrupted: no partial file is left
+        _remove_partials(out)
     return PartitionedScores(folder=folder, out=out, parts=results, workers=workers,
                              seconds=time.perf_counter() - start)
 
@@ -374,7 +378,7 @@ def _score_on_cluster(client, job, parts, children, repeats, progress
     futures = client.compute(tasks)
     order = {f.key: k for k, f in enumerate(futures)}
     results: list[PartitionResult | None] = [None] * len(parts)
-    with _bar(len(parts), progress) as bar:
+    with _bar(len(parts), progress) as bar, _cancelled_on_error(client, futures):
         for future in as_completed(futures):
             k = order[future.key]
             try:
@@ -386,6 +390,17 @@ def _score_on_cluster(client, job, parts, children, repeats, progress
                                              f"{type(exc).__name__}: {exc}")
             bar.update(1)
     return results
+
+
+@contextlib.contextmanager
+def _cancelled_on_error(client, futures):
+    """Interrupted (Ctrl-C) or failed: no partition not yet started will start."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.cancel(futures, force=True)
+        raise
 
 
 def _meta(path: str) -> pd.DataFrame:
