@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 LAB       := .venv-lab
 LAB_STAMP := $(LAB)/.installed
 
-.PHONY: demo test test-fast lab lint bench lock clean i18n
+.PHONY: demo test test-fast lab lint bench lock clean i18n browser
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,27 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# The browser tests (tests/browser/) drive headless Chromium through Selenium:
+# Debian's chromium and chromium-driver (the same version, so the driver always
+# fits the browser) and the fonts the reports name. Run as root, this installs
+# them with apt-get (CI does, in .ci/run); otherwise it says what to install.
+# Without them the browser tests are skipped, and say why.
+BROWSER_PACKAGES := chromium chromium-driver fonts-dejavu-core fonts-liberation
+BROWSER_FILES    := /usr/bin/chromium /usr/bin/chromedriver \
+                    /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+browser:
+	@missing=""; for f in $(BROWSER_FILES); do [ -e "$$f" ] || missing="$$missing $$f"; done; \
+	if [ -z "$$missing" ]; then \
+	  echo "browser: $$(/usr/bin/chromium --version 2>/dev/null), $$(/usr/bin/chromedriver --version | cut -d' ' -f1-2)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "browser: installing $(BROWSER_PACKAGES) (missing:$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; \
+	else \
+	  echo "browser: missing$$missing; as root: apt-get install $(BROWSER_PACKAGES)" \
+	       "(the browser tests are skipped without them)"; \
+	fi
+
 $(LAB_STAMP): $(STAMP) requirements.lock
 	test -x $(LAB)/bin/python || $(PYTHON) -m venv $(LAB)
 	$(LAB)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock 'jupyterlab>=4.0'
@@ -43,7 +64,15 @@ $(LAB_STAMP): $(STAMP) requirements.lock
 lab: $(LAB_STAMP)
 	$(LAB)/bin/jupyter lab notebooks/
 
-bench: $(STAMP)
+# The benchmarks' peers (polars, DuckDB) come with the `bench` extra, installed
+# once into the same .venv (a stamp of its own, so `make test` stays lean).
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/scoring.py
 	$(BIN)/python benchmarks/goals.py
 	$(BIN)/python benchmarks/reports.py

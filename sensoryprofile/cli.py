@@ -51,21 +51,49 @@ def _err(text: str) -> None:
 # ---------------------------------------------------------------------------
 # instruments
 # ---------------------------------------------------------------------------
+def _dataset_folders(data) -> tuple:
+    """A dataset's own instruments/ folder (for a workbook: beside it)."""
+    if not data:
+        return ()
+    path = Path(data)
+    return ((path if path.is_dir() else path.parent) / "instruments",)
+
+
 def cmd_instruments_list(args) -> int:
     import pandas as pd
 
-    from sensoryprofile.instruments import list_instruments
+    from sensoryprofile.instruments import SHIPPED, clinic_folders, registered_instruments
 
     rows = []
-    for inst in list_instruments():
+    for entry in registered_instruments(_dataset_folders(args.data)):
+        inst = entry.instrument
+        source = "shipped with the package" if entry.source == SHIPPED else entry.source
+        if inst is None:
+            rows.append({"id": Path(entry.source).stem, "version": "", "respondent": "",
+                         "ages": "", "items": "", "scores": "", "clinical use": "",
+                         "status": f"INVALID ({len(entry.problems)} problem(s))",
+                         "source": source})
+            continue
         rows.append({"id": inst.id, "version": inst.version, "respondent": inst.respondent,
                      "ages (months)": f"{inst.age_min}-{inst.age_max}",
                      "items": len(inst.items), "scores": len(inst.scores),
-                     "clinical use": "yes" if inst.clinical_use else "NO (demonstration)"})
-    _out(pd.DataFrame(rows).to_string(index=False))
-    _out("\nClinics load their licensed instruments from their own definition files: "
-         "see docs/instrument-format.md and `sensoryprofile instruments check FILE`.")
-    return EXIT_OK
+                     "clinical use": "yes" if inst.clinical_use else "NO (demonstration)",
+                     "status": (f"not used: {entry.shadowed_by} comes first"
+                                if entry.shadowed_by else "ok"),
+                     "source": source})
+    _out(pd.DataFrame(rows).fillna("").to_string(index=False))
+    folders = clinic_folders(_dataset_folders(args.data))
+    _out("\nClinic forms are read from: " + (", ".join(str(f) for f in folders) or "no folder")
+         + ". Register a licensed form's definition file in a dataset's instruments/ folder, "
+         "with --instruments DIR, or in SENSORYPROFILE_INSTRUMENTS (see the README, \"Using "
+         "your clinic's licensed form\"); check it with `sensoryprofile instruments check "
+         "FILE`.")
+    invalid = [e for e in registered_instruments(_dataset_folders(args.data)) if e.problems]
+    for entry in invalid:
+        _out(f"\n{entry.source}: invalid, {len(entry.problems)} problem(s):")
+        for problem in entry.problems:
+            _out(f"  {problem}")
+    return EXIT_PROBLEMS if invalid else EXIT_OK
 
 
 def cmd_instruments_show(args) -> int:
@@ -73,7 +101,7 @@ def cmd_instruments_show(args) -> int:
 
     from sensoryprofile.instruments import MeanSD, load_instrument
 
-    inst = load_instrument(args.instrument)
+    inst = load_instrument(args.instrument, search_dirs=_dataset_folders(args.data))
     _out(f"{inst.name}")
     _out(f"  id {inst.id}, version {inst.version}, respondent {inst.respondent}, "
          f"ages {inst.age_min}-{inst.age_max} months, direction {inst.direction}")
@@ -496,7 +524,7 @@ def cmd_report_caseload(args) -> int:
                                  site=args.site, therapist=args.therapist, pdf=args.pdf)
         for path in result.files:
             _out(f"wrote {path}")
-        write_index(Path(args.out))
+        write_index(Path(args.out), data_dir=args.data, as_of=args.as_of)
     return EXIT_OK
 
 
@@ -510,7 +538,7 @@ def cmd_report_cohort(args) -> int:
                                seed=args.seed, n_boot=args.n_boot, pdf=args.pdf)
         for path in result.files:
             _out(f"wrote {path}")
-        write_index(Path(args.out))
+        write_index(Path(args.out), data_dir=args.data)
     return EXIT_OK
 
 
@@ -541,7 +569,8 @@ def cmd_report_all(args) -> int:
             except SensoryProfileError as exc:
                 failed.append(exc)
                 _err(f"FAILED {name} report: {exc}")
-        batch.index = write_index(Path(args.out), batch.results)
+        batch.index = write_index(Path(args.out), batch.results, data_dir=args.data,
+                                  as_of=args.as_of)
     _out(format_summary(batch))
     _out(f"All reports in {time.perf_counter() - start:.1f} s.")
     return EXIT_PROBLEMS if failed else EXIT_OK
@@ -786,7 +815,10 @@ def cmd_import_redcap(args) -> int:
     if dictionary_path is None:
         raise UsageError("import redcap needs --dictionary FILE (the project's data "
                          "dictionary CSV), or a SOURCE folder holding dictionary.csv")
-    search = tuple(Path(d) for d in (args.instruments or []))
+    from sensoryprofile.instruments import clinic_folders
+
+    # --instruments (taken by main() for every command) and SENSORYPROFILE_INSTRUMENTS
+    search = clinic_folders(tuple(Path(d) for d in (args.instruments or [])))
     if args.draft_mapping:
         from sensoryprofile.data.redcap import EVENT, read_records
         from sensoryprofile.data.redcap_draft import draft_mapping, mapping_yaml
@@ -839,7 +871,10 @@ def cmd_import_fhir(args) -> int:
     from sensoryprofile.data.imported import check_output_folder, write_imported_dataset
 
     check_output_folder(args.out)
-    search = tuple(Path(d) for d in (args.instruments or []))
+    from sensoryprofile.instruments import clinic_folders
+
+    # --instruments (taken by main() for every command) and SENSORYPROFILE_INSTRUMENTS
+    search = clinic_folders(tuple(Path(d) for d in (args.instruments or [])))
     imported = import_fhir(args.source, search_dirs=search,
                            child_id_system=args.child_id_system)
     dataset, report = write_imported_dataset(imported, args.out, today=args.today)
@@ -931,16 +966,24 @@ def build_parser() -> argparse.ArgumentParser:
         "Score sensory-processing questionnaires into Dunn's quadrants, track goal "
         "attainment, and render reports."))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--instruments", metavar="DIR", action="append", help="a folder of "
+                        "the clinic's instrument definition files, for every command "
+                        "(repeatable; before or after the command; also "
+                        "SENSORYPROFILE_INSTRUMENTS)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     p = sub.add_parser("instruments", help="list, show or check instrument definitions")
     isub = p.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     isub.required = True
-    q = isub.add_parser("list", help="the shipped instruments")
+    q = isub.add_parser("list", help="every form found (the clinic's and the shipped ones) "
+                        "and where it came from")
+    q.add_argument("--data", help="also a dataset's own instruments/ folder")
     q.set_defaults(func=cmd_instruments_list)
     q = isub.add_parser("show", help="one instrument: scale, scores, norms")
-    q.add_argument("instrument", help="shipped id or path to a definition file")
+    q.add_argument("instrument", help="id (a clinic's or shipped form) or path to a "
+                   "definition file")
+    q.add_argument("--data", help="also look in a dataset's own instruments/ folder")
     q.add_argument("--items", action="store_true", help="also list every item")
     q.set_defaults(func=cmd_instruments_show)
     q = isub.add_parser("check", help="validate a definition file (exit 0 valid, 1 invalid)")
@@ -1091,8 +1134,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _take_instruments(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``--instruments DIR`` (or ``--instruments=DIR``) anywhere in ``argv``:
+    the folders, and the other arguments."""
+    folders, rest = [], []
+    items = iter(argv)
+    for arg in items:
+        if arg == "--instruments":
+            folders.append(next(items, None))
+        elif arg.startswith("--instruments="):
+            folders.append(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+    return folders, rest
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    folders, argv = _take_instruments(argv)
+    if not folders:
+        return _main(argv)
+    # --instruments holds for this command (and every process it starts) only
+    saved = os.environ.get("SENSORYPROFILE_INSTRUMENTS")
+    try:
+        return _main(argv, folders)
+    finally:
+        if saved is None:
+            os.environ.pop("SENSORYPROFILE_INSTRUMENTS", None)
+        else:
+            os.environ["SENSORYPROFILE_INSTRUMENTS"] = saved
+
+
+def _main(argv: list[str], folders: list | None = None) -> int:
+    if folders:
+        from sensoryprofile.instruments import add_clinic_folders
+
+        try:
+            if None in folders or "" in folders:
+                raise UsageError("--instruments needs a folder: --instruments DIR")
+            add_clinic_folders(folders)
+        except UsageError as exc:
+            _err(f"sensoryprofile: error: {exc}")
+            return EXIT_USAGE
     if argv[:2] == ["export", "fhir"]:
         parser, argv = export_fhir_parser(), argv[2:]
     else:

@@ -221,6 +221,10 @@ DAYS_SINCE_REFERRAL = "days_since_referral"
 LAST_RATING = "last_rating_date"
 DAYS_WITHOUT_RATING = "days_without_rating"
 DAYS_PAST_TARGET = "days_past_target"
+# the index page's row per child (analysis.overview)
+REASSESSMENT = "reassessment"  # "overdue", "due soon", "not due", ... (analysis.overview)
+LAST_REVIEW = "last_review_date"  # the latest goal review (GAS T-score) up to as_of
+N_RELIABLE_WITHIN = "n_reliable_within_typical"  # reliable change, typical before and after
 # sensory outcomes
 N_COMPARED = "n_compared"
 N_WITH_RCI = "n_with_rci"

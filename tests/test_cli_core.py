@@ -61,17 +61,19 @@ def version_process():
 # ---------------------------------------------------------------------------
 # instruments
 # ---------------------------------------------------------------------------
-def test_instruments_list(capsys):
+def test_instruments_list(capsys, monkeypatch):
+    monkeypatch.setenv("SENSORYPROFILE_INSTRUMENTS", "")
     code, out, err = run(["instruments", "list"], capsys)
     assert code == 0
     assert err == ""
     lines = out.splitlines()
     assert lines[0].split() == ["id", "version", "respondent", "ages", "(months)", "items",
-                                "scores", "clinical", "use"]
+                                "scores", "clinical", "use", "status", "source"]
     assert lines[1].split() == ["demo-child", "1.0", "caregiver", "36-179", "80", "13", "NO",
-                                "(demonstration)"]
+                                "(demonstration)", "ok", "shipped", "with", "the", "package"]
     assert lines[2].split() == ["demo-toddler", "1.0", "caregiver", "7-35", "32", "10", "NO",
-                                "(demonstration)"]
+                                "(demonstration)", "ok", "shipped", "with", "the", "package"]
+    assert "Clinic forms are read from: no folder" in out
     assert "sensoryprofile instruments check FILE" in out
 
 

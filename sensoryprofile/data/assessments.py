@@ -27,18 +27,19 @@ from sensoryprofile.data.validation import (
 )
 from sensoryprofile.dates import completed_months, date_problem, parse_dates
 from sensoryprofile.errors import DatasetError, InstrumentError, UsageError
-from sensoryprofile.instruments import Instrument, list_instruments, load_instrument
+from sensoryprofile.instruments import Instrument, known_instruments, load_instrument
 from sensoryprofile.measures import norms as N
 from sensoryprofile.measures.responses import allowed_text
-from sensoryprofile.measures.scoring import empty_scores, score_block
+from sensoryprofile.measures.scoring import empty_scores, score_block, sorted_codes
 
 TABLE = "assessments"
 #: Columns of an assessments table that are not items.
 META_COLUMNS = frozenset({C.ASSESSMENT_ID, C.CHILD_ID, C.INSTRUMENT, C.DATE, C.RESPONDENT,
                           C.AGE_MONTHS, C.SOURCE_ROW, C.NOTES, C.NOTE})
 #: Columns of the tidy table held as categoricals.
-CATEGORICAL_COLUMNS = (C.INSTRUMENT, C.SCORE, C.SCORE_NAME, C.KIND, C.CLASSIFICATION,
-                       C.NORM_BAND, C.INVALID_REASON, C.UNCLASSIFIED_REASON, C.RESPONDENT)
+CATEGORICAL_COLUMNS = (C.ASSESSMENT_ID, C.CHILD_ID, C.INSTRUMENT, C.SCORE, C.SCORE_NAME, C.KIND,
+                       C.CLASSIFICATION, C.NORM_BAND, C.INVALID_REASON, C.UNCLASSIFIED_REASON,
+                       C.RESPONDENT)
 
 
 class RowKeys:
@@ -130,16 +131,17 @@ def _row_instruments(inp: _Input, instrument, search_dirs) -> _RowInstruments:
     return _RowInstruments(instruments, codes.copy(), unknown | blank)
 
 
-def _check_columns(inp: _Input, used: _RowInstruments, explicit: bool) -> None:
+def _check_columns(inp: _Input, used: _RowInstruments, explicit: bool,
+                   search_dirs: tuple = ()) -> None:
     """Columns that belong to no instrument (ignored), and item columns of an
     instrument in use that the file lacks (read as blank)."""
     if inp.report is None:
         return
     in_use = [i for i in used.instruments if i is not None]
     known = set().union(*(set(i.item_ids) for i in in_use))
-    if not explicit:  # a column of any shipped instrument is not foreign
-        for shipped in list_instruments():
-            known.update(shipped.item_ids)
+    if not explicit:  # a column of any registered form is not foreign
+        for form in known_instruments(search_dirs):
+            known.update(form.item_ids)
     for col in inp.frame.columns:
         if col not in META_COLUMNS and col not in known:
             inp.problem(None, str(col), "", "column belongs to no known instrument",
@@ -196,14 +198,31 @@ def _ages(inp: _Input, dates: pd.Series, children: pd.DataFrame | None) -> np.nd
     # not a number, or is below 0, is reported (it would leave the scores unnormed)
     used = np.isnan(ages)
     cells = frame[C.AGE_MONTHS]
-    unreadable = used & np.isnan(given) & cells.notna().to_numpy() & (
-        cells.astype("string").str.strip() != "").fillna(False).to_numpy(dtype=bool)
-    for i in np.flatnonzero(unreadable):
+    # only the few cells that are used and did not read as a number are looked at
+    candidates = np.flatnonzero(used & np.isnan(given))
+    texts = cells.iloc[candidates]
+    unreadable = candidates[texts.notna().to_numpy() & (
+        texts.astype("string").str.strip() != "").fillna(False).to_numpy(dtype=bool)]
+    for i in unreadable:
         inp.problem(i, C.AGE_MONTHS, cells.iloc[i], "age_months is not a number of months",
                     NOT_CLASSIFIED)
     for i in np.flatnonzero(used & (given < 0)):
         inp.problem(i, C.AGE_MONTHS, cells.iloc[i], "age_months is below 0", NOT_CLASSIFIED)
     return np.where(used, given, ages)
+
+
+def _sexes(inp: _Input, children: pd.DataFrame | None, used: _RowInstruments
+            ) -> np.ndarray | None:
+    """Each assessment's child's sex (from ``children``), for forms normed by
+    sex; None when no form in use is, or the children table has no sex."""
+    if not any(inst is not None and any(inst.compiled.band_sex)
+               for inst in used.instruments):
+        return None
+    if children is None or C.SEX not in children.columns or C.CHILD_ID not in children.columns \
+            or C.CHILD_ID not in inp.frame.columns:
+        return None
+    sex_by_child = children.drop_duplicates(C.CHILD_ID).set_index(C.CHILD_ID)[C.SEX]
+    return sex_by_child.reindex(inp.frame[C.CHILD_ID].to_numpy()).to_numpy(dtype=object)
 
 
 def _foreign_rows(inp: _Input, inst: Instrument, row_problem, row_text) -> None:
@@ -222,17 +241,45 @@ def _foreign_rows(inp: _Input, inst: Instrument, row_problem, row_text) -> None:
         inp.problem(i, C.INSTRUMENT, frame[C.INSTRUMENT].iloc[i], text, SCORE_INVALIDATED)
 
 
-def _duplicate_ids(inp: _Input, row_problem, row_text) -> None:
-    """Every repeat of an assessment_id after the first is invalid."""
+def _text_ids(frame: pd.DataFrame) -> pd.Categorical | None:
+    """The assessment ids as a categorical with sorted categories, when every
+    id is text (or blank); None otherwise. Factorized once: for the
+    duplicate check and for the tidy table's ``assessment_id`` column."""
+    if C.ASSESSMENT_ID not in frame.columns:
+        return None
+    column = frame[C.ASSESSMENT_ID]
+    text_dtype = pd.api.types.is_string_dtype(column.dtype) and column.dtype != object
+    if not text_dtype and pd.api.types.infer_dtype(column, skipna=True) not in (
+            "string", "empty"):
+        return None
+    codes, uniques = sorted_codes(column)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object),
+                                     validate=False)
+
+
+def _duplicate_ids(inp: _Input, row_problem, row_text, ids: pd.Categorical | None) -> None:
+    """Every repeat of an assessment_id after the first is invalid. ``ids``:
+    the ids factorized (:func:`_text_ids`), when they are all text."""
     frame = inp.frame
     if C.ASSESSMENT_ID not in frame.columns:
         return
-    ids = frame[C.ASSESSMENT_ID].astype("string")
-    dup = ids.duplicated(keep="first").to_numpy() & ids.notna().to_numpy()
-    if not dup.any():
-        return
-    first_row = pd.Series(inp.rows, index=frame.index).groupby(ids.to_numpy()).transform(
-        "first").to_numpy()
+    if ids is not None:  # text ids: a repeat is a code seen on an earlier row
+        codes = ids.codes
+        first = np.empty(len(ids.categories), dtype=np.int64)
+        first[codes[::-1]] = np.arange(inp.n - 1, -1, -1)  # earliest row of each id
+        seen = codes >= 0
+        first_pos = np.where(seen, first[np.where(seen, codes, 0)], -1)
+        dup = seen & (first_pos != np.arange(inp.n))
+        if not dup.any():
+            return
+        first_row = np.where(seen, inp.rows[np.clip(first_pos, 0, None)], -1)
+    else:
+        ids_text = frame[C.ASSESSMENT_ID].astype("string")
+        dup = ids_text.duplicated(keep="first").to_numpy() & ids_text.notna().to_numpy()
+        if not dup.any():
+            return
+        first_row = pd.Series(inp.rows, index=frame.index).groupby(
+            ids_text.to_numpy()).transform("first").to_numpy()
     for i in np.flatnonzero(dup):
         text = f"duplicate assessment_id (first on row {first_row[i]})"
         row_problem[i], row_text[i] = True, text
@@ -309,7 +356,11 @@ def _in_input_order(pieces: list[tuple[np.ndarray, pd.DataFrame, int]]) -> pd.Da
     if not pieces:
         return empty_scores()
     if len(pieces) == 1:
-        return pieces[0][1]
+        table = pieces[0][1]
+        for col in CATEGORICAL_COLUMNS:  # a table of unknown instruments only
+            if not isinstance(table[col].dtype, pd.CategoricalDtype):
+                table[col] = table[col].astype("category")
+        return table
     order_key = np.concatenate([np.repeat(idx, s) for idx, _, s in pieces])
     combined = pd.concat([t for _, t, _ in pieces], ignore_index=True)
     for col in CATEGORICAL_COLUMNS:
@@ -369,14 +420,16 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
                  keys=RowKeys(frame[C.ASSESSMENT_ID].to_numpy()
                               if C.ASSESSMENT_ID in frame.columns else None))
     used = _row_instruments(inp, instrument, search_dirs)
-    _check_columns(inp, used, explicit=instrument is not None)
+    _check_columns(inp, used, explicit=instrument is not None, search_dirs=search_dirs)
     dates = _dates(inp)
     ages = _ages(inp, dates, children)
+    sexes = _sexes(inp, children, used)
     row_problem = np.zeros(inp.n, dtype=bool)
     row_text = np.full(inp.n, None, dtype=object)
     if instrument is not None:
         _foreign_rows(inp, used.instruments[0], row_problem, row_text)
-    _duplicate_ids(inp, row_problem, row_text)
+    ids = _text_ids(frame)
+    _duplicate_ids(inp, row_problem, row_text, ids)
     if instrument is None:
         _stray_values(inp, used)
 
@@ -386,9 +439,15 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
         if inst is None or not mask.any():
             continue
         positions = np.flatnonzero(mask)
-        block = score_block(frame if mask.all() else frame[mask], inst, ages=ages[mask],
-                            dates=dates[mask].to_numpy(), row_problem=row_problem[mask],
-                            row_text=row_text[mask])
+        if mask.all():  # one instrument: no copies of the row arrays
+            block = score_block(frame, inst, ages=ages, dates=dates.to_numpy(),
+                                row_problem=row_problem, row_text=row_text, ids=ids,
+                                sexes=sexes)
+        else:
+            block = score_block(frame[mask], inst, ages=ages[mask], dates=dates[mask].to_numpy(),
+                                row_problem=row_problem[mask], row_text=row_text[mask],
+                                ids=None if ids is None else ids[mask],
+                                sexes=None if sexes is None else sexes[mask])
         _report_block(inp, inst, block, positions, ages[mask])
         pieces.append((positions, block.tidy, len(inst.scores)))
     if used.unknown.any():

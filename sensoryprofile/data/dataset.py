@@ -56,7 +56,12 @@ from sensoryprofile.data.validation import (
 from sensoryprofile.dates import date_problem, parse_dates
 from sensoryprofile.errors import DataProblemsError, DatasetError, InstrumentError
 from sensoryprofile.ids import ID_PATTERN, ID_RULE, is_valid_id
-from sensoryprofile.instruments import Instrument, list_instruments, load_instrument
+from sensoryprofile.instruments import (
+    Instrument,
+    known_instruments,
+    list_instruments,
+    load_instrument,
+)
 from sensoryprofile.instruments.schema import RESPONDENTS
 
 if TYPE_CHECKING:  # pandera is imported when a table is validated (it is slow to import)
@@ -568,22 +573,75 @@ class _Validator:
 
 
 def _resolve_instruments(v: _Validator, search_dirs) -> dict[str, Instrument]:
+    """Each instrument named by an accepted assessment row, found in the
+    registry (the dataset's ``instruments/`` folder, the clinic's folders,
+    the shipped forms).
+
+    A definition file of the dataset that does not load is reported once,
+    with its own problems (as ``instruments check`` lists them), whether or
+    not a row names it. The rows of a form that is unknown are rejected one
+    by one (each names the form); the rows of a form whose definition is
+    broken are rejected as its dependents, in one problem per child that
+    names the rows and points to the definition's problems.
+    """
+    from sensoryprofile.instruments import registered_instruments
+
     frame = v.typed["assessments"]
     instruments: dict[str, Instrument] = {}
+    broken_files: dict[str, tuple[str, int]] = {}  # id (file stem) -> (file, problems)
+    for entry in registered_instruments(tuple(search_dirs)):
+        if not entry.problems or Path(entry.source).parent not in {Path(d) for d in search_dirs}:
+            continue
+        shown = f"{INSTRUMENTS_DIR}/{Path(entry.source).name}"
+        for problem in entry.problems:
+            v.report.add(file=shown, row=None, column=None, value="", table=None,
+                         rule=problem.removeprefix(f"{Path(entry.source).name}: "),
+                         action=NOTED, raw_value=False)
+        broken_files[Path(entry.source).stem] = (shown, len(entry.problems))
     names = frame.loc[v.rej.ok("assessments"), C.INSTRUMENT].dropna().unique()
     for name in names:
+        rows = frame.index[(frame[C.INSTRUMENT] == name) & v.rej.ok("assessments")]
         try:
             instruments[name] = load_instrument(name, search_dirs=search_dirs, by_id=True)
         except InstrumentError as exc:
             text = str(exc).splitlines()[0]
-            rule = (f"unknown instrument: not one of the shipped instruments "
-                    f"({', '.join(i.id for i in list_instruments())}) and no definition "
-                    f"file with that id in {INSTRUMENTS_DIR}/"
-                    if text.startswith("unknown instrument") else
-                    f"its instrument definition is invalid: {text}")
-            for i in frame.index[(frame[C.INSTRUMENT] == name) & v.rej.ok("assessments")]:
-                v.problem("assessments", i, C.INSTRUMENT, name, rule)
+            if text.startswith("unknown instrument"):
+                rule = (f"unknown instrument: not one of the shipped instruments "
+                        f"({', '.join(i.id for i in list_instruments())}), and no definition "
+                        f"file declares it in {INSTRUMENTS_DIR}/ or the clinic's folders "
+                        "(--instruments, SENSORYPROFILE_INSTRUMENTS)")
+                for i in rows:
+                    v.problem("assessments", i, C.INSTRUMENT, name, rule)
+                continue
+            shown, count = broken_files.get(str(name), (text.split(":", 1)[0], len(
+                exc.problems)))
+            if str(name) not in broken_files:  # a clinic folder's file: its problems, once
+                for problem in exc.problems:
+                    v.report.add(file=shown, row=None, column=None, value="", table=None,
+                                 rule=problem.split(": ", 1)[-1], action=NOTED,
+                                 raw_value=False)
+                broken_files[str(name)] = (shown, count)
+            _reject_for_definition(v, rows, name, shown, count)
     return instruments
+
+
+def _reject_for_definition(v: _Validator, rows, name, shown: str, count: int) -> None:
+    """Reject the rows of a form whose definition does not load: one problem
+    per child, naming its rows (the definition's problems are listed once)."""
+    frame = v.raw["assessments"]
+    by_child: dict[object, list] = {}
+    for i in rows:
+        by_child.setdefault(v.child_of("assessments", i), []).append(i)
+    for child, members in by_child.items():
+        numbers = [int(frame.at[i, C.SOURCE_ROW]) for i in members]
+        also = f" (also rows {', '.join(map(str, numbers[1:]))})" if len(numbers) > 1 else ""
+        v.report.add(file=v.files["assessments"], row=numbers[0], column=C.INSTRUMENT,
+                     value=name, table="assessments", child_id=child,
+                     rule=f"the definition of instrument {name} ({shown}) does not load "
+                          f"({count} problem(s), listed once); this questionnaire is left out "
+                          f"until it is fixed{also}", action=DEPENDENT_REJECTED)
+        for i in members:
+            v.rej.reject("assessments", i)
 
 
 def validate_tables(raw: RawTables, *, today: dt.date | None = None,
@@ -705,8 +763,8 @@ def load_dataset(path: str | Path, *, strict: bool = False, today: dt.date | Non
         path.parent / INSTRUMENTS_DIR,)
     accepted, report, instruments = validate_tables(raw, today=today,
                                                     search_dirs=search_dirs)
-    all_items = set()
-    for inst in list(instruments.values()) + list_instruments():
+    all_items = set()  # a column of any registered form is not foreign
+    for inst in list(instruments.values()) + known_instruments(search_dirs):
         all_items.update(inst.item_ids)
     for table in TABLES:
         _unknown_columns(table, frames[table], files[table], report, all_items)
@@ -731,7 +789,9 @@ def load_dataset(path: str | Path, *, strict: bool = False, today: dt.date | Non
             continue
         report.problems.append(problem)
     order = {table: k for k, table in enumerate(TABLES)}
-    report.problems.sort(key=lambda p: (order.get(p.table, 9), p.row or 0))
+    # file-level problems (a definition file, the settings) first, then by table and row
+    report.problems.sort(key=lambda p: (order.get(p.table, -1 if p.table is None else 9),
+                                        p.row or 0))
     dataset = Dataset(
         children=accepted["children"], assessments=assessments, goals=accepted["goals"],
         goal_ratings=accepted["goal_ratings"], scores=scores, report=report,

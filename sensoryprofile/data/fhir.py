@@ -307,8 +307,11 @@ class _Counts:
 def instruments_by_url(search_dirs: tuple = ()) -> dict[str, Instrument]:
     """Canonical Questionnaire URL -> instrument, for the shipped forms and
     every definition file in ``search_dirs`` (a clinic's file wins)."""
+    from sensoryprofile.instruments import clinic_folders
+
     found: dict[str, Instrument] = {i.questionnaire_url: i for i in list_instruments()}
-    for folder in search_dirs:
+    # the clinic's folders, the first one's file winning (so read last)
+    for folder in reversed(clinic_folders(tuple(search_dirs))):
         for path in sorted(Path(folder).glob("*.y*ml")):
             try:
                 inst = load_instrument_file(path)

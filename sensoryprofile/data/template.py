@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from sensoryprofile import columns as C
-from sensoryprofile.data.dataset import DATE_COLUMNS, TABLES
+from sensoryprofile.data.dataset import DATE_COLUMNS, INSTRUMENTS_DIR, TABLES
 from sensoryprofile.data.dictionary import COLUMN_MEANING, data_dictionary_markdown, table_columns
 from sensoryprofile.data.tables import atomic_write, write_text_atomic
 from sensoryprofile.errors import UsageError
@@ -84,6 +84,31 @@ def write_template(out_dir: str | Path, *, xlsx: bool = False,
             written.append(write_text_atomic(text, settings))
     readme = data_dictionary_markdown(insts, title=f"{out_dir.name}: a sensoryprofile dataset")
     written.append(write_text_atomic(readme + "\n", out_dir / "README.md"))
+    written.extend(copy_definitions(insts, out_dir / INSTRUMENTS_DIR))
+    return written
+
+
+def copy_definitions(instruments: list[Instrument], folder: Path) -> list[Path]:
+    """Copy each clinic form's definition file (not the shipped ones) into a
+    dataset's ``instruments/`` folder, byte for byte, as ``ID.yaml``: the
+    dataset then carries the forms its data are scored with. A different
+    definition already there under that name is a :class:`UsageError`."""
+    from sensoryprofile.instruments import definition_file
+
+    written: list[Path] = []
+    for inst in instruments:
+        source = definition_file(inst)
+        if source is None:
+            continue
+        target = folder / f"{inst.id}.yaml"
+        content = source.read_bytes()
+        if target.exists():
+            if target.read_bytes() != content:
+                raise UsageError(f"{target} already holds another definition of {inst.id}; "
+                                 "init never overwrites one")
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        written.append(atomic_write(target, lambda tmp, data=content: Path(tmp).write_bytes(data)))
     return written
 
 

@@ -26,13 +26,29 @@ from sensoryprofile.instruments.model import (
     Section,
 )
 from sensoryprofile.instruments.registry import (
+    INSTRUMENTS_ENV,
+    SHIPPED,
+    Registered,
+    add_clinic_folders,
+    clinic_folders,
+    definition_file,
+    known_instruments,
     list_instruments,
     load_instrument,
+    registered_instruments,
     shipped_instrument_ids,
 )
 from sensoryprofile.instruments.schema import INSTRUMENT_SCHEMA, LEVEL_KEYS, QUADRANTS
 
 __all__ = [
+    "INSTRUMENTS_ENV",
+    "SHIPPED",
+    "Registered",
+    "add_clinic_folders",
+    "clinic_folders",
+    "definition_file",
+    "known_instruments",
+    "registered_instruments",
     "DEFAULT_LABELS",
     "INSTRUMENT_SCHEMA",
     "LEVELS",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import stat
@@ -36,13 +37,17 @@ from sensoryprofile.errors import InstrumentError
 from sensoryprofile.instruments.model import (
     DEFAULT_LABELS,
     DEFAULT_Z_CUTS,
+    OPEN_AGE,
     CutTable,
     Instrument,
     Item,
+    Level,
     MeanSD,
     NormBand,
+    PercentileTable,
     Reliability,
     ResponseScale,
+    Scheme,
     Score,
     Section,
 )
@@ -185,9 +190,12 @@ def _semantic_checks(data: dict, err, warn) -> None:  # noqa: C901 - a list of r
         return [(i, x) for i, x in enumerate(value) if isinstance(x, dict)] if isinstance(
             value, list) else []
 
-    age = data.get("age_range_months")
-    if _is_range(age) and age[0] > age[1]:
-        err(["age_range_months"], f"low end {age[0]} is above high end {age[1]}")
+    _check_who_and_ages(data, err)
+    unit = data.get("age_unit", "months") if "age_range_months" not in data else "months"
+    age = data.get("age_range_months") if "age_range_months" in data else data.get("age_range")
+    if _is_open_range(age) and age[1] is not None and age[0] > age[1]:
+        err(["age_range_months" if "age_range_months" in data else "age_range"],
+            f"low end {age[0]} is above high end {age[1]}")
 
     # response scale
     scale = data.get("response_scale") if isinstance(data.get("response_scale"), dict) else {}
@@ -312,24 +320,27 @@ def _semantic_checks(data: dict, err, warn) -> None:  # noqa: C901 - a list of r
     if (isinstance(z_cuts, list) and len(z_cuts) == 2
             and all(isinstance(z, (int, float)) for z in z_cuts) and not z_cuts[0] < z_cuts[1]):
         err(["classification", "z_cuts"], f"the first cut must be below the second, got {z_cuts}")
+    level_keys, z_levels = _check_scheme(classification, err)
 
-    # norms
-    previous = None
+    # norms: each (respondent, sex) group of bands covers the form's ages
+    possible = _possible_raw(data, score_ids, items_by_id)
     bands = dicts("norms")
+    groups: dict[tuple, list] = {}
+    needs_z = False
     for b, band in bands:
         ages = band.get("ages")
-        if not _is_range(ages):
-            previous = None
-            continue
-        if ages[0] > ages[1]:
-            err(["norms", b, "ages"], f"low end {ages[0]} is above high end {ages[1]}")
-        if previous is not None:
-            if ages[0] <= previous[1]:
-                err(["norms", b, "ages"], f"band {ages} overlaps the previous band {previous}")
-            elif ages[0] > previous[1] + 1:
-                err(["norms", b, "ages"], f"gap between the previous band {previous} and "
-                    f"{ages}: ages {previous[1] + 1}..{ages[0] - 1} months have no band")
-        previous = ages
+        if _is_open_range(ages):
+            if ages[1] is not None and ages[0] > ages[1]:
+                err(["norms", b, "ages"], f"low end {ages[0]} is above high end {ages[1]}")
+            else:
+                groups.setdefault((band.get("respondent"), band.get("sex")), []).append(
+                    (b, ages))
+        respondent = band.get("respondent")
+        declared = data.get("respondents") or [data.get("respondent")]
+        if isinstance(respondent, str) and isinstance(declared, list) and (
+                respondent not in declared):
+            err(["norms", b, "respondent"], f"{respondent!r} is not one of the form's "
+                f"respondents ({', '.join(map(str, declared))})")
         scores = band.get("scores") if isinstance(band.get("scores"), dict) else {}
         for score_id, norm in scores.items():
             where = ["norms", b, "scores", score_id]
@@ -338,25 +349,34 @@ def _semantic_checks(data: dict, err, warn) -> None:  # noqa: C901 - a list of r
                 continue
             if not isinstance(norm, dict):
                 continue
-            has_meansd = "mean" in norm or "sd" in norm
-            if has_meansd and "cuts" in norm:
-                err(where, "give either mean and sd, or cuts, not both")
-            elif has_meansd and not ("mean" in norm and "sd" in norm):
+            kinds = [k for k in ("mean/sd", "cuts", "percentiles")
+                     if (k == "mean/sd" and ("mean" in norm or "sd" in norm)) or k in norm]
+            if len(kinds) > 1:
+                err(where, f"give one kind of norms (mean and sd, cuts, or percentiles), not "
+                    f"{' and '.join(kinds)}")
+            elif kinds == ["mean/sd"] and not ("mean" in norm and "sd" in norm):
                 err(where, "mean/SD norms need both 'mean' and 'sd'")
-            elif not has_meansd and "cuts" not in norm:
-                err(where, "give mean and sd, or cuts (or leave the score out of the band)")
+            elif not kinds:
+                err(where, "give mean and sd, cuts or percentiles (or leave the score out of "
+                    "the band)")
+            if kinds in (["mean/sd"], ["percentiles"]):
+                needs_z = True
+            label = _band_text(band, unit)
             if isinstance(norm.get("cuts"), dict):
                 _check_cuts(norm["cuts"], where + ["cuts"],
-                            score_directions.get(score_id, default_direction), err)
-    if bands and _is_range(age):
-        first, last = bands[0][1].get("ages"), bands[-1][1].get("ages")
-        if _is_range(first) and first[0] != age[0]:
-            err(["norms", 0, "ages"], f"the first band starts at {first[0]} months but the "
-                f"instrument's age range starts at {age[0]}")
-        if _is_range(last) and last[1] != age[1]:
-            err(["norms", bands[-1][0], "ages"], f"the last band ends at {last[1]} months but "
-                f"the instrument's age range ends at {age[1]}")
-
+                            score_directions.get(score_id, default_direction), err,
+                            keys=level_keys, possible=possible.get(score_id),
+                            context=f"band {label}, score {score_id}")
+            if isinstance(norm.get("percentiles"), list):
+                _check_percentiles(norm["percentiles"], where + ["percentiles"], err,
+                                   possible=possible.get(score_id),
+                                   context=f"band {label}, score {score_id}")
+    if needs_z and not z_levels:
+        err(["classification", "levels"], "mean/SD and percentile norms classify by z: give "
+            "every level its z range ([low, high], null for an open end)")
+    if _is_open_range(age):
+        for (respondent, sex), members in groups.items():
+            _check_band_group(members, age, unit, respondent, sex, err)
     # reliability
     reliability = data.get("reliability") if isinstance(data.get("reliability"), dict) else {}
     for score_id in reliability:
@@ -364,23 +384,162 @@ def _semantic_checks(data: dict, err, warn) -> None:  # noqa: C901 - a list of r
             err(["reliability", score_id], f"unknown score {score_id!r}")
 
 
-def _check_cuts(cuts: dict, where: list, direction: str, err) -> None:
-    unknown = [k for k in cuts if k not in LEVEL_KEYS]
+def _is_open_range(value) -> bool:
+    """[low, high] of whole numbers; high may be None (an open top)."""
+    return (isinstance(value, list) and len(value) == 2
+            and isinstance(value[0], int) and not isinstance(value[0], bool)
+            and (value[1] is None or (isinstance(value[1], int)
+                                      and not isinstance(value[1], bool))))
+
+
+def _band_text(band: dict, unit: str) -> str:
+    ages = band.get("ages")
+    if not _is_open_range(ages):
+        return "?"
+    text = f"{ages[0]}+" if ages[1] is None else f"{ages[0]}-{ages[1]}"
+    extra = [str(band[k]) for k in ("respondent", "sex") if band.get(k)]
+    return f"{text} {unit}" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _check_who_and_ages(data: dict, err) -> None:
+    """Exactly one of respondent/respondents and of age_range_months/age_range."""
+    if ("respondent" in data) == ("respondents" in data):
+        err([], "give the respondent (respondent: caregiver) or the respondents "
+            "(respondents: [caregiver, teacher]), one of the two")
+    if ("age_range_months" in data) == ("age_range" in data):
+        err([], "give the ages as age_range_months: [low, high], or as age_unit and "
+            "age_range: [low, high] (high may be null: no upper limit), one of the two")
+    if "age_range_months" in data and "age_unit" in data:
+        err(["age_unit"], "age_range_months is in months: use age_range with age_unit")
+
+
+def _check_scheme(classification: dict, err) -> tuple[list[str], bool]:
+    """The classification's level keys, and whether every level has a z range."""
+    levels = classification.get("levels")
+    if levels is None:
+        return list(LEVEL_KEYS), True
+    if "labels" in classification or "z_cuts" in classification:
+        err(["classification"], "give levels (a scheme of the form's own), or labels and "
+            "z_cuts (the five levels), not both")
+    if not isinstance(levels, list):
+        return [], False
+    keys = [lv.get("key") for lv in levels if isinstance(lv, dict)]
+    for k, key in enumerate(keys):
+        if key in keys[:k]:
+            err(["classification", "levels", k, "key"], f"level {key!r} is given twice")
+    typical = classification.get("typical", "typical")
+    if typical not in keys:
+        err(["classification", "typical"] if "typical" in classification else
+            ["classification"], f"the typical level {typical!r} is not one of the levels "
+            f"({', '.join(map(str, keys))}); name it with typical: KEY")
+    zs = [lv.get("z") for lv in levels if isinstance(lv, dict)]
+    if not any(z is not None for z in zs):
+        return keys, False
+    if any(z is None for z in zs):
+        err(["classification", "levels"], "give every level a z range, or none")
+        return keys, False
+    ok = all(isinstance(z, list) and len(z) == 2 for z in zs)
+    if not ok:
+        return keys, False
+    if zs[0][0] is not None or zs[-1][1] is not None:
+        err(["classification", "levels"], "the z ranges must run from null (the first "
+            "level's low end) to null (the last level's high end)")
+    for k in range(len(zs) - 1):
+        if zs[k][1] is None or zs[k + 1][0] is None or zs[k][1] != zs[k + 1][0]:
+            err(["classification", "levels", k + 1, "z"], f"level {keys[k + 1]!r} must start "
+                f"where {keys[k]!r} ends (z {zs[k][1]}), got {zs[k + 1][0]}")
+        elif zs[k][0] is not None and not zs[k][0] < zs[k][1]:
+            err(["classification", "levels", k, "z"], f"low end {zs[k][0]} is not below "
+                f"high end {zs[k][1]}")
+    return keys, True
+
+
+def _possible_raw(data: dict, score_ids: dict, items_by_id: dict) -> dict:
+    """Whole raw scores each score can take (lowest, highest), for the cut
+    and percentile coverage checks."""
+    scale = data.get("response_scale") if isinstance(data.get("response_scale"), dict) else {}
+    values = scale.get("values") if isinstance(scale.get("values"), dict) else {}
+    na = scale.get("not_applicable") if isinstance(scale.get("not_applicable"), dict) else {}
+    na_codes = na.get("codes") if isinstance(na.get("codes"), list) else []
+    answers = [v for v in values.values() if isinstance(v, (int, float))
+               and not isinstance(v, bool) and v not in na_codes]
+    if isinstance(na.get("counts_as"), (int, float)) and not isinstance(na.get("counts_as"),
+                                                                        bool):
+        answers.append(na["counts_as"])
+    if not answers:
+        return {}
+    lo, hi = min(answers), max(answers)
+    out = {}
+    for sid, score in score_ids.items():
+        if isinstance(score.get("items"), list):
+            n = len(set(score["items"]))
+        elif isinstance(score.get("quadrant"), str):
+            n = sum(1 for it in items_by_id.values() if it.get("quadrant") == score["quadrant"])
+        elif isinstance(score.get("section"), str):
+            n = sum(1 for it in items_by_id.values() if it.get("section") == score["section"])
+        else:
+            continue
+        missing = score.get("missing") if isinstance(score.get("missing"), dict) else {}
+        max_missing = missing.get("max_missing", 0) if isinstance(
+            missing.get("max_missing", 0), int) else 0
+        prorate = missing.get("prorate", True)
+        low = n * lo if (prorate or lo <= 0) else (n - max_missing) * lo
+        if n:
+            out[sid] = (math.ceil(low), math.floor(n * hi))
+    return out
+
+
+def _check_band_group(members: list, age: list, unit: str, respondent, sex, err) -> None:
+    """The bands of one (respondent, sex) group: sorted, no overlap, no gap,
+    from the form's lowest age to its highest; only the last may be open."""
+    who = ", ".join(x for x in (respondent, sex) if x)
+    whose = f" ({who})" if who else ""
+    previous = None
+    for b, ages in members:
+        if previous is not None:
+            if previous[1] is None:
+                err(["norms", b, "ages"], f"band {ages}{whose} comes after the open band "
+                    f"{previous[0]}+, which already covers every age above it")
+            elif ages[0] <= previous[1]:
+                err(["norms", b, "ages"], f"band {ages} overlaps the previous band "
+                    f"{previous}{whose}")
+            elif ages[0] > previous[1] + 1:
+                err(["norms", b, "ages"], f"gap between the previous band {previous} and "
+                    f"{ages}{whose}: ages {previous[1] + 1}..{ages[0] - 1} {unit} have no band")
+        previous = ages
+    first_b, first = members[0]
+    last_b, last = members[-1]
+    if first[0] != age[0]:
+        err(["norms", first_b, "ages"], f"the first band{whose} starts at {first[0]} {unit} "
+            f"but the instrument's age range starts at {age[0]}")
+    if last[1] != age[1]:
+        end = "has no upper limit" if age[1] is None else f"ends at {age[1]}"
+        band_end = "has no upper limit" if last[1] is None else f"ends at {last[1]} {unit}"
+        err(["norms", last_b, "ages"], f"the last band{whose} {band_end} but the "
+            f"instrument's age range {end}")
+
+
+def _check_cuts(cuts: dict, where: list, direction: str, err, *, keys=LEVEL_KEYS,
+                possible=None, context: str = "") -> None:
+    """A cut table: one range per level of the scheme, contiguous and in the
+    score's direction, covering every whole raw score the score can take."""
+    keys = list(keys)
+    unknown = [k for k in cuts if k not in keys]
     for k in unknown:
-        err(where + [k], f"{k!r} is not one of {', '.join(LEVEL_KEYS)}")
-    missing = [k for k in LEVEL_KEYS if k not in cuts]
+        err(where + [k], f"{k!r} is not one of {', '.join(keys)}")
+    missing = [k for k in keys if k not in cuts]
     if missing:
-        err(where, f"has {len(LEVEL_KEYS) - len(missing)} of the five ranges; missing: "
+        err(where, f"has {len(keys) - len(missing)} of the {len(keys)} ranges; missing: "
             f"{', '.join(missing)}")
         return
-    if not all(_is_range(cuts[k]) for k in LEVEL_KEYS):
+    if not all(_is_range(cuts[k]) for k in keys):
         return  # the schema reports the malformed range
-    for k in LEVEL_KEYS:
+    for k in keys:
         if cuts[k][0] > cuts[k][1]:
             err(where + [k], f"low end {cuts[k][0]} is above high end {cuts[k][1]}")
             return
-    # In raw-score order: higher_more runs much_less (lowest) -> much_more (highest).
-    order = list(LEVEL_KEYS) if direction == "higher_more" else list(reversed(LEVEL_KEYS))
+    # In raw-score order: higher_more runs the levels as listed (lowest raw first).
+    order = keys if direction == "higher_more" else list(reversed(keys))
     for below, above in zip(order, order[1:], strict=False):
         lo_range, hi_range = cuts[below], cuts[above]
         if hi_range[0] <= lo_range[1]:
@@ -388,12 +547,50 @@ def _check_cuts(cuts: dict, where: list, direction: str, err) -> None:
                 err(where, f"ranges are not monotone for a {direction} score: {above!r} "
                     f"{hi_range} must lie above {below!r} {lo_range}")
             else:
-                err(where, f"ranges {below!r} {lo_range} and {above!r} {hi_range} overlap")
+                overlap = f"{max(lo_range[0], hi_range[0])}..{min(lo_range[1], hi_range[1])}"
+                err(where, f"{context}: ranges {below!r} {lo_range} and {above!r} {hi_range} "
+                    f"overlap: raw scores {overlap} are in both")
             return
         if hi_range[0] != lo_range[1] + 1:
-            err(where, f"gap between {below!r} {lo_range} and {above!r} {hi_range}: raw "
-                f"scores {lo_range[1] + 1}..{hi_range[0] - 1} have no classification")
+            err(where, f"{context}: gap between {below!r} {lo_range} and {above!r} "
+                f"{hi_range}: raw scores {lo_range[1] + 1}..{hi_range[0] - 1} have no "
+                "classification")
             return
+    if possible is not None:
+        lowest, highest = cuts[order[0]][0], cuts[order[-1]][1]
+        if lowest > possible[0]:
+            err(where, f"{context}: raw scores {possible[0]}..{lowest - 1} are in no range "
+                f"(the score runs {possible[0]}..{possible[1]})")
+        if highest < possible[1]:
+            err(where, f"{context}: raw scores {highest + 1}..{possible[1]} are in no range "
+                f"(the score runs {possible[0]}..{possible[1]})")
+
+
+def _check_percentiles(points: list, where: list, err, *, possible=None,
+                       context: str = "") -> None:
+    """A percentile table: raw ascending, percentiles from 0 to 100 and not
+    falling, starting at the lowest raw score the score can take."""
+    pairs = [p for p in points if isinstance(p, list) and len(p) == 2
+             and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in p)]
+    if len(pairs) != len(points):
+        return  # the schema reports the malformed pair
+    for k in range(1, len(pairs)):
+        if not pairs[k][0] > pairs[k - 1][0]:
+            err(where + [k], f"{context}: raw {pairs[k][0]} does not follow "
+                f"{pairs[k - 1][0]}: list raw scores in ascending order, each once")
+            return
+        if pairs[k][1] < pairs[k - 1][1]:
+            err(where + [k], f"{context}: percentile {pairs[k][1]} falls below "
+                f"{pairs[k - 1][1]} at a higher raw score")
+            return
+    for k, (_, pct) in enumerate(pairs):
+        if not 0 <= pct <= 100:
+            err(where + [k], f"{context}: percentile {pct} is not between 0 and 100")
+            return
+    if possible is not None and pairs and pairs[0][0] > possible[0]:
+        err(where, f"{context}: raw scores {possible[0]}..{pairs[0][0] - 1} are below the "
+            f"table's first raw score {pairs[0][0]} (the score runs "
+            f"{possible[0]}..{possible[1]})")
 
 
 # ---------------------------------------------------------------------------
@@ -410,7 +607,8 @@ def _build(data: dict, source: str | None) -> Instrument:
         na_counts_as=None if counts_as == "exclude" else counts_as,
     )
     items = tuple(Item(id=i["id"], text=i.get("text"), section=i.get("section"),
-                       quadrant=i.get("quadrant"), link_id=i.get("link_id"))
+                       quadrant=i.get("quadrant"), link_id=i.get("link_id"),
+                       reverse=bool(i.get("reverse", False)))
                   for i in data["items"])
     scores = []
     for s in data["scores"]:
@@ -427,25 +625,34 @@ def _build(data: dict, source: str | None) -> Instrument:
             id=s["id"], name=s["name"], kind=s["kind"], items=members,
             direction=s.get("direction", default_direction),
             max_missing=missing.get("max_missing", 0), prorate=missing.get("prorate", True),
-            selector=selector,
+            selector=selector, primary=s.get("primary"),
         ))
+    unit, (age_min, age_max) = _age_range(data)
+    scheme = _scheme(data)
+    keys = scheme.keys if scheme is not None else LEVEL_KEYS
     norms = []
     for band in data["norms"]:
         entries: dict = {}
         for score_id, norm in band["scores"].items():
             if "cuts" in norm:
-                entries[score_id] = CutTable({k: tuple(norm["cuts"][k]) for k in LEVEL_KEYS})
+                entries[score_id] = CutTable({k: tuple(norm["cuts"][k]) for k in keys})
+            elif "percentiles" in norm:
+                entries[score_id] = PercentileTable(tuple((float(r), float(p))
+                                                          for r, p in norm["percentiles"]))
             else:
                 entries[score_id] = MeanSD(mean=float(norm["mean"]), sd=float(norm["sd"]))
-        norms.append(NormBand(low=band["ages"][0], high=band["ages"][1], scores=entries,
-                              note=band.get("note")))
+        low, high = _months(band["ages"], unit)
+        norms.append(NormBand(low=low, high=high, scores=entries, note=band.get("note"),
+                              respondent=band.get("respondent"), sex=band.get("sex"),
+                              unit=unit))
     classification = data.get("classification") or {}
+    respondents = tuple(data.get("respondents") or [data["respondent"]])
     reliability = {k: Reliability(r=float(v["r"]), kind=v["kind"], sd=float(v["sd"]))
                    for k, v in (data.get("reliability") or {}).items()}
     return Instrument(
         id=data["id"], name=data["name"], version=str(data["version"]),
-        respondent=data["respondent"], age_min=data["age_range_months"][0],
-        age_max=data["age_range_months"][1], licence=data["licence"],
+        respondent=respondents[0], respondents=respondents, age_min=age_min, age_max=age_max,
+        age_unit=unit, custom_scheme=scheme, licence=data["licence"],
         clinical_use=data["clinical_use"], response_scale=scale,
         sections=tuple(Section(id=s["id"], name=s["name"], kind=s["kind"])
                        for s in data["sections"]),
@@ -456,6 +663,38 @@ def _build(data: dict, source: str | None) -> Instrument:
         description=data.get("description"), source=source,
         fhir_questionnaire=(data.get("fhir") or {}).get("questionnaire"),
     )
+
+
+def _months(ages: list, unit: str) -> tuple[float, float]:
+    """An age range of the file ([low, high], high may be null) in months,
+    inclusive: years 11-17 are months 132-215; an open top is OPEN_AGE."""
+    low, high = ages
+    if unit == "years":
+        return low * 12, OPEN_AGE if high is None else high * 12 + 11
+    return low, OPEN_AGE if high is None else high
+
+
+def _age_range(data: dict) -> tuple[str, tuple[float, float]]:
+    if "age_range_months" in data:
+        return "months", tuple(data["age_range_months"])
+    unit = data.get("age_unit", "months")
+    return unit, _months(data["age_range"], unit)
+
+
+def _scheme(data: dict) -> Scheme | None:
+    """The form's own classification scheme (``classification.levels``), or
+    None for the five levels."""
+    classification = data.get("classification") or {}
+    levels = classification.get("levels")
+    if not levels:
+        return None
+    keys = [lv["key"] for lv in levels]
+    typical = classification.get("typical", "typical")
+    centre = keys.index(typical)
+    return Scheme(levels=tuple(
+        Level(key=lv["key"], label=lv["label"], ordinal=k - centre,
+              z_low=(lv.get("z") or [None, None])[0], z_high=(lv.get("z") or [None, None])[1])
+        for k, lv in enumerate(levels)), typical=typical)
 
 
 def check_definition(data: object, source: str = "<definition>") -> CheckResult:

@@ -15,16 +15,35 @@ QUADRANTS = ("seeking", "avoiding", "sensitivity", "registration")
 #: Each quadrant's name in plain words (reports and tables).
 QUADRANT_NAMES = {"seeking": "Sensory seeking", "avoiding": "Sensory avoiding",
                   "sensitivity": "Sensory sensitivity", "registration": "Low registration"}
-SCORE_KINDS = ("quadrant", "section", "composite")
+SCORE_KINDS = ("quadrant", "section", "composite", "total", "factor")
 SECTION_KINDS = ("sensory", "behavioural")
 DIRECTIONS = ("higher_more", "higher_less")
 RESPONDENTS = ("caregiver", "teacher", "self", "clinician")
 LEVEL_KEYS = ("much_less", "less", "typical", "more", "much_more")
+AGE_UNITS = ("months", "years")
+#: Norm samples may be given by sex (the values of the children table's ``sex``).
+NORM_SEXES = ("F", "M", "X")
 
 _ident = {"type": "string", "pattern": ID_PATTERN}
 _range = {
     "type": "array",
     "items": {"type": "integer", "minimum": 0},
+    "minItems": 2,
+    "maxItems": 2,
+}
+#: [low, high] with an open top: high may be null ("65 and over": [65, null])
+_open_range = {
+    "type": "array",
+    "prefixItems": [{"type": "integer", "minimum": 0},
+                    {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}],
+    "items": False,
+    "minItems": 2,
+    "maxItems": 2,
+}
+#: a z interval of a classification level, either end open (null)
+_z_range = {
+    "type": "array",
+    "items": {"anyOf": [{"type": "number"}, {"type": "null"}]},
     "minItems": 2,
     "maxItems": 2,
 }
@@ -58,8 +77,10 @@ INSTRUMENT_SCHEMA: dict = {
     "title": "sensoryprofile instrument definition, format 1",
     "type": "object",
     "additionalProperties": False,
+    # one of respondent/respondents and one of age_range_months/age_range is
+    # required: checked by the loader, which says so plainly
     "required": [
-        "format", "id", "name", "version", "respondent", "age_range_months", "licence",
+        "format", "id", "name", "version", "licence",
         "clinical_use", "response_scale", "sections", "items", "scores", "norms",
     ],
     "properties": {
@@ -68,7 +89,13 @@ INSTRUMENT_SCHEMA: dict = {
         "name": {"type": "string", "minLength": 1},
         "version": {"type": "string", "minLength": 1},
         "respondent": {"enum": list(RESPONDENTS)},
+        # several respondent types (a parent form and a teacher form of one instrument)
+        "respondents": {"type": "array", "items": {"enum": list(RESPONDENTS)}, "minItems": 1,
+                        "uniqueItems": True},
         "age_range_months": _range,
+        # ages in the form's own unit (age_unit), the top may be open (null)
+        "age_unit": {"enum": list(AGE_UNITS)},
+        "age_range": _open_range,
         "licence": {"type": "string", "minLength": 1},
         "clinical_use": {"type": "boolean"},
         "description": {"type": "string"},
@@ -123,6 +150,8 @@ INSTRUMENT_SCHEMA: dict = {
                     "text": {"type": "string"},
                     "section": {"type": "string"},
                     "quadrant": {"enum": list(QUADRANTS)},
+                    # reverse-keyed: the answer counts as (lowest + highest answer) - answer
+                    "reverse": {"type": "boolean"},
                     # FHIR (optional): the item's linkId in the Questionnaire
                     "link_id": FHIR_LINK_ID,
                 },
@@ -144,6 +173,9 @@ INSTRUMENT_SCHEMA: dict = {
                     "section": {"type": "string"},
                     "direction": {"enum": list(DIRECTIONS)},
                     "missing": _missing,
+                    # shown by default (change, reports); default: the quadrants, or
+                    # without quadrants the sections and totals
+                    "primary": {"type": "boolean"},
                 },
             },
         },
@@ -163,6 +195,22 @@ INSTRUMENT_SCHEMA: dict = {
                     "minItems": 2,
                     "maxItems": 2,
                 },
+                # a scheme of the form's own: its levels from one end to the other
+                "levels": {
+                    "type": "array",
+                    "minItems": 2,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["key", "label"],
+                        "properties": {
+                            "key": _ident,
+                            "label": {"type": "string", "minLength": 1},
+                            "z": _z_range,
+                        },
+                    },
+                },
+                "typical": {"type": "string"},
             },
         },
         "norms": {
@@ -172,8 +220,11 @@ INSTRUMENT_SCHEMA: dict = {
                 "additionalProperties": False,
                 "required": ["ages", "scores"],
                 "properties": {
-                    "ages": _range,
+                    "ages": _open_range,
                     "note": {"type": "string"},
+                    # norms of one respondent type, or one sex, where a manual gives them
+                    "respondent": {"enum": list(RESPONDENTS)},
+                    "sex": {"enum": list(NORM_SEXES)},
                     "scores": {
                         "type": "object",
                         "additionalProperties": {
@@ -186,6 +237,17 @@ INSTRUMENT_SCHEMA: dict = {
                                     "type": "object",
                                     "additionalProperties": _range | {
                                         "items": {"type": "integer"},
+                                    },
+                                },
+                                # a manual's table: [raw, percentile] pairs, raw ascending
+                                "percentiles": {
+                                    "type": "array",
+                                    "minItems": 2,
+                                    "items": {
+                                        "type": "array",
+                                        "items": {"type": "number"},
+                                        "minItems": 2,
+                                        "maxItems": 2,
                                     },
                                 },
                             },

@@ -408,14 +408,21 @@ def _hashed_groups(table: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.n
     Each key column is factorized (hashed); the codes are combined column by
     column and made dense again. Blank keys form groups of their own.
     """
-    codes = np.zeros(len(table), dtype=np.int64)
+    codes = None
     for column in by:
         values = table[column]
         if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
             values = values.to_numpy()  # hashing the object array directly is faster
         column_codes, uniques = pd.factorize(values)
         # blank keys (code -1) become one more group of this column
-        column_codes = np.where(column_codes < 0, len(uniques), column_codes)
+        blank = column_codes < 0
+        if codes is None and not blank.any():
+            # the first column's codes are already dense, in order of first appearance
+            codes = column_codes.astype(np.int64, copy=False)
+            continue
+        column_codes = np.where(blank, len(uniques), column_codes)
+        if codes is None:
+            codes = np.zeros(len(table), dtype=np.int64)
         codes, _ = pd.factorize(codes * (len(uniques) + 1) + column_codes)
     some_row = np.empty(int(codes.max()) + 1, dtype=np.int64)
     # repeated indices: some row of the group is stored; all share the keys

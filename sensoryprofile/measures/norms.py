@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile import columns as C
-from sensoryprofile.instruments.model import DEFAULT_Z_CUTS, CompiledInstrument
+from sensoryprofile.instruments.model import DEFAULT_Z_CUTS, CompiledInstrument, Scheme
+from sensoryprofile.measures.chunks import chunks
 
 # Why a score has no classification (codes used in arrays, texts in tables).
 CLASSIFIED = 0
@@ -22,6 +23,8 @@ UNCLASSIFIED_BEFORE_BIRTH = 3
 UNCLASSIFIED_OUT_OF_RANGE = 4
 UNCLASSIFIED_NO_NORMS = 5
 UNCLASSIFIED_OFF_TABLE = 6
+UNCLASSIFIED_RESPONDENT = 7
+UNCLASSIFIED_BELOW_PERCENTILES = 8
 
 UNCLASSIFIED_TEXT = {
     UNCLASSIFIED_INVALID: "score invalid",
@@ -30,6 +33,8 @@ UNCLASSIFIED_TEXT = {
     UNCLASSIFIED_OUT_OF_RANGE: "age outside the instrument's age range",
     UNCLASSIFIED_NO_NORMS: "no norms for this score at this age",
     UNCLASSIFIED_OFF_TABLE: "raw score outside the cut-score table",
+    UNCLASSIFIED_RESPONDENT: "the form has no norms for this respondent",
+    UNCLASSIFIED_BELOW_PERCENTILES: "raw score below the percentile table",
 }
 
 NO_LEVEL = -128  # int8 sentinel: no classification level
@@ -38,6 +43,8 @@ NO_LEVEL = -128  # int8 sentinel: no classification level
 #: the outer bands are drawn to |z| = 3): used to place scores that have a
 #: classification from a cut table but no z.
 BAND_CENTERS = {-2: -2.5, -1: -1.5, 0: 0.0, 1: 1.5, 2: 2.5}
+#: A percentile of 0 or 100 in a manual's table is drawn at this |z|.
+PERCENTILE_Z_LIMIT = 3.5
 
 
 def percentile_from_z(z: np.ndarray) -> np.ndarray:
@@ -66,84 +73,308 @@ def classify_z(z: np.ndarray, z_cuts=DEFAULT_Z_CUTS) -> np.ndarray:
     return level
 
 
-def band_index(ages: np.ndarray, compiled: CompiledInstrument) -> np.ndarray:
-    """Index of the norm band holding each age, -1 where none does."""
+def band_index(ages: np.ndarray, compiled: CompiledInstrument, respondents=None,
+               sexes=None) -> np.ndarray:
+    """Index of the norm band holding each age, -1 where none does.
+
+    Where the form's bands are per respondent or sex, each assessment takes
+    the most specific band that fits: its respondent and sex, its
+    respondent, its sex, then the bands for everyone (``respondents`` and
+    ``sexes``: (n,) texts or categoricals; None: unknown).
+    """
     ages = np.asarray(ages, dtype=float)
-    if len(compiled.band_low) == 0:
+    n_bands = len(compiled.band_low)
+    if n_bands == 0:
         return np.full(ages.shape, -1, dtype=np.intp)
-    idx = np.searchsorted(compiled.band_low, np.nan_to_num(ages, nan=-1.0), side="right") - 1
+    groups: dict[tuple, list[int]] = {}
+    for b in range(n_bands):
+        key = (compiled.band_respondent[b] if compiled.band_respondent else None,
+               compiled.band_sex[b] if compiled.band_sex else None)
+        groups.setdefault(key, []).append(b)
+    if list(groups) == [(None, None)]:
+        return _band_in(ages, compiled, np.arange(n_bands))
+    out = np.full(ages.shape, -1, dtype=np.intp)
+    who = _matcher(respondents, len(ages))
+    sex = _matcher(sexes, len(ages))
+    # the most specific group first: respondent and sex, respondent, sex, everyone
+    order = sorted(groups, key=lambda g: (g[0] is None, g[1] is None))
+    for respondent, sex_of in order:
+        todo = out < 0
+        if respondent is not None:
+            todo &= who(respondent)
+        if sex_of is not None:
+            todo &= sex(sex_of)
+        if todo.any():
+            members = np.array(groups[(respondent, sex_of)])
+            found = _band_in(ages[todo], compiled, members)
+            out[todo] = found
+    return out
+
+
+def _band_in(ages: np.ndarray, compiled: CompiledInstrument, members: np.ndarray) -> np.ndarray:
+    """Index (among all bands) of the band of ``members`` (sorted, not
+    overlapping) holding each age; -1 where none does."""
+    low = compiled.band_low[members]
+    idx = np.searchsorted(low, np.nan_to_num(ages, nan=-1.0), side="right") - 1
     safe = np.clip(idx, 0, None)
-    ok = (idx >= 0) & (ages <= compiled.band_high[safe]) & ~np.isnan(ages)
-    return np.where(ok, idx, -1)
+    ok = (idx >= 0) & (ages <= compiled.band_high[members][safe]) & ~np.isnan(ages)
+    return np.where(ok, members[safe], -1)
+
+
+def _matcher(values, n: int):
+    """A function of a text giving the (n,) mask of rows whose value it is."""
+    if values is None:
+        return lambda text: np.zeros(n, dtype=bool)
+    if isinstance(values, pd.Series):
+        values = values.array
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes)
+        index = {str(c).strip(): k for k, c in enumerate(values.categories)}
+        return lambda text: codes == index.get(text, -2)
+    texts = np.array([None if v is None or (isinstance(v, float) and v != v) else str(v).strip()
+                      for v in np.asarray(values, dtype=object)], dtype=object)
+    return lambda text: texts == text
+
+
+def row_reasons(ages: np.ndarray, compiled: CompiledInstrument, age_min: float,
+                age_max: float, *, respondents=None, sexes=None,
+                form_respondents: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Band index of each assessment (-1 none) and why a whole assessment is
+    unclassified (age unknown, before birth, outside the range, a respondent
+    the form is not given to; 0 otherwise)."""
+    ages = np.asarray(ages, dtype=float)
+    band = band_index(ages, compiled, respondents, sexes)
+    in_range = (ages >= age_min) & (ages <= age_max)
+    other = np.zeros(ages.shape, dtype=bool)
+    if respondents is not None and form_respondents:
+        who = _matcher(respondents, len(ages))
+        known = np.zeros(ages.shape, dtype=bool)
+        for respondent in form_respondents:
+            known |= who(respondent)
+        other = ~known
+    row_reason = np.select(
+        [np.isnan(ages), ages < 0, ~in_range, other],
+        [UNCLASSIFIED_AGE_UNKNOWN, UNCLASSIFIED_BEFORE_BIRTH, UNCLASSIFIED_OUT_OF_RANGE,
+         UNCLASSIFIED_RESPONDENT],
+        default=CLASSIFIED,
+    ).astype(np.int8)
+    return np.where(row_reason == CLASSIFIED, band, -1), row_reason
+
+
+def _scheme_of(scheme_or_cuts) -> Scheme:
+    """A classification scheme, or the five levels of z cut points."""
+    if isinstance(scheme_or_cuts, Scheme):
+        return scheme_or_cuts
+    return Scheme.five_level(z_cuts=tuple(scheme_or_cuts))
+
+
+def percentile_lookup(raw: np.ndarray, raws: np.ndarray, pcts: np.ndarray) -> np.ndarray:
+    """The percentile of each raw score in a manual's table: that of the
+    highest listed raw at or below it (NaN below the table, or for NaN)."""
+    raw = np.asarray(raw, dtype=float)
+    idx = np.searchsorted(raws, np.nan_to_num(raw, nan=-np.inf), side="right") - 1
+    out = pcts[np.clip(idx, 0, None)]
+    return np.where((idx >= 0) & ~np.isnan(raw), out, np.nan)
+
+
+def z_from_percentile(pct: np.ndarray) -> np.ndarray:
+    """The normal-curve equivalent z of a percentile (0-100), clipped to
+    :data:`PERCENTILE_Z_LIMIT` at 0 and 100."""
+    from scipy.special import ndtri
+
+    p = np.clip(np.asarray(pct, dtype=float) / 100.0, 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        z = ndtri(p)
+    return np.clip(z, -PERCENTILE_Z_LIMIT, PERCENTILE_Z_LIMIT)
+
+
+class NormTables:
+    """An instrument's norms laid out for scoring blocks of assessments.
+
+    Tables are ``(s, n_bands + 1)``, the last band a sentinel of NaN for "no
+    band". For every whole raw score between the lowest and highest possible,
+    the z, level and percentile of each (score, band) are computed once, by
+    the same operations as for any other raw score, and looked up; raw
+    scores that are not whole (prorated) are computed directly. A (score,
+    band) normed by a percentile table takes the table's percentile
+    (behaviour-oriented: 100 - p for a higher_less score) and its
+    normal-curve z. Levels follow the form's classification scheme.
+    """
+
+    def __init__(self, compiled: CompiledInstrument, scheme=DEFAULT_Z_CUTS):
+        s = len(compiled.score_ids)
+        n_bands = len(compiled.band_low)
+        self.compiled, self.scheme, self.sentinel = compiled, _scheme_of(scheme), n_bands
+        nan_col = np.full((s, 1), np.nan)
+        self.mean = np.hstack([compiled.mean.reshape(n_bands, s).T, nan_col])
+        self.sd = np.hstack([compiled.sd.reshape(n_bands, s).T, nan_col])
+        self.has_cuts = np.hstack([compiled.has_cuts.reshape(n_bands, s).T,
+                                   np.zeros((s, 1), bool)])
+        self.any_cuts = bool(self.has_cuts.any())
+        has_pct = (compiled.has_pct if compiled.has_pct.size
+                   else np.zeros((n_bands, s), dtype=bool))
+        self.has_pct = np.hstack([has_pct.reshape(n_bands, s).T, np.zeros((s, 1), bool)])
+        self.any_pct = bool(self.has_pct.any())
+        self.sign = np.where(compiled.reversed, -1.0, 1.0)[:, None]
+        low = np.floor(np.nanmin(compiled.min_possible, initial=0.0))
+        high = np.ceil(np.nanmax(compiled.max_possible, initial=0.0))
+        self.low, self.span = float(low), int(high - low) + 1
+        whole = np.arange(self.span, dtype=float) + low  # (R,)
+        # (s, n_bands + 1, R): the same operations as _z below
+        z = whole[None, None, :] - self.mean[:, :, None]
+        z /= self.sd[:, :, None]
+        z *= self.sign[:, :, None]
+        pct = percentile_from_z(z)
+        for (b, j), (raws, pcts) in compiled.pct_tables.items():
+            table_pct = self._table_pct(whole, raws, pcts, j)
+            pct[j, b] = table_pct
+            z[j, b] = z_from_percentile(table_pct)
+        self.z_table = z.ravel()
+        self.level_table = self.scheme.classify_z(self.z_table)
+        self.pct_table = pct.ravel()
+
+    def _table_pct(self, raw, raws, pcts, j) -> np.ndarray:
+        found = percentile_lookup(raw, raws, pcts)
+        return 100.0 - found if self.sign[j, 0] < 0 else found
+
+    def z_level_pct(self, raw: np.ndarray, band_rows: np.ndarray):
+        """z, level and percentile of an ``(s, m)`` block of raw scores (NaN in,
+        NaN out), assessment ``k`` in norm band row ``band_rows[k]``."""
+        s, m = raw.shape
+        offset = raw - self.low
+        whole = offset == np.floor(offset)
+        whole &= offset >= 0
+        whole &= offset < self.span
+        first = np.arange(s, dtype=np.intp)[:, None] * (self.sentinel + 1)
+        index = first + band_rows[None, :]
+        index *= self.span
+        np.add(index, offset, out=index, where=whole, casting="unsafe")
+        # a blank raw score (NaN) looks up the sentinel band: NaN, no level
+        blank = np.isnan(raw)
+        np.copyto(index, np.broadcast_to((first + self.sentinel) * self.span, index.shape),
+                  where=blank)
+        z = np.take(self.z_table, index)
+        level = np.take(self.level_table, index)
+        pct = np.take(self.pct_table, index)
+        rest = ~(whole | blank)  # not whole (prorated) or off the range: computed
+        if rest.any():
+            r, k = np.nonzero(rest)
+            b = band_rows[k]
+            zr = raw[r, k] - self.mean[r, b]
+            zr /= self.sd[r, b]
+            zr *= self.sign[r, 0]
+            pr = percentile_from_z(zr)
+            if self.any_pct:
+                table = self.has_pct[r, b]
+                for j_, b_ in set(zip(r[table].tolist(), b[table].tolist(), strict=True)):
+                    raws, pcts = self.compiled.pct_tables[(b_, j_)]
+                    here = table & (r == j_) & (b == b_)
+                    pr[here] = self._table_pct(raw[r[here], k[here]], raws, pcts, j_)
+                    zr[here] = z_from_percentile(pr[here])
+            z[r, k] = zr
+            level[r, k] = self.scheme.classify_z(zr)
+            pct[r, k] = pr
+        return z, level, pct
+
+    def block(self, raw, valid, band_rows, row_reason):
+        """Norms of an ``(s, m)`` block: z, percentile, level, unclassified reason."""
+        s, m = raw.shape
+        z, level, pct = self.z_level_pct(raw, band_rows)
+        has_cuts = np.take(self.has_cuts, band_rows, axis=1) if self.any_cuts else None
+        off_table = None
+        if has_cuts is not None and has_cuts.any():
+            comp = self.compiled
+            off_table = np.zeros((s, m), dtype=bool)
+            j, k = np.nonzero(has_cuts & valid)
+            b = band_rows[k]
+            r = np.floor(raw[j, k] + 0.5)  # prorated raws: nearest whole, halves up
+            lows, highs = comp.cut_low[b, j], comp.cut_high[b, j]  # (k, levels) ascending
+            inside = (r[:, None] >= lows) & (r[:, None] <= highs)
+            found = inside.any(axis=1)
+            lv = comp.cut_level[b, j, inside.argmax(axis=1)]
+            level[j, k] = np.where(found, lv, NO_LEVEL)
+            off_table[j[~found], k[~found]] = True
+        below_pct = None
+        if self.any_pct:
+            below_pct = np.take(self.has_pct, band_rows, axis=1) & valid & np.isnan(z)
+        reason = np.empty((s, m), dtype=np.int8)
+        reason[:] = row_reason[None, :]
+        no_norms = reason == CLASSIFIED
+        no_norms &= np.isnan(z)
+        no_norms &= valid
+        if has_cuts is not None:
+            no_norms &= ~has_cuts
+        if below_pct is not None:
+            no_norms &= ~below_pct
+            reason[below_pct & (reason == CLASSIFIED)] = UNCLASSIFIED_BELOW_PERCENTILES
+        reason[no_norms] = UNCLASSIFIED_NO_NORMS
+        if off_table is not None:
+            reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
+        reason[~valid] = UNCLASSIFIED_INVALID
+        unclassified = reason != CLASSIFIED
+        level[unclassified] = NO_LEVEL
+        z[unclassified] = np.nan
+        pct[unclassified] = np.nan
+        return z, pct, level, reason
+
+
+def norm_tables(compiled: CompiledInstrument, scheme=DEFAULT_Z_CUTS) -> NormTables:
+    """The :class:`NormTables` of a compiled instrument, built once per scheme
+    (a :class:`Scheme`, or the z cut points of the five levels)."""
+    cache = compiled.__dict__.setdefault("_norm_tables", {})
+    key = _scheme_of(scheme)
+    if key not in cache:
+        cache[key] = NormTables(compiled, key)
+    return cache[key]
 
 
 def apply_norms(raw: np.ndarray, valid: np.ndarray, ages: np.ndarray,
                 compiled: CompiledInstrument, age_min: float, age_max: float,
-                z_cuts=DEFAULT_Z_CUTS) -> dict[str, np.ndarray]:
+                scheme=DEFAULT_Z_CUTS, *, respondents=None, sexes=None,
+                form_respondents: tuple = ()) -> dict[str, np.ndarray]:
     """Norm-reference a block of raw scores.
 
     Parameters
     ----------
     raw, valid : (n, s) arrays of raw scores and their validity.
     ages : (n,) age in months at assessment (NaN unknown, negative before birth).
+    scheme : the form's :class:`~sensoryprofile.instruments.model.Scheme` (or
+        the z cut points of the five levels).
+    respondents, sexes : (n,) each assessment's respondent and the child's
+        sex, for forms normed per respondent or sex (optional).
+    form_respondents : the respondents the form is given to; an assessment by
+        another is not classified.
 
     Returns
     -------
     dict of (n, s) arrays: ``band`` (index, -1 none), ``z``, ``percentile``
-    (NaN unless mean/SD norms), ``level`` (int8, -2..2 or NO_LEVEL) and
-    ``unclassified`` (reason code, 0 when classified).
+    (NaN unless mean/SD or percentile norms), ``level`` (int8, the scheme's
+    ordinal or NO_LEVEL) and ``unclassified`` (reason code, 0 when classified).
+
+    Notes
+    -----
+    Rows are worked a chunk at a time (:mod:`sensoryprofile.measures.chunks`) into the result arrays, so every
+    temporary is the size of one chunk.
     """
     n, s = raw.shape
-    ages = np.asarray(ages, dtype=float)
-    band = band_index(ages, compiled)
-    in_range = (ages >= age_min) & (ages <= age_max)
-    row_reason = np.select(
-        [np.isnan(ages), ages < 0, ~in_range],
-        [UNCLASSIFIED_AGE_UNKNOWN, UNCLASSIFIED_BEFORE_BIRTH, UNCLASSIFIED_OUT_OF_RANGE],
-        default=CLASSIFIED,
-    ).astype(np.int8)
-    band = np.where(row_reason == CLASSIFIED, band, -1)
-    # Flat (n*s,) arrays throughout: cell k is assessment k // s, score k % s.
-    # Norm tables get a sentinel band row of NaN at the end for "no band".
-    n_bands = len(compiled.band_low)
-    band_rows = np.where(band >= 0, band, n_bands)
-    cell = (np.repeat(band_rows * s, s) + np.tile(np.arange(s), n))
-    nan_row = np.full((1, s), np.nan)
-    mean = np.concatenate([compiled.mean.reshape(n_bands, s), nan_row]).ravel()[cell]
-    sd = np.concatenate([compiled.sd.reshape(n_bands, s), nan_row]).ravel()[cell]
-    raw_flat = raw.ravel()
-    valid_flat = valid.ravel()
-    z = raw_flat - mean
-    z /= sd
-    z *= np.tile(np.where(compiled.reversed, -1.0, 1.0), n)
-    z[~valid_flat] = np.nan
-    level = classify_z(z, z_cuts)
-
-    has_cuts = np.concatenate([compiled.has_cuts.reshape(n_bands, s),
-                               np.zeros((1, s), bool)]).ravel()[cell]
-    off_table = np.zeros(n * s, dtype=bool)
-    if has_cuts.any():
-        k = np.flatnonzero(has_cuts & valid_flat)
-        b, j = band_rows[k // s], k % s
-        r = np.floor(raw_flat[k] + 0.5)  # prorated raws: nearest whole, halves up
-        lows, highs = compiled.cut_low[b, j], compiled.cut_high[b, j]  # (m, 5) ascending
-        inside = (r[:, None] >= lows) & (r[:, None] <= highs)
-        found = inside.any(axis=1)
-        lv = compiled.cut_level[b, j, inside.argmax(axis=1)]
-        level[k] = np.where(found, lv, NO_LEVEL)
-        off_table[k[~found]] = True
-
-    reason = np.repeat(row_reason, s)
-    no_norms = (reason == CLASSIFIED) & np.isnan(z) & ~has_cuts & valid_flat
-    reason[no_norms] = UNCLASSIFIED_NO_NORMS
-    reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
-    reason[~valid_flat] = UNCLASSIFIED_INVALID
-    unclassified = reason != CLASSIFIED
-    level[unclassified] = NO_LEVEL
-    z[unclassified] = np.nan
+    band, row_reason = row_reasons(ages, compiled, age_min, age_max, respondents=respondents,
+                                   sexes=sexes, form_respondents=form_respondents)
+    tables = norm_tables(compiled, scheme)
+    band_rows = np.where(band >= 0, band, tables.sentinel)
     shape = (n, s)
-    return {"band": band, "z": z.reshape(shape), "percentile": percentile_from_z(z).reshape(
-        shape), "level": level.reshape(shape), "unclassified": reason.reshape(shape)}
+    out = {"band": band, "z": np.empty(shape), "percentile": np.empty(shape),
+           "level": np.empty(shape, dtype=np.int8),
+           "unclassified": np.empty(shape, dtype=np.int8)}
+    for start, stop in chunks(n):
+        rows = slice(start, stop)
+        z, pct, level, reason = tables.block(
+            np.ascontiguousarray(raw[rows].T), np.ascontiguousarray(valid[rows].T),
+            band_rows[rows], row_reason[rows])
+        out["z"][rows] = z.T
+        out["percentile"][rows] = pct.T
+        out["level"][rows] = level.T
+        out["unclassified"][rows] = reason.T
+    return out
 
 
 def standing(scores: pd.DataFrame) -> pd.Series:
@@ -156,5 +387,7 @@ def standing(scores: pd.DataFrame) -> pd.Series:
     """
     z = scores[C.Z].astype(float).clip(-3, 3)
     level = scores[C.LEVEL].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    centre = pd.Series(level, index=scores.index).map(BAND_CENTERS)
+    # a scheme with more levels than the five: beyond them, drawn at the edge (|z| = 3)
+    centre = pd.Series(level, index=scores.index).map(BAND_CENTERS).where(
+        ~(np.abs(level) > 2), np.sign(level) * 3.0)
     return z.where(z.notna(), centre)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile.instruments import Instrument
+from sensoryprofile.measures.chunks import run_blocks
 
 BLANK = 0      # code of a blank (missing) cell
 OFF = 1        # code of a cell whose value is not on the scale
@@ -29,9 +30,12 @@ class ResponseCodec:
     ``allowed`` are the scale's numbers, ascending. ``contrib[code]`` is what a
     cell adds to a raw score; ``packed[code]`` packs the counts answered,
     missing, not-applicable and off-scale as ``a + B*m + B^2*na + B^3*off`` so
-    that one matrix product with the key gives all four per score (exact:
-    ``B`` exceeds any score's item count and the total stays within the
-    float's integer range).
+    that one sum over a score's items gives all four (exact: ``B`` exceeds any
+    score's item count and the total stays within the float's integer range).
+    ``lut[code]`` is ``contrib * B^4 + packed`` when contributions are whole
+    numbers >= 0 and a score's total stays exact in ``lut``'s float type
+    (``sum_base`` is then ``B^4``): one sum gives the raw score and the four
+    counts. Otherwise ``lut`` is None and the two are summed separately.
     """
 
     allowed: np.ndarray
@@ -40,6 +44,12 @@ class ResponseCodec:
     base: float
     int_lut: np.ndarray | None  # value - int_lo -> code, for integer scales
     int_lo: int
+    lut: np.ndarray | None = None
+    sum_base: float = 0.0
+    #: the same for a reverse-keyed item: an answer v adds (lowest + highest
+    #: answer) - v; "does not apply", blanks and off-scale cells as above
+    contrib_rev: np.ndarray | None = None
+    lut_rev: np.ndarray | None = None
 
     @classmethod
     def build(cls, inst: Instrument) -> ResponseCodec:
@@ -49,7 +59,8 @@ class ResponseCodec:
         counts_as = scale.na_counts_as
         value_contrib = np.where(is_na, 0.0 if counts_as is None else counts_as, allowed)
         integral = bool(np.all(value_contrib == np.round(value_contrib)))
-        base = float(int(inst.compiled.n_items.max(initial=0)) + 1)
+        # a power of two above every score's item count: counts unpack by shifts
+        base = float(2 ** int(np.ceil(np.log2(int(inst.compiled.n_items.max(initial=0)) + 1))))
         dtype = np.float32 if (integral and base**4 <= 2**24) else np.float64
         contrib = np.concatenate([[0.0, 0.0], value_contrib]).astype(dtype)
         packed = np.concatenate([[base, base**3], np.where(is_na, base**2, 1.0)]).astype(dtype)
@@ -59,30 +70,77 @@ class ResponseCodec:
             span = int(allowed.max()) - int_lo + 2
             int_lut = np.full(span, OFF, dtype=np.int8)
             int_lut[(allowed - int_lo).astype(int)] = FIRST_VALUE + np.arange(len(allowed))
+        lut, sum_base = None, 0.0
+        if integral and value_contrib.min(initial=0.0) >= 0:
+            # the largest packed total: every item of the largest score at the top value
+            top = (float(value_contrib.max(initial=0.0)) * (base - 1) + 1) * base**4
+            for candidate in (np.float32, np.float64):
+                if top <= 2.0 ** (np.finfo(candidate).nmant + 1):
+                    sum_base = base**4
+                    lut = (np.concatenate([[0.0, 0.0], value_contrib]) * sum_base
+                           + packed.astype(np.float64)).astype(candidate)
+                    break
+        contrib_rev = lut_rev = None
+        if bool(inst.compiled.item_reverse.any()):
+            answers = allowed[~is_na]
+            reversed_values = np.where(is_na, value_contrib, answers.min() + answers.max()
+                                       - allowed)
+            contrib_rev = np.concatenate([[0.0, 0.0], reversed_values]).astype(contrib.dtype)
+            if lut is not None:
+                lut_rev = (np.concatenate([[0.0, 0.0], reversed_values]) * sum_base
+                           + packed.astype(np.float64)).astype(lut.dtype)
         return cls(allowed=allowed, contrib=contrib, packed=packed, base=base,
-                   int_lut=int_lut, int_lo=int_lo)
+                   int_lut=int_lut, int_lo=int_lo, lut=lut, sum_base=sum_base,
+                   contrib_rev=contrib_rev, lut_rev=lut_rev)
 
-    def encode(self, values: np.ndarray) -> np.ndarray:
-        """int8 codes of numeric cells (NaN = blank); any shape."""
+    def encode(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """int8 codes of numeric cells (NaN = blank); any shape. ``out``: a
+        one-dimensional int8 array to write them to (for 1-D ``values``)."""
         values = np.asarray(values)
         if self.int_lut is not None:
             hi = len(self.int_lut) - 1
             if values.dtype.kind in "iu":
                 idx = np.clip(values, self.int_lo, self.int_lo + hi) - self.int_lo
-                return self.int_lut[idx]
-            blank = np.isnan(values)
-            clipped = np.clip(values, self.int_lo, self.int_lo + hi)
-            clipped[blank] = self.int_lo
-            as_int = clipped.astype(np.intp)
-            codes = self.int_lut[as_int - self.int_lo]
-            codes[as_int != values] = OFF  # fractions, out of range (and NaN: reset below)
-            codes[blank] = BLANK
-            return codes
+                return _into(self.int_lut[idx], out)
+            flat = values.astype(float, copy=False).reshape(-1)
+            codes = np.empty(flat.shape, dtype=np.int8) if out is None else out
+            for start in range(0, flat.size, PIECE):  # pieces that stay in the cache
+                self._encode_piece(flat[start:start + PIECE], codes[start:start + PIECE])
+            return codes.reshape(values.shape)
         values = values.astype(float)
         pos = np.clip(np.searchsorted(self.allowed, values), 0, len(self.allowed) - 1)
         codes = np.where(self.allowed[pos] == values, FIRST_VALUE + pos, OFF).astype(np.int8)
         codes[np.isnan(values)] = BLANK
+        return _into(codes, out)
+
+
+    def _encode_piece(self, values: np.ndarray, out: np.ndarray) -> None:
+        """Codes of float cells on an integer scale, into ``out``.
+
+        ``value - int_lo`` is held within the look-up table (``fmax`` also
+        turns NaN into 0) and truncated; both ends of the table are OFF, so
+        values off the range land there. Fractions are OFF, NaN blank.
+        """
+        shifted = values - self.int_lo
+        np.fmax(shifted, 0, out=shifted)
+        np.fmin(shifted, len(self.int_lut) - 1, out=shifted)
+        index = shifted.astype(np.intp)
+        np.take(self.int_lut, index, out=out)
+        # anything but a whole number of the table is OFF: compared with the cell
+        # itself, since value - int_lo can round a tiny fraction away (1e-308 + 1 == 1)
+        out[(index + self.int_lo) != values] = OFF
+        out[np.isnan(values)] = BLANK
+
+
+#: Cells encoded at a time (a piece and its temporaries stay in the cache).
+PIECE = 32_768
+
+
+def _into(codes: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    if out is None:
         return codes
+    out[:] = codes
+    return out
 
 
 def codec_for(inst: Instrument) -> ResponseCodec:
@@ -124,6 +182,7 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
               for label, number in instrument.response_scale.values.items()}
     item_ids = instrument.item_ids
     codes = np.full((n, len(item_ids)), BLANK, dtype=np.int8, order="F")
+    numeric = []  # (column, its numbers): encoded below, on two threads when large
     for j, item in enumerate(item_ids):
         if item not in frame.columns:
             continue
@@ -132,7 +191,7 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
             arr = col.to_numpy()
             if arr.dtype == object or pd.api.types.is_extension_array_dtype(col):
                 arr = col.to_numpy(dtype=float, na_value=np.nan)
-            codes[:, j] = codec.encode(arr)
+            numeric.append((j, arr))
             continue
         text = col.astype("string").str.strip()
         text = text.mask(text == "")
@@ -144,6 +203,11 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
         column_codes = codec.encode(number)
         column_codes[unparsed & np.isnan(number)] = OFF
         codes[:, j] = column_codes
+
+    def encode_column(j: int, arr: np.ndarray) -> None:
+        codec.encode(arr, out=codes[:, j])
+
+    run_blocks(encode_column, numeric, rows=n)
     rows_list, cols_list = [], []
     for j in range(len(item_ids)):
         off_rows = np.flatnonzero(codes[:, j] == OFF)

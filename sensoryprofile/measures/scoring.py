@@ -26,7 +26,9 @@ import pandas as pd
 from sensoryprofile import columns as C
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments import Instrument, load_instrument
+from sensoryprofile.instruments.schema import SCORE_KINDS
 from sensoryprofile.measures import norms as N
+from sensoryprofile.measures.chunks import CHUNK, chunks, run_blocks
 from sensoryprofile.measures.responses import CellProblems, codec_for, encode_item_columns
 
 # why a score is invalid (codes in arrays)
@@ -86,70 +88,211 @@ class WideScores:
         self.raw[rows] = np.nan
         self.prorated[rows] = False
 
-    def apply_norms(self, ages) -> WideScores:
-        """Norm-reference the valid scores for ages in months at assessment."""
+    def apply_norms(self, ages, respondents=None, sexes=None) -> WideScores:
+        """Norm-reference the valid scores for ages in months at assessment
+        (and, where the form's norms are per respondent or sex, the
+        respondents and sexes)."""
         inst = self.instrument
         self.ages = np.asarray(ages, dtype=float)
         result = N.apply_norms(self.raw, self.valid, self.ages, inst.compiled,
-                               inst.age_min, inst.age_max, inst.z_cuts)
+                               inst.age_min, inst.age_max, inst.scheme,
+                               respondents=respondents, sexes=sexes,
+                               form_respondents=inst.normed_respondents)
         self.band, self.z, self.percentile = result["band"], result["z"], result["percentile"]
         self.level, self.unclassified = result["level"], result["unclassified"]
         return self
 
 
-def score_codes(codes: np.ndarray, instrument: Instrument) -> WideScores:
+def _filled(n: int, s: int, dtype, fill) -> np.ndarray:
+    """A new ``(n * s,)`` array, ``fill(out_rows, start, stop)`` writing each
+    block of rows (a few large blocks, on two threads: writing fresh memory
+    costs the operating system's page faults as much as the copy itself)."""
+    out = np.empty((n, s), dtype=dtype)
+    size = max(CHUNK, -(-n // 4))
+    run_blocks(lambda start, stop: fill(out[start:stop], start, stop), chunks(n, size),
+               rows=n * s // 8)
+    return out.reshape(-1)
+
+
+def repeat_rows(values: np.ndarray, s: int) -> np.ndarray:
+    """Each of the ``n`` values ``s`` times in a row, as a new ``(n * s,)`` array
+    (``np.repeat(values, s)``, by broadcast copies, which are faster)."""
+    values = np.asarray(values)
+
+    def fill(out, start, stop):
+        out[...] = values[start:stop, None]
+    return _filled(len(values), s, values.dtype, fill)
+
+
+def tile_rows(values: np.ndarray, n: int) -> np.ndarray:
+    """The ``s`` values repeated ``n`` times over, as a new ``(n * s,)`` array
+    (``np.tile(values, n)``, by broadcast copies)."""
+    values = np.asarray(values)
+
+    def fill(out, start, stop):
+        out[...] = values[None, :]
+    return _filled(n, len(values), values.dtype, fill)
+
+
+def count_dtype(comp) -> np.dtype:
+    """The type of the item-count columns: int8 when every score has fewer
+    than 128 items (the usual case), else int16."""
+    return np.dtype(np.int8 if comp.n_items.max(initial=0) < 128 else np.int16)
+
+
+def _score_members(comp) -> tuple[np.ndarray, np.ndarray]:
+    """Item positions of every score, concatenated in score order, and where
+    each score's run starts and stops (``bounds[j]:bounds[j + 1]``)."""
+    members = [np.flatnonzero(comp.key[:, j]) for j in range(comp.key.shape[1])]
+    bounds = np.cumsum([0] + [len(m) for m in members])
+    items = np.concatenate(members) if members else np.zeros(0, dtype=np.intp)
+    return items, bounds
+
+
+def _item_sums(codes_t: np.ndarray, items, bounds, lut: np.ndarray,
+               lut_rev: np.ndarray | None = None, rev_runs=None) -> np.ndarray:
+    """``(s, m)`` float64: for each score, the sum of ``lut[code]`` over its items.
+
+    ``codes_t`` is ``(n_items, m)`` (one row per item). The codes of every
+    score's items are gathered into one contiguous run and summed row by row;
+    scores share items, so this replaces a dense matrix product with the key
+    by the few additions the key actually holds. The rows ``rev_runs`` of the
+    run (reverse-keyed items) look their codes up in ``lut_rev``.
+    """
+    gathered = codes_t[items]
+    expanded = np.take(lut, gathered)
+    if rev_runs is not None and len(rev_runs):
+        expanded[rev_runs] = np.take(lut_rev, gathered[rev_runs])
+    out = np.empty((len(bounds) - 1, codes_t.shape[1]), dtype=lut.dtype)
+    for j in range(len(bounds) - 1):
+        expanded[bounds[j]:bounds[j + 1]].sum(axis=0, out=out[j])
+    return out
+
+
+def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_problem=None,
+                row_text=None, respondents=None, sexes=None) -> WideScores:
     """The array core: score an ``(n, n_items)`` int8 code array.
 
-    Two matrix products with the item-by-score key: one for the sums, one for
-    the packed counts. See :func:`score_responses` for the rules.
+    For every score, the sum over its items of what each code contributes and
+    of the packed counts (:class:`~sensoryprofile.measures.responses.ResponseCodec`;
+    one sum when the codec packs both). See :func:`score_responses` for the
+    rules. Rows are scored :data:`CHUNK` at a time straight into the
+    ``(n, n_scores)`` result arrays, so every temporary is the size of one chunk
+    (on two threads for large inputs: :mod:`sensoryprofile.measures.chunks`).
+
+    ``row_problem`` and ``row_text`` ((n,) bool and texts) invalidate whole
+    rows as :meth:`WideScores.invalidate_rows` does; with ``ages`` ((n,)
+    months) the scores are also norm-referenced as by
+    :meth:`WideScores.apply_norms`, in the same pass over the chunks, each
+    assessment in the norm band of its age, its ``respondents`` entry and
+    its ``sexes`` entry ((n,) texts or categoricals; None: the form's own
+    respondent, sex unknown).
     """
     inst = instrument
     comp = inst.compiled
     codec = codec_for(inst)
-    key = comp.key.astype(codec.contrib.dtype)
-    # products of a column-major code array come out column-major: make them
-    # row-major once, so every later step (and the tidy ravel) runs contiguous
-    sums = np.ascontiguousarray(codec.contrib[codes] @ key, dtype=np.float64)
-    packed = np.ascontiguousarray(codec.packed[codes] @ key, dtype=np.float64)
-    b = codec.base
-    n, s = sums.shape
-    # Work on flat views with per-score constants tiled to full length: numpy
-    # broadcasting a (s,) row over (n, s) runs an inner loop of only s elements.
-    packed = packed.ravel()
-    n_off = np.floor(packed / b**3)
-    packed -= n_off * b**3
-    n_na = np.floor(packed / b**2)
-    packed -= n_na * b**2
-    n_missing = np.floor(packed / b)
-    packed -= n_missing * b
-    n_answered = packed
-    n_items = np.tile(comp.n_items, n)
-    counted = n_answered + n_na if inst.response_scale.na_counts_as is not None else n_answered
-    uncounted = n_items - counted
-    uncounted -= n_off
-    valid = uncounted <= np.tile(comp.max_missing, n)
-    valid &= n_off == 0
-    valid &= counted > 0
-    prorated = uncounted > 0
-    prorated &= valid
-    prorated &= np.tile(comp.prorate, n)
-    raw = sums.ravel()
-    if prorated.any():
-        with np.errstate(divide="ignore", invalid="ignore"):
-            raw[prorated] *= n_items[prorated] / counted[prorated]
-    raw[~valid] = np.nan
-    code = np.full(n * s, VALID_CODE, dtype=np.int8)
-    code[~valid] = TOO_MANY_MISSING
-    code[n_off > 0] = OFF_SCALE
+    codes_t = np.asfortranarray(codes).T  # one contiguous row per item
+    n, s = codes.shape[0], comp.key.shape[1]
+    items, bounds = _score_members(comp)
+    # reverse-keyed items: their rows of the gathered run
+    rev_runs = np.flatnonzero(comp.item_reverse[items]) if comp.item_reverse.any() else None
     shape = (n, s)
-    return WideScores(
-        instrument=inst, raw=raw.reshape(shape),
-        n_answered=n_answered.astype(np.int16).reshape(shape),
-        n_missing=n_missing.astype(np.int16).reshape(shape),
-        n_not_applicable=n_na.astype(np.int16).reshape(shape),
-        n_off_scale=n_off.astype(np.int16).reshape(shape), prorated=prorated.reshape(shape),
-        valid=valid.reshape(shape), invalid_code=code.reshape(shape),
-    )
+    raw = np.empty(shape)
+    counts = {name: np.empty(shape, dtype=count_dtype(comp))
+              for name in ("n_answered", "n_missing", "n_not_applicable", "n_off_scale")}
+    prorated = np.empty(shape, dtype=bool)
+    valid = np.empty(shape, dtype=bool)
+    invalid_code = np.empty(shape, dtype=np.int8)
+    rows_bad = None
+    if row_problem is not None and np.asarray(row_problem, dtype=bool).any():
+        rows_bad = np.asarray(row_problem, dtype=bool)
+    norms = None
+    if ages is not None:
+        ages = np.asarray(ages, dtype=float)
+        band, row_reason = N.row_reasons(ages, comp, inst.age_min, inst.age_max,
+                                         respondents=respondents, sexes=sexes,
+                                         form_respondents=inst.normed_respondents)
+        tables = N.norm_tables(comp, inst.scheme)
+        band_rows = np.where(band >= 0, band, tables.sentinel)
+        norms = {"z": np.empty(shape), "percentile": np.empty(shape),
+                 "level": np.empty(shape, dtype=np.int8),
+                 "unclassified": np.empty(shape, dtype=np.int8)}
+    # per-score constants as columns: the elementwise work below runs along
+    # the chunk's rows, contiguous, with a score's constant held fixed
+    n_items = comp.n_items[:, None]
+    max_missing = comp.max_missing[:, None]
+    may_prorate = comp.prorate[:, None]
+    k = int(np.log2(codec.base))  # counts are packed base 2**k
+    mask = int(codec.base) - 1
+    na_counts = inst.response_scale.na_counts_as is not None
+
+    def score_chunk(start: int, stop: int) -> None:
+        block = codes_t[:, start:stop]
+        # whole-number totals below 2**53: exact as integers; base b = 2**k
+        if codec.lut is not None:
+            packed = _item_sums(block, items, bounds, codec.lut, codec.lut_rev,
+                                rev_runs).astype(np.int64)
+            sums = (packed >> 4 * k).astype(np.float64)
+        else:
+            sums = _item_sums(block, items, bounds, codec.contrib.astype(np.float64),
+                              None if codec.contrib_rev is None
+                              else codec.contrib_rev.astype(np.float64), rev_runs)
+            packed = _item_sums(block, items, bounds, codec.packed).astype(np.int64)
+        n_off = packed >> 3 * k
+        n_off &= mask
+        n_na = packed >> 2 * k
+        n_na &= mask
+        n_missing = packed >> k
+        n_missing &= mask
+        n_answered = packed
+        n_answered &= mask
+        counted = n_answered + n_na if na_counts else n_answered
+        uncounted = n_items - counted
+        uncounted -= n_off
+        ok = uncounted <= max_missing
+        ok &= n_off == 0
+        ok &= counted > 0
+        pro = uncounted > 0
+        pro &= ok
+        pro &= may_prorate
+        if pro.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                sums[pro] *= np.broadcast_to(n_items, pro.shape)[pro] / counted[pro]
+        sums[~ok] = np.nan
+        code = np.where(ok, np.int8(VALID_CODE), np.int8(TOO_MANY_MISSING))
+        code[n_off > 0] = OFF_SCALE
+        rows = slice(start, stop)
+        if rows_bad is not None and rows_bad[rows].any():
+            bad = rows_bad[rows]
+            ok[:, bad] = False
+            code[:, bad] = ROW_PROBLEM
+            sums[:, bad] = np.nan
+            pro[:, bad] = False
+        if norms is not None:
+            z, pct, level, reason = tables.block(sums, ok, band_rows[rows], row_reason[rows])
+            norms["z"][rows] = z.T
+            norms["percentile"][rows] = pct.T
+            norms["level"][rows] = level.T
+            norms["unclassified"][rows] = reason.T
+        raw[rows] = sums.T
+        invalid_code[rows] = code.T
+        valid[rows] = ok.T
+        prorated[rows] = pro.T
+        for name, values in (("n_answered", n_answered), ("n_missing", n_missing),
+                             ("n_not_applicable", n_na), ("n_off_scale", n_off)):
+            counts[name][rows] = values.T
+
+    run_blocks(score_chunk, chunks(n), rows=n)
+    wide = WideScores(instrument=inst, raw=raw, prorated=prorated, valid=valid,
+                      invalid_code=invalid_code, **counts)
+    if rows_bad is not None:
+        reasons = np.broadcast_to(np.asarray(row_text, dtype=object), (n,))
+        wide.row_reason = np.where(rows_bad, reasons, None)
+    if norms is not None:
+        wide.ages, wide.band = ages, band
+        wide.z, wide.percentile = norms["z"], norms["percentile"]
+        wide.level, wide.unclassified = norms["level"], norms["unclassified"]
+    return wide
 
 
 def score_responses(values: np.ndarray, instrument: Instrument | str) -> WideScores:
@@ -191,6 +334,15 @@ def score_responses(values: np.ndarray, instrument: Instrument | str) -> WideSco
 # ---------------------------------------------------------------------------
 # the tidy table
 # ---------------------------------------------------------------------------
+def code_dtype(n_categories: int) -> np.dtype:
+    """The smallest integer type pandas keeps categorical codes in for
+    ``n_categories`` (codes of that type become a categorical without a copy)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_categories < np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    return np.dtype(np.int64)
+
+
 def _categorical(codes: np.ndarray, categories) -> pd.Categorical:
     """A categorical from integer codes (-1 = missing); repeated category texts merge."""
     categories = list(categories)
@@ -198,8 +350,80 @@ def _categorical(codes: np.ndarray, categories) -> pd.Categorical:
     if len(unique) != len(categories):
         remap = np.array([unique.index(c) for c in categories] + [-1])
         codes = remap[codes]  # -1 indexes the trailing -1
+    codes = np.asarray(codes)
+    wanted = code_dtype(len(unique))
+    if codes.dtype != wanted:
+        codes = codes.astype(wanted)
     return pd.Categorical.from_codes(codes, categories=pd.Index(unique, dtype=object),
                                      validate=False)
+
+
+def _sorted_runs(values: np.ndarray) -> np.ndarray | None:
+    """Where each run of equal values starts, as a mask, when ``values`` are
+    text in non-decreasing order without blanks (ids of a file written in id
+    order); None otherwise (a sample is checked first, so unsorted input is
+    turned away cheaply)."""
+    if values.dtype != object or len(values) < 2 or not isinstance(values[0], str):
+        return None
+    stride = max(len(values) // 1024, 1)
+    try:
+        sample = values[::stride]
+        if not np.all(sample[1:] >= sample[:-1]):
+            return None
+        if not np.all(values[1:] >= values[:-1]):  # text only: blanks raise TypeError
+            return None
+    except TypeError:
+        return None
+    starts = np.empty(len(values), dtype=bool)
+    starts[0] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    return starts
+
+
+def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 for a blank) and sorted distinct values of ``values``.
+
+    The categories are in the order a sort of the values would give, so that
+    sorting or grouping a categorical column orders it as the plain column
+    would. Values that cannot be compared with each other keep the order of
+    first appearance. The codes have :func:`code_dtype`.
+    """
+    values = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(
+        values)
+    runs = _sorted_runs(values)
+    if runs is not None:  # already in order: no hashing
+        codes = np.cumsum(runs, dtype=np.int64) - 1
+        uniques = values[runs]
+        return codes.astype(code_dtype(len(uniques))), np.asarray(uniques, dtype=object)
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    try:
+        ordered = len(uniques) < 2 or bool(np.all(uniques[1:] > uniques[:-1]))
+        if not ordered:
+            order = np.argsort(uniques, kind="stable")
+            rank = np.empty(len(order), dtype=codes.dtype)
+            rank[order] = np.arange(len(order), dtype=codes.dtype)
+            codes = np.where(codes < 0, codes, rank[codes])
+            uniques = uniques[order]
+    except TypeError:  # mixed types: first appearance
+        pass
+    return codes.astype(code_dtype(len(uniques)), copy=False), uniques
+
+
+def _id_column(meta: pd.DataFrame, name: str, n: int, s: int) -> pd.Categorical:
+    """A categorical of an identifier column, each row's value ``s`` times (a
+    categorical column of ``meta`` keeps its categories)."""
+    if name not in meta.columns:
+        return pd.Categorical.from_codes(np.full(n * s, -1, dtype=np.int8),
+                                         categories=pd.Index([], dtype=object),
+                                         validate=False)
+    column = meta[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):  # keeps its (checked) categories
+        return pd.Categorical.from_codes(repeat_rows(column.cat.codes.to_numpy(), s),
+                                         dtype=column.dtype, validate=False)
+    codes, uniques = sorted_codes(column)
+    return pd.Categorical.from_codes(repeat_rows(codes, s),
+                                     categories=pd.Index(uniques, dtype=object), validate=False)
 
 
 def _unique_texts(texts: list[str]) -> tuple[list[str], np.ndarray]:
@@ -211,98 +435,127 @@ def _unique_texts(texts: list[str]) -> tuple[list[str], np.ndarray]:
 def _respondent_column(meta: pd.DataFrame, inst: Instrument, s: int) -> pd.Categorical:
     if C.RESPONDENT not in meta.columns:
         return _categorical(np.zeros(len(meta) * s, dtype=np.int8), [inst.respondent])
-    codes, uniques = pd.factorize(meta[C.RESPONDENT].to_numpy())
-    return _categorical(np.repeat(codes, s), list(uniques))
+    column = meta[C.RESPONDENT]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(repeat_rows(column.cat.codes.to_numpy(), s),
+                                         dtype=column.dtype, validate=False)
+    codes, uniques = pd.factorize(column.to_numpy())
+    return _categorical(repeat_rows(codes.astype(code_dtype(len(uniques))), s), list(uniques))
 
 
-def tidy_scores(wide: WideScores, meta: pd.DataFrame) -> pd.DataFrame:
-    """Reshape :class:`WideScores` to the tidy table, assessment-major.
-
-    ``meta`` holds one row per assessment with assessment_id, child_id, date
-    and respondent (any may be missing). Columns: :data:`columns.SCORE_COLUMNS`.
-    """
-    inst = wide.instrument
-    comp = inst.compiled
+def _reason_codes(wide: WideScores, inst: Instrument, consume: bool = False) -> tuple[
+        np.ndarray, list[str]]:
+    """Flat codes of ``invalid_reason`` (-1 when valid) and the texts they index:
+    per-score "too many missing", off-scale, then the row-level texts. With
+    ``consume`` the codes are written over ``wide.invalid_code`` when they fit."""
     n, s = wide.raw.shape
-    rep = np.repeat  # row-level values, one per score
-    tile = np.tile   # score-level values, one per assessment
-
-    def meta_col(name, dtype=object):
-        if name in meta.columns:
-            values = rep(meta[name].to_numpy(), s)
-        else:
-            values = np.full(n * s, None if dtype is object else np.nan, dtype=dtype)
-        # object columns stay object: inferring a string dtype re-checks every cell
-        return pd.Series(values, dtype=object, copy=False) if dtype is object else values
-
-    score_index = tile(np.arange(s, dtype=np.int16), n)
-    kinds = [sc.kind for sc in inst.scores]
-    kind_cats = ["quadrant", "section", "composite"]
-
-    # invalid reasons: per-score "too many missing", off-scale, then row texts
     reason_texts = [f"more than {sc.max_missing} of its {len(sc.items)} items missing or "
                     f"not applicable" if inst.response_scale.na_counts_as is None else
                     f"more than {sc.max_missing} of its {len(sc.items)} items missing"
                     for sc in inst.scores]
     reason_texts, per_score = _unique_texts(reason_texts)
     reason_texts.append(OFF_SCALE_TEXT)
-    reason_code = np.full((n, s), -1, dtype=np.int32)
-    code = wide.invalid_code
+    row_texts, row_codes = [], None
+    code = wide.invalid_code.ravel()
+    has_rows = wide.row_reason is not None and bool((code == ROW_PROBLEM).any())
+    if has_rows:
+        given = wide.row_reason != None  # noqa: E711 - elementwise
+        texts, inverse = np.unique(wide.row_reason[given].astype(str), return_inverse=True)
+        row_texts = texts.tolist()
+        row_codes = np.full(n, -1, dtype=np.int64)
+        row_codes[given] = inverse + len(reason_texts)
+    dtype = code_dtype(len(reason_texts) + len(row_texts))
     too_many = code == TOO_MANY_MISSING
+    off_scale = code == OFF_SCALE
+    rows_with = code == ROW_PROBLEM if has_rows else None
+    if consume and dtype == code.dtype:
+        reason = code  # its own masks are taken: overwrite it
+        reason[:] = -1
+    else:
+        reason = np.full(n * s, -1, dtype=dtype)
     if too_many.any():
-        reason_code[too_many] = np.broadcast_to(per_score, (n, s))[too_many]
-    reason_code[code == OFF_SCALE] = len(reason_texts) - 1
-    if wide.row_reason is not None and (code == ROW_PROBLEM).any():
-        texts, inverse = np.unique(wide.row_reason[wide.row_reason != None].astype(str),  # noqa: E711
-                                   return_inverse=True)
-        row_codes = np.full(n, -1, dtype=np.int32)
-        row_codes[wide.row_reason != None] = inverse + len(reason_texts)  # noqa: E711
-        reason_texts.extend(texts.tolist())
-        rows_with = code == ROW_PROBLEM
-        reason_code[rows_with] = np.broadcast_to(row_codes[:, None], (n, s))[rows_with]
+        reason[too_many] = tile_rows(per_score.astype(dtype), n)[too_many]
+    reason[off_scale] = len(reason_texts) - 1
+    if has_rows:
+        reason[rows_with] = repeat_rows(row_codes.astype(dtype), s)[rows_with]
+    return reason, reason_texts + row_texts
 
+
+def tidy_scores(wide: WideScores, meta: pd.DataFrame, *, consume: bool = False) -> pd.DataFrame:
+    """Reshape :class:`WideScores` to the tidy table, assessment-major.
+
+    ``meta`` holds one row per assessment with assessment_id, child_id, date
+    and respondent (any may be missing). Columns: :data:`columns.SCORE_COLUMNS`.
+    ``assessment_id`` and ``child_id`` are categoricals whose categories are
+    the distinct ids in sorted order (sorting and grouping them orders rows
+    as the plain ids would); every other repeated text is a categorical too.
+    The ``(n, s)`` result arrays become columns without a copy (a C-order
+    ravel); row values are repeated and score values tiled once each.
+    With ``consume``, ``wide.level``, ``wide.unclassified`` and
+    ``wide.invalid_code`` are turned into table columns in place (less
+    memory) and set to None in ``wide``.
+    """
+    inst = wide.instrument
+    comp = inst.compiled
+    n, s = wide.raw.shape
     if wide.level is None:
         wide.apply_norms(np.full(n, np.nan))
-    band_cats = list(comp.band_labels)
+    score_index = tile_rows(np.arange(s, dtype=code_dtype(s)), n)
+    kind_cats = list(SCORE_KINDS)
+    kinds = np.array([kind_cats.index(sc.kind) for sc in inst.scores], dtype=np.int8)
+    reason_code, reason_texts = _reason_codes(wide, inst, consume)
+
     level = wide.level.ravel()
-    classified = level != N.NO_LEVEL
-    class_codes = np.where(classified, level.astype(np.int16) + 2, -1)
-    unclass_codes = wide.unclassified.ravel().astype(np.int16) - 1  # 0 (classified) -> -1
+    unclassified = level == N.NO_LEVEL
+    # the classification's categories are the scheme's labels in ordinal order
+    class_codes = level - np.int8(inst.scheme.min_ordinal)
+    class_codes[unclassified] = -1
+    level_values = level if consume else level.copy()
+    level_values[unclassified] = 0
+    unclass_codes = wide.unclassified.ravel()
+    if consume:
+        unclass_codes -= np.int8(1)  # 0 (classified) -> -1
+        wide.level = wide.unclassified = wide.invalid_code = None
+    else:
+        unclass_codes = unclass_codes - np.int8(1)
     unclass_texts = [N.UNCLASSIFIED_TEXT[k] for k in sorted(N.UNCLASSIFIED_TEXT)]
     unclass_texts[N.UNCLASSIFIED_OUT_OF_RANGE - 1] = (
-        f"age outside {inst.id}'s age range ({inst.age_min}-{inst.age_max} months)")
+        f"age outside {inst.id}'s age range ({inst.age_text})")
+    if C.DATE in meta.columns:
+        dates = repeat_rows(meta[C.DATE].to_numpy(dtype="datetime64[ns]"), s)
+    else:
+        dates = np.full(n * s, np.datetime64("NaT"), dtype="datetime64[ns]")
 
     data = {
-        C.ASSESSMENT_ID: meta_col(C.ASSESSMENT_ID),
-        C.CHILD_ID: meta_col(C.CHILD_ID),
+        C.ASSESSMENT_ID: _id_column(meta, C.ASSESSMENT_ID, n, s),
+        C.CHILD_ID: _id_column(meta, C.CHILD_ID, n, s),
         C.INSTRUMENT: _categorical(np.zeros(n * s, dtype=np.int8), [inst.id]),
-        C.DATE: meta_col(C.DATE, "datetime64[ns]") if C.DATE in meta.columns else np.full(
-            n * s, np.datetime64("NaT"), dtype="datetime64[ns]"),
+        C.DATE: dates,
         C.RESPONDENT: _respondent_column(meta, inst, s),
         C.SCORE: _categorical(score_index, list(inst.score_ids)),
         C.SCORE_NAME: _categorical(score_index, [sc.name for sc in inst.scores]),
-        C.KIND: _categorical(tile(np.array([kind_cats.index(k) for k in kinds],
-                                           dtype=np.int8), n), kind_cats),
+        C.KIND: _categorical(tile_rows(kinds, n), kind_cats),
         C.RAW: wide.raw.ravel(),
-        C.MIN_POSSIBLE: tile(comp.min_possible, n),
-        C.MAX_POSSIBLE: tile(comp.max_possible, n),
-        C.N_ITEMS: tile(comp.n_items.astype(np.int16), n),
+        # float32: item count x a scale value, to ~7 significant digits, in half the memory
+        C.MIN_POSSIBLE: tile_rows(comp.min_possible.astype(np.float32), n),
+        C.MAX_POSSIBLE: tile_rows(comp.max_possible.astype(np.float32), n),
+        C.N_ITEMS: tile_rows(comp.n_items.astype(count_dtype(comp)), n),
         C.N_ANSWERED: wide.n_answered.ravel(),
         C.N_MISSING: wide.n_missing.ravel(),
         C.N_NOT_APPLICABLE: wide.n_not_applicable.ravel(),
         C.N_OFF_SCALE: wide.n_off_scale.ravel(),
         C.PRORATED: wide.prorated.ravel(),
         C.VALID: wide.valid.ravel(),
-        C.INVALID_REASON: _categorical(reason_code.ravel(), reason_texts),
-        C.AGE_MONTHS: rep(wide.ages, s),
-        C.NORM_BAND: _categorical(rep(wide.band, s), band_cats),
+        C.INVALID_REASON: _categorical(reason_code, reason_texts),
+        C.AGE_MONTHS: repeat_rows(wide.ages, s),
+        C.NORM_BAND: _categorical(repeat_rows(wide.band.astype(code_dtype(len(comp.band_labels))),
+                                              s), list(comp.band_labels)),
         C.Z: wide.z.ravel(),
         C.PERCENTILE: wide.percentile.ravel(),
         C.CLASSIFICATION: _categorical(class_codes, inst.label_list),
-        C.LEVEL: pd.array(np.where(classified, level, 0), dtype="Int8").copy(),
+        C.LEVEL: pd.arrays.IntegerArray(level_values, unclassified),
         C.UNCLASSIFIED_REASON: _categorical(unclass_codes, unclass_texts),
     }
-    data[C.LEVEL][~classified] = pd.NA
     return pd.DataFrame(data, copy=False)
 
 # ---------------------------------------------------------------------------
@@ -312,9 +565,10 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame) -> pd.DataFrame:
 class ScoredBlock:
     """What :func:`score_block` returns.
 
-    ``wide`` the arrays, ``tidy`` the tidy table (assessment-major, in the
-    block's row order), ``cells`` the off-scale cells (rows and columns of
-    the block, in reading order).
+    ``wide`` the arrays (its ``level``, ``unclassified`` and ``invalid_code``
+    became table columns in place and are None), ``tidy`` the tidy table
+    (assessment-major, in the block's row order), ``cells`` the off-scale
+    cells (rows and columns of the block, in reading order).
     """
 
     wide: WideScores
@@ -322,26 +576,31 @@ class ScoredBlock:
     cells: CellProblems
 
 
-def _meta(frame: pd.DataFrame, inst: Instrument, dates) -> pd.DataFrame:
+def _meta(frame: pd.DataFrame, inst: Instrument, dates, ids=None) -> pd.DataFrame:
     """assessment_id, child_id, respondent and date of each row; a blank
     respondent is the instrument's own (cleaned on the few distinct values,
-    not on every row)."""
+    not on every row). ``ids``, when given, replaces the assessment_id column
+    (the same ids as a categorical, already factorized by the caller)."""
     meta_cols = [c for c in (C.ASSESSMENT_ID, C.CHILD_ID, C.RESPONDENT) if c in frame.columns]
     meta = frame[meta_cols].copy() if meta_cols else pd.DataFrame(index=frame.index)
-    if C.RESPONDENT in meta.columns:
+    if ids is not None:
+        meta[C.ASSESSMENT_ID] = ids
+    if C.RESPONDENT in meta.columns:  # a categorical, in order of first appearance
         codes_r, values = pd.factorize(meta[C.RESPONDENT])
-        clean = np.array([str(v).strip() or inst.respondent for v in values]
-                         + [inst.respondent], dtype=object)
-        meta[C.RESPONDENT] = clean[codes_r]
-    else:
-        meta[C.RESPONDENT] = inst.respondent
+        texts, clean = _unique_texts([str(v).strip() or inst.respondent for v in values]
+                                     + [inst.respondent])
+        codes, order = pd.factorize(clean[codes_r])  # code -1 indexes the trailing one
+        meta[C.RESPONDENT] = pd.Categorical.from_codes(
+            codes.astype(code_dtype(len(order))),
+            categories=pd.Index([texts[k] for k in order], dtype=object), validate=False)
+    # no respondent column: every row is the instrument's own (_respondent_column)
     if dates is not None:
         meta[C.DATE] = np.asarray(dates, dtype="datetime64[ns]")
     return meta
 
 
 def score_block(frame: pd.DataFrame, instrument: Instrument, *, ages, dates=None,
-                row_problem=None, row_text=None) -> ScoredBlock:
+                row_problem=None, row_text=None, ids=None, sexes=None) -> ScoredBlock:
     """Score the rows of a wide item table that all belong to ``instrument``.
 
     Parameters
@@ -354,27 +613,36 @@ def score_block(frame: pd.DataFrame, instrument: Instrument, *, ages, dates=None
     dates : (n,) datetime64 dates of the assessments, optional.
     row_problem, row_text : (n,) bool and texts: rows whose every score is
         invalid for a reason found elsewhere (a duplicate id, ...), optional.
+    ids : (n,) Categorical of the rows' assessment ids, optional: the
+        caller's factorization (:func:`sorted_codes`), used instead of the
+        ``assessment_id`` column.
+    sexes : (n,) the children's sex (F, M, X; blank unknown), optional: for
+        forms normed by sex.
 
     Returns
     -------
     ScoredBlock
     """
     codes, cells = encode_item_columns(frame, instrument)
-    wide = score_codes(codes, instrument)
-    if row_problem is not None:
-        wide.invalidate_rows(row_problem, row_text)
-    wide.apply_norms(np.asarray(ages, dtype=float))
-    return ScoredBlock(wide=wide, tidy=tidy_scores(wide, _meta(frame, instrument, dates)),
+    meta = _meta(frame, instrument, dates, ids)
+    respondents = meta[C.RESPONDENT] if C.RESPONDENT in meta.columns else None
+    wide = score_codes(codes, instrument, ages=np.asarray(ages, dtype=float),
+                       row_problem=row_problem, row_text=row_text, respondents=respondents,
+                       sexes=sexes)
+    del codes  # before the table is built: it is not part of it
+    return ScoredBlock(wide=wide, tidy=tidy_scores(wide, meta, consume=True),
                        cells=cells)
 
 
 def empty_scores(n: int = 0) -> pd.DataFrame:
     """An all-missing tidy score table of ``n`` rows (columns :data:`~sensoryprofile.columns.SCORE_COLUMNS`)."""
     out = pd.DataFrame({c: pd.Series([None] * n, dtype=object) for c in C.SCORE_COLUMNS})
-    for c in (C.RAW, C.MIN_POSSIBLE, C.MAX_POSSIBLE, C.AGE_MONTHS, C.Z, C.PERCENTILE):
+    for c in (C.RAW, C.AGE_MONTHS, C.Z, C.PERCENTILE):
         out[c] = np.full(n, np.nan)
+    for c in (C.MIN_POSSIBLE, C.MAX_POSSIBLE):
+        out[c] = np.full(n, np.nan, dtype=np.float32)
     for c in (C.N_ITEMS, C.N_ANSWERED, C.N_MISSING, C.N_NOT_APPLICABLE, C.N_OFF_SCALE):
-        out[c] = np.zeros(n, dtype=np.int16)
+        out[c] = np.zeros(n, dtype=np.int8)  # the smallest count type (count_dtype)
     out[C.PRORATED] = np.zeros(n, dtype=bool)
     out[C.VALID] = np.zeros(n, dtype=bool)
     out[C.DATE] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")

@@ -22,9 +22,12 @@ from sensoryprofile.plots.layout import (
     chars,
     finish_axes,
     grouped_rows,
+    is_blank,
     legend,
     literal_text,
+    number_text,
     require,
+    sentences,
     set_row_ticks,
     size_pt,
     title,
@@ -32,17 +35,18 @@ from sensoryprofile.plots.layout import (
 )
 from sensoryprofile.plots.style import (
     BAND_COLORS,
-    BAND_HATCHES,
     BLUE,
+    DARK_HATCH_COLOR,
     GAS_LEVEL_COLORS,
-    GAS_LEVEL_HATCHES,
     GAS_LEVEL_TEXT,
+    HATCH_COLOR,
     INK,
     LABEL_SIZE,
     MUTED,
     NOTE_SIZE,
     SERIES_COLORS,
     SERIES_HATCHES,
+    STACK_HATCHES,
     TICK_SIZE,
 )
 
@@ -60,6 +64,17 @@ def _luma(color) -> float:
 
 def _text_color_on(color) -> str:
     return "white" if _luma(color) < 0.45 else INK
+
+
+def _hatch_color_on(color) -> str:
+    """Hatching that shows on a fill: white on dark fills, grey on light ones."""
+    return HATCH_COLOR if _luma(color) < 0.6 else DARK_HATCH_COLOR
+
+
+def _stack_patch(level: int, colors: dict) -> Patch:
+    """A legend entry of a stacked bar's level: its fill and its pattern."""
+    return Patch(facecolor=colors[level], hatch=STACK_HATCHES[level] or None,
+                 edgecolor="white", hatchcolor=_hatch_color_on(colors[level]))
 
 
 def _order(values: pd.Series) -> list:
@@ -145,7 +160,9 @@ def _stacked_rows(ax: Axes, rows: list[tuple[float, list[tuple[float, str, str |
             if not share or np.isnan(share):
                 continue
             style = {"color": color, "hatch": hatch, "linewidth": 0.8, "zorder": 2,
-                     "edgecolor": MUTED if color == "white" else "white", **kwargs}
+                     "edgecolor": MUTED if color == "white" else "white",
+                     "hatchcolor": MUTED if color == "white" else _hatch_color_on(color),
+                     **kwargs}
             bar = ax.barh(y, share, left=left, height=height, **style)
             bar.patches[0].set_gid("segment")
             if share >= 0.06:
@@ -231,7 +248,7 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
             segments = []
             for level in (-2, -1, 0, 1, 2):
                 value = part.loc[part["level"] == level, "share"].max()
-                segments.append((value, BAND_COLORS[level], BAND_HATCHES[level] or None))
+                segments.append((value, BAND_COLORS[level], STACK_HATCHES[level] or None))
             missing = part.loc[part["level"].isna(), "share"].max()
             if not np.isnan(missing):
                 unclassified = True
@@ -245,8 +262,7 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
     finish_axes(ax, grid=None, numeric="x")
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("Share of children", fontsize=LABEL_SIZE)
-    handles = [Patch(facecolor=BAND_COLORS[lv], hatch=BAND_HATCHES[lv] or None,
-                     edgecolor="white") for lv in (-2, -1, 0, 1, 2)]
+    handles = [_stack_patch(lv, BAND_COLORS) for lv in (-2, -1, 0, 1, 2)]
     texts = [band_text[lv] for lv in (-2, -1, 0, 1, 2)]
     if unclassified:
         handles.append(Patch(facecolor="white", hatch="xx", edgecolor=MUTED))
@@ -365,7 +381,7 @@ def plot_goal_calibration(data: pd.DataFrame, *, ax: Axes | None = None, **kwarg
                 ns[who] = n
 
     def segments(shares: dict) -> list:
-        return [(shares.get(lv, np.nan), GAS_LEVEL_COLORS[lv], GAS_LEVEL_HATCHES[lv] or None)
+        return [(shares.get(lv, np.nan), GAS_LEVEL_COLORS[lv], STACK_HATCHES[lv] or None)
                 for lv in levels]
 
     rows = [(0.0, segments(EXPECTED_GAS_SHARES))]
@@ -393,8 +409,102 @@ def plot_goal_calibration(data: pd.DataFrame, *, ax: Axes | None = None, **kwarg
     finish_axes(ax, grid=None, numeric="x")
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("Share of goals at each final level", fontsize=LABEL_SIZE)
-    handles = [Patch(facecolor=GAS_LEVEL_COLORS[lv], hatch=GAS_LEVEL_HATCHES[lv] or None,
-                     edgecolor="white") for lv in levels]
+    handles = [_stack_patch(lv, GAS_LEVEL_COLORS) for lv in levels]
     legend(ax, handles, [GAS_LEVEL_TEXT[lv] for lv in levels], ncol=3)
     title(ax, "How well goals are set, by therapist")
     return ax
+
+
+# ---------------------------------------------------------------------------
+# alternative text: what each chart above draws, in words, from the same frame
+# ---------------------------------------------------------------------------
+def caseload_counts_alt(data: pd.DataFrame, *, x: str, hue: str | None = None,
+                        ylabel: str = "Number of children") -> str:
+    """The alternative text of :func:`plot_caseload_counts`: every bar's
+    group and count (per ``hue`` value when given)."""
+    needed = [x, COUNT] + ([hue] if hue is not None else [])
+    require(data, needed, "caseload_counts_alt")
+    parts = []
+    for value in _order(data[x]):
+        part = data[(data[x] == value) & data[COUNT].notna()]
+        if hue is None:
+            parts.extend(f"{value}: {float(n):g}" for n in part[COUNT])
+        else:
+            parts.append(f"{value}: " + ", ".join(
+                f"{_plain(h)} {float(n):g}" for h, n in zip(part[hue], part[COUNT],
+                                                          strict=True)))
+    return sentences(f"Bar chart of {ylabel.lower()} by {_plain(x)}",
+                     ["; ".join(parts)] if parts else ["No children"])
+
+
+def classification_shift_alt(data: pd.DataFrame, *, labels=None) -> str:
+    """The alternative text of :func:`plot_classification_shift`: for each
+    score, the share of children in each classification at intake and at the
+    latest questionnaire (classifications with no child left out)."""
+    require(data, [C.SCORE_NAME, TIMEPOINT, C.CLASSIFICATION, SHARE],
+            "classification_shift_alt")
+    band_text = band_labels(labels)
+    order = {text: level for level, text in band_text.items()}
+    parts = []
+    for name in _order(data[C.SCORE_NAME]):
+        said = []
+        for point, words in (("intake", "at intake"), ("latest", "latest")):
+            part = data[(data[C.SCORE_NAME] == name) & (data[TIMEPOINT] == point)]
+            part = part.assign(_o=part[C.CLASSIFICATION].map(order).fillna(9)).sort_values(
+                "_o", kind="stable")
+            shares = [f"{'not classified' if is_blank(c) else c} {number_text(s, percent=True)}"
+                      for c, s in zip(part[C.CLASSIFICATION], part[SHARE], strict=True)
+                      if not is_blank(s) and s > 0]
+            if shares:
+                said.append(f"{words} " + ", ".join(shares))
+        if said:
+            parts.append(f"{name}: " + "; ".join(said))
+    return sentences("Stacked bar chart of sensory patterns at intake and now (share of "
+                     "children in each classification)", parts or ["No classifications to show"])
+
+
+def tchange_by_group_alt(data: pd.DataFrame, *, group: str, interval: str = "95% interval",
+                         min_group: int = 5) -> str:
+    """The alternative text of :func:`plot_tchange_by_group`: each group's
+    median change in goal T-score with its interval, or that it is not shown."""
+    require(data, [group, MEDIAN, CI_LOW, CI_HIGH, N], "tchange_by_group_alt")
+    parts = []
+    for _, row in data.iterrows():
+        name = (f"{row[group]} (n = {float(row[N]):g})" if not is_blank(row[N])
+                else str(row[group]))
+        if is_blank(row[MEDIAN]):
+            parts.append(f"{name}: fewer than {min_group} children, not shown")
+            continue
+        text = f"{name}: {number_text(row[MEDIAN], 1, signed=True)}"
+        if not is_blank(row[CI_LOW]) and not is_blank(row[CI_HIGH]):
+            text += (f" ({number_text(row[CI_LOW], 1, signed=True)} to "
+                     f"{number_text(row[CI_HIGH], 1, signed=True)})")
+        parts.append(text)
+    return sentences(f"Chart of goal progress by {_plain(group)}: median change in goal "
+                     f"T-score since goals were set, with its {interval}; 0 is no change",
+                     ["; ".join(parts)] if parts else ["No groups"])
+
+
+def _level_shares(shares: dict, levels: list[int]) -> str:
+    return ", ".join(f"{GAS_LEVEL_TEXT[lv].split(' ')[0]} {number_text(shares[lv], percent=True)}"
+                     for lv in levels if lv in shares and not is_blank(shares[lv]))
+
+
+def goal_calibration_alt(data: pd.DataFrame, *, who: str = C.THERAPIST,
+                         what: str = "How well goals are set, by therapist") -> str:
+    """The alternative text of :func:`plot_goal_calibration`: the expected
+    spread of final levels, then each therapist's (or group's, ``who``)
+    shares of goals at each level."""
+    require(data, [who, C.LEVEL, SHARE], "goal_calibration_alt")
+    level = pd.to_numeric(data[C.LEVEL], errors="coerce")
+    levels = [-3, -2, -1, 0, 1, 2] if (level == -3).any() else [-2, -1, 0, 1, 2]
+    parts = [f"Expected when goals are well set: {_level_shares(EXPECTED_GAS_SHARES, levels)}"]
+    for name in _order(data[who]):
+        part = data[data[who] == name]
+        shares = dict(zip(pd.to_numeric(part[C.LEVEL]).astype(int), part[SHARE], strict=True))
+        n = part[N].dropna().iloc[0] if N in part.columns and part[N].notna().any() else None
+        label = f"{name} (n = {float(n):g})" if n is not None else str(name)
+        parts.append(f"{label}: {_level_shares(shares, levels)}")
+    lowest = number_text(levels[0])
+    return sentences(f"Stacked bar chart: {what.lower()}: the share of goals at each final "
+                     f"level, from {lowest} to +2", parts)

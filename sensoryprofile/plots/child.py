@@ -49,12 +49,17 @@ from sensoryprofile.plots.layout import (
     chars,
     finish_axes,
     grouped_rows,
+    is_blank,
     legend,
     literal_text,
+    number_text,
     require,
+    runs,
+    sentences,
     set_row_ticks,
     size_pt,
     title,
+    when_text,
     wrap,
 )
 from sensoryprofile.plots.style import (
@@ -672,3 +677,146 @@ def plot_tscore_over_time(data: pd.DataFrame, *, ax: Axes | None = None, **kwarg
         legend(ax, handles, names, ncol=2)
     title(ax, "Progress on all goals together")
     return ax
+
+
+# ---------------------------------------------------------------------------
+# alternative text: what each chart above draws, in words, from the same frame
+# ---------------------------------------------------------------------------
+def _standing_text(row, band_text: dict[int, str]) -> str:
+    """A score's classification (its band's label when only a position is
+    given) and percentile, as the chart and the score table show them."""
+    cls = row.get(C.CLASSIFICATION)
+    if is_blank(cls):
+        pos = pd.to_numeric(pd.Series([row.get(POSITION)]), errors="coerce").iloc[0]
+        if is_blank(pos):
+            return "not classified"
+        level = int(np.digitize(pos, BAND_EDGES[1:-1], right=False)) - 2
+        cls = band_text[max(-2, min(2, level))]
+    text = str(cls)
+    percentile = row.get(C.PERCENTILE)
+    if not is_blank(percentile):
+        text += f", percentile {float(percentile):.0f}"
+    return text
+
+
+def quadrant_profile_alt(data: pd.DataFrame, *, labels=None) -> str:
+    """The alternative text of :func:`plot_quadrant_profile`: each score's
+    name, classification and (with a ``percentile`` column) percentile, e.g.
+    "Seeking: Just Like the Majority of Others, percentile 52".
+
+    Parameters
+    ----------
+    data : the chart's frame (``score_name``, ``position``, ``classification``;
+        optional ``percentile``).
+    labels : band labels, as for the chart (used for a row with a position
+        but no classification).
+
+    Returns
+    -------
+    str
+    """
+    require(data, [C.SCORE_NAME, POSITION, C.CLASSIFICATION], "quadrant_profile_alt")
+    band_text = band_labels(labels)
+    parts = [f"{row[C.SCORE_NAME]}: {_standing_text(row, band_text)}"
+             for _, row in data.iterrows()]
+    return sentences("Chart of sensory patterns compared with other children of the same age",
+                     parts or ["No score to show"])
+
+
+def section_profile_alt(data: pd.DataFrame, *, labels=None) -> str:
+    """The alternative text of :func:`plot_section_profile`: the sensory
+    sections, then the behavioural ones, each with its classification and
+    percentile (as :func:`quadrant_profile_alt`)."""
+    require(data, [C.SCORE_NAME, POSITION, C.CLASSIFICATION, SECTION_KIND],
+            "section_profile_alt")
+    band_text = band_labels(labels)
+    rows = data if C.KIND not in data.columns else data[
+        data[C.KIND].astype(object) == "section"]
+    parts = []
+    for kind, header in (("sensory", "The senses"), ("behavioural", "Behaviour")):
+        part = rows[rows[SECTION_KIND].astype(object) == kind]
+        if len(part):
+            parts.append(f"{header}: " + "; ".join(
+                f"{row[C.SCORE_NAME]}: {_standing_text(row, band_text)}"
+                for _, row in part.iterrows()))
+    return sentences("Chart of section scores compared with other children of the same age",
+                     parts or ["No section scores"])
+
+
+#: Where each quadrant sits on the pattern map, in words.
+_MAP_PLACES = {"registration": "notices sensations slowly, goes along with them",
+               "seeking": "notices sensations slowly, acts to change them",
+               "sensitivity": "notices sensations quickly, goes along with them",
+               "avoiding": "notices sensations quickly, acts to change them"}
+
+
+def pattern_map_alt(data: pd.DataFrame) -> str:
+    """The alternative text of :func:`plot_pattern_map`: each quadrant's
+    place on Dunn's map and the child's classification there."""
+    require(data, [C.SCORE, POSITION, C.CLASSIFICATION], "pattern_map_alt")
+    band_text = band_labels(None)
+    by_id = {str(row[C.SCORE]).lower(): row for _, row in data.iterrows()}
+    parts = []
+    for quadrant in ("registration", "seeking", "sensitivity", "avoiding"):
+        standing = (_standing_text(by_id[quadrant], band_text) if quadrant in by_id
+                    else "no score")
+        parts.append(f"{quadrant.capitalize()} ({PERSON_LABELS[quadrant]}: "
+                     f"{_MAP_PLACES[quadrant]}): {standing}")
+    return sentences("Chart: Dunn's map of the four sensory patterns, a larger and darker "
+                     "circle meaning more of the pattern than other children", parts)
+
+
+def quadrant_trajectories_alt(data: pd.DataFrame, *, labels=None) -> str:
+    """The alternative text of :func:`plot_quadrant_trajectories`: each
+    score's classification at each questionnaire, in date order."""
+    require(data, [C.DATE, C.SCORE, C.SCORE_NAME, POSITION], "quadrant_trajectories_alt")
+    band_text = band_labels(labels)
+    frame = data.assign(_t=_as_times(data[C.DATE]).to_numpy())
+    dates = pd.unique(frame["_t"].dropna())
+    if not len(dates):
+        return sentences("Chart of sensory patterns over time", ["No questionnaire yet"])
+    parts = []
+    for score in pd.unique(frame[C.SCORE]):
+        part = frame[frame[C.SCORE] == score].sort_values("_t", kind="stable")
+        steps = [(_standing_text(row.drop(C.PERCENTILE, errors="ignore"), band_text),
+                  when_text(row[C.DATE])) for _, row in part.iterrows()]
+        parts.append(f"{part[C.SCORE_NAME].iloc[0]}: {runs(steps)}")
+    return sentences(f"Chart of sensory patterns over time, at {len(dates)} "
+                     f"questionnaire{'s' if len(dates) != 1 else ''}", parts)
+
+
+def goal_trajectories_alt(data: pd.DataFrame) -> str:
+    """The alternative text of :func:`plot_goal_trajectories`: each goal's
+    level when set and at each rating (carried-forward ratings said so)."""
+    require(data, [C.GOAL_ID, C.DATE, C.LEVEL, LABEL], "goal_trajectories_alt")
+    if data.empty:
+        return sentences("Chart of progress on each goal", ["No goals yet"])
+    parts = []
+    for goal in pd.unique(data[C.GOAL_ID]):
+        part = data[data[C.GOAL_ID] == goal]
+        steps = []
+        for _, row in part.iterrows():
+            level = GAS_LEVEL_TEXT.get(int(row[C.LEVEL]), str(row[C.LEVEL]))
+            if bool(row.get(IS_BASELINE, False)):
+                level += " when set"
+            elif bool(row.get(C.CARRIED, False)):
+                level += ", carried forward"
+            steps.append((level, when_text(row[C.DATE])))
+        parts.append(f"{part[LABEL].iloc[0]}: {runs(steps)}")
+    return sentences("Chart of progress on each goal, 0 being the expected level", parts)
+
+
+def tscore_over_time_alt(data: pd.DataFrame) -> str:
+    """The alternative text of :func:`plot_tscore_over_time`: the T-score at
+    each review and, when given, at the levels when the goals were set."""
+    require(data, [C.DATE, C.T_SCORE], "tscore_over_time_alt")
+    if data.empty:
+        return sentences("Chart of progress on all goals together", ["No goal review yet"])
+    reviews = runs((number_text(row[C.T_SCORE]), when_text(row[C.DATE]))
+                   for _, row in data.iterrows())
+    parts = [f"Goal T-score at the reviews: {reviews}"]
+    if C.BASELINE_T in data.columns and data[C.BASELINE_T].notna().any():
+        base = data[C.BASELINE_T].dropna().round(0).unique()
+        parts.append("When the goals were set: " + ", ".join(number_text(b) for b in base))
+    return sentences("Chart of progress on all goals together (the goal T-score; 50 is the "
+                     "expected outcome)", parts)

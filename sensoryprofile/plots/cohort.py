@@ -40,7 +40,7 @@ from sensoryprofile.columns import (
 from sensoryprofile.errors import UsageError
 from sensoryprofile.plots import style as P
 from sensoryprofile.plots.caseload import plot_goal_calibration
-from sensoryprofile.plots.layout import literal_text, require
+from sensoryprofile.plots.layout import is_blank, literal_text, number_text, require, sentences
 
 MEASURES = (C.RAW_MEASURE, C.DISTANCE_MEASURE)
 
@@ -297,3 +297,94 @@ def plot_gas_levels(data: pd.DataFrame, *, ax: Axes | None = None, **kwargs) -> 
     ax.set_title("Final goal levels against the expected spread", loc="left",
                  fontsize=P.TITLE_SIZE, fontweight="bold")
     return ax
+
+
+# ---------------------------------------------------------------------------
+# alternative text: what each chart above draws, in words, from the same frame
+# ---------------------------------------------------------------------------
+def _estimate(value, low, high, digits: int = 2) -> str:
+    text = number_text(value, digits)
+    if not is_blank(low) and not is_blank(high):
+        text += f" ({number_text(low, digits)} to {number_text(high, digits)})"
+    return text
+
+
+def consistency_alt(data: pd.DataFrame) -> str:
+    """The alternative text of :func:`plot_consistency`: each scale's alpha
+    and omega with their 95% intervals."""
+    require(data, [C.SCORE_NAME, ALPHA, ALPHA_LOW, ALPHA_HIGH, OMEGA, OMEGA_LOW, OMEGA_HIGH],
+            "consistency_alt")
+    parts = [f"{row[C.SCORE_NAME]}: alpha {_estimate(row[ALPHA], row[ALPHA_LOW], row[ALPHA_HIGH])}"
+             f", omega {_estimate(row[OMEGA], row[OMEGA_LOW], row[OMEGA_HIGH])}"
+             for _, row in data.iterrows()]
+    return sentences("Chart of internal consistency (Cronbach's alpha and McDonald's omega) "
+                     "with 95% intervals; 0.70 is marked", ["; ".join(parts)] if parts
+                     else ["No scales"])
+
+
+def quadrant_correlations_alt(data: pd.DataFrame) -> str:
+    """The alternative text of :func:`plot_quadrant_correlations`: every pair's
+    Spearman correlation."""
+    require(data, [SCORE_NAME_A, SCORE_NAME_B, SPEARMAN_RHO], "quadrant_correlations_alt")
+    parts = [f"{a} and {b}: {number_text(r, 2)}" for a, b, r in
+             zip(data[SCORE_NAME_A], data[SCORE_NAME_B], data[SPEARMAN_RHO], strict=True)]
+    return sentences("Matrix of Spearman correlations between the scores at intake",
+                     ["; ".join(parts)] if parts else ["No pairs"])
+
+
+def norm_comparison_alt(data: pd.DataFrame, *, timepoint: str = INTAKE) -> str:
+    """The alternative text of :func:`plot_norm_comparison`: the share of
+    children in each classification per score, beside the share the norms
+    imply."""
+    require(data, [C.SCORE, C.SCORE_NAME, TIMEPOINT, C.LEVEL, C.CLASSIFICATION, SHARE,
+                   EXPECTED_SHARE], "norm_comparison_alt")
+    rows = data[data[TIMEPOINT] == timepoint]
+    expected = rows.drop_duplicates(C.LEVEL).sort_values(C.LEVEL)
+    parts = ["Expected from the norms: " + ", ".join(
+        f"{c} {number_text(e, percent=True)}"
+        for c, e in zip(expected[C.CLASSIFICATION], expected[EXPECTED_SHARE], strict=True))]
+    for name in dict.fromkeys(rows[C.SCORE_NAME].astype(str)):
+        part = rows[rows[C.SCORE_NAME].astype(str) == name].sort_values(C.LEVEL)
+        parts.append(f"{name}: " + ", ".join(
+            f"{c} {number_text(s, percent=True)}"
+            for c, s in zip(part[C.CLASSIFICATION], part[SHARE], strict=True)))
+    when = "at intake" if timepoint == INTAKE else "at the latest assessment"
+    return sentences(f"Bar chart of the share of children in each classification {when}, "
+                     "against the share expected from the norms", parts)
+
+
+def change_effects_alt(data: pd.DataFrame, *, measure: str = C.DISTANCE_MEASURE) -> str:
+    """The alternative text of :func:`plot_change_effects`: per group and
+    score, the rank-biserial correlation with its 95% interval, or why it is
+    not shown."""
+    require(data, [GROUP, C.SCORE, C.SCORE_NAME, MEASURE, RANK_BISERIAL, RANK_BISERIAL_LOW,
+                   RANK_BISERIAL_HIGH, SUPPRESSED], "change_effects_alt")
+    rows = data[data[MEASURE] == measure]
+    parts = []
+    for group in dict.fromkeys(rows[GROUP].astype(str)):
+        part = rows[rows[GROUP].astype(str) == group]
+        said = []
+        for _, row in part.iterrows():
+            if bool(row[SUPPRESSED]) or is_blank(row[RANK_BISERIAL]):
+                note = row.get(C.NOTE)
+                said.append(f"{row[C.SCORE_NAME]}: "
+                            f"{note if not is_blank(note) and note else 'too few children'}, "
+                            "not shown")
+            else:
+                said.append(f"{row[C.SCORE_NAME]}: " + _estimate(
+                    row[RANK_BISERIAL], row[RANK_BISERIAL_LOW], row[RANK_BISERIAL_HIGH]))
+        parts.append(f"{group}: " + "; ".join(said))
+    what = ("distance from typical (negative: closer to typical)"
+            if measure == C.DISTANCE_MEASURE else "raw score (negative: less of the behaviour)")
+    return sentences("Chart of the change from intake to latest: rank-biserial r of the change "
+                     f"in {what}, with 95% intervals", parts or ["No groups"])
+
+
+def gas_levels_alt(data: pd.DataFrame) -> str:
+    """The alternative text of :func:`plot_gas_levels` (the calibration
+    chart's, one bar per group)."""
+    from sensoryprofile.plots.caseload import goal_calibration_alt
+
+    require(data, [GROUP, C.LEVEL, SHARE], "gas_levels_alt")
+    return goal_calibration_alt(data, who=GROUP,
+                                what="Final goal levels against the expected spread")

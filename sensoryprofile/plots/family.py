@@ -119,3 +119,24 @@ def plot_goal_steps(data: pd.DataFrame, *, level_text: dict, start_text: str = "
 
 
 __all__ = ["plot_goal_steps"]
+
+
+def goal_steps_alt(data: pd.DataFrame, *, level_text: dict, start_text: str = "At the start",
+                   now_text: str = "Now", not_rated_text: str = "not checked yet",
+                   empty_text: str = "No goals yet.") -> str:
+    """The alternative text of :func:`plot_goal_steps`, in the report's
+    language: built only from the words the caller gives the chart (each
+    goal's label, then ``start_text``: its start level's words, and
+    ``now_text``: its level now, or ``not_rated_text``)."""
+    require(data, [C.LABEL, C.BASELINE_LEVEL, C.LATEST_LEVEL], "goal_steps_alt")
+    if data.empty:
+        return empty_text
+    words = {int(k): str(v) for k, v in level_text.items()}
+    parts = []
+    base = pd.to_numeric(data[C.BASELINE_LEVEL], errors="coerce")
+    now = pd.to_numeric(data[C.LATEST_LEVEL].astype("Float64"), errors="coerce")
+    for label, b, v in zip(data[C.LABEL], base, now, strict=True):
+        start = words.get(int(b), "") if not pd.isna(b) else ""
+        later = not_rated_text if pd.isna(v) else words.get(int(v), "")
+        parts.append(f"{label}: {start_text}: {start}; {now_text}: {later}.")
+    return " ".join(parts)

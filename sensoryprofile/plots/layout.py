@@ -5,6 +5,7 @@ titles and legends. They place and label; they compute no statistics."""
 from __future__ import annotations
 
 import functools
+import numbers
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -147,3 +148,78 @@ def legend(ax: Axes, handles, labels, *, ncol: int) -> None:
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0),
               bbox_transform=ax.transAxes + offset, ncol=ncol, frameon=False,
               fontsize=NOTE_SIZE, handlelength=2.6, columnspacing=1.6)
+
+
+# ---------------------------------------------------------------------------
+# alternative text: each chart module has a ``<chart>_alt`` builder beside its
+# chart function, which words what the chart draws from the same frame
+# ---------------------------------------------------------------------------
+def show_figure(fig, *, alt: str) -> None:
+    """Show ``fig`` in a notebook with its alternative text ``alt`` (the
+    report template writes it as the image's ``alt``), then close it so that
+    it is not shown a second time at the end of the cell."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    if not isinstance(alt, str) or not alt.strip():
+        raise UsageError("`alt` must be the chart's description in words (a non-empty text), "
+                         f"but {alt!r} was passed")
+    metadata = {mime: {"alt": alt} for mime in ("image/svg+xml", "image/png")}
+    display(fig, metadata=metadata)
+    plt.close(fig)
+
+
+def is_blank(value) -> bool:
+    """True for None, NaN, NA and NaT."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def when_text(value) -> str:
+    """A chart's x value in words: a date as its month ("March 2024", as the
+    axis ticks), a number as months since referral ("month 6")."""
+    if is_blank(value):
+        return "an unknown date"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"month {float(value):g}"
+    try:
+        return pd.Timestamp(value).strftime("%B %Y")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def number_text(value, digits: int = 0, *, signed: bool = False, percent: bool = False
+                ) -> str:
+    """A number as the chart labels it (a real minus sign)."""
+    if is_blank(value):
+        return "no value"
+    value = float(value)
+    text = f"{value:+.{digits}%}" if signed and percent else (
+        f"{value:.{digits}%}" if percent else f"{value:+.{digits}f}" if signed
+        else f"{value:.{digits}f}")
+    return text.replace("-", "\u2212")
+
+
+def sentences(title: str, parts) -> str:
+    """``title``, then each part as a sentence: "Title. A. B."."""
+    parts = [str(p).strip().rstrip(".") for p in parts if p is not None and str(p).strip()]
+    head = title.strip().rstrip(".")
+    return ". ".join([head, *parts]) + "."
+
+
+def runs(steps) -> str:
+    """Steps ``(state, when)`` in time order as words, a run of the same state
+    said once: "More Than Others (July 2024), then Just Like the Majority of
+    Others (January 2025 to July 2026)"."""
+    merged: list[list[str]] = []
+    for state, when in steps:
+        if merged and merged[-1][0] == state:
+            merged[-1][2] = when
+        else:
+            merged.append([state, when, when])
+    return ", then ".join(f"{state} ({first})" if first == last else
+                          f"{state} ({first} to {last})" for state, first, last in merged)

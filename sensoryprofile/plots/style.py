@@ -87,6 +87,13 @@ GAS_LEVEL_TEXT = {
 }
 GAS_LEVEL_COLORS = {**BAND_COLORS, -3: "#4D4D4D"}
 GAS_LEVEL_HATCHES = {**BAND_HATCHES, -3: "xx"}
+#: Hatching of the segments of a stacked bar (classifications, goal levels):
+#: every level but the typical one (0) has a pattern of its own, so a segment
+#: says its level without colour. (The band charts of a child's report hatch
+#: only the outer bands: there each band is labelled where it lies.)
+STACK_HATCHES = {-3: "xx", -2: "//", -1: "..", 0: "", 1: "||", 2: "\\\\"}
+#: Hatching drawn on light fills (on dark ones it is white, :data:`HATCH_COLOR`).
+DARK_HATCH_COLOR = "#6E6E6E"
 
 # ---------------------------------------------------------------------------
 # type scale and the report style

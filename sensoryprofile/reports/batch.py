@@ -314,11 +314,12 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
         done: dict[str, RenderResult] = {}
         names: dict[str, str] = {}
         asked = child_ids
+        figures = _IndexData(as_of=as_of, deidentify=deidentify)  # the index page's data
         try:
             with stop_on_signals(), _workers(jobs, runtime, cluster, out, data_dir) as workers:
                 # the kernels start first and import while this process checks
                 # the data once; they then read the checked tables
-                dataset = load_dataset_cached(data_dir)
+                dataset = figures.dataset = load_dataset_cached(data_dir)
                 write_snapshot(dataset, runtime)
                 if asked is None:
                     child_ids = dataset.children[C.CHILD_ID].astype(str).tolist()
@@ -340,12 +341,12 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
                                         child_id=c, error="not rendered: the batch was "
                                         "interrupted") for c in child_ids or () if c in names
                            and c not in done)
-            stop.batch = _finish(results, child_ids or [], names, out, start)
+            stop.batch = _finish(results, child_ids or [], names, out, start, figures)
             raise
         finally:
             shutil.rmtree(runtime, ignore_errors=True)
         results.extend(done.values())
-        return _finish(results, child_ids, names, out, start)
+        return _finish(results, child_ids, names, out, start, figures)
 
 
 def _workers(jobs: int, runtime: str, cluster, out: Path, data_dir):
@@ -416,10 +417,23 @@ class _Workers:
             bar.close()
 
 
-def _finish(results, child_ids, names, out: Path, start: float) -> BatchResult:
+@dataclass
+class _IndexData:
+    """What the index page's figures are computed from: the batch's checked
+    dataset (None until it is loaded: an early interrupt writes no figures)."""
+
+    as_of: object = None
+    deidentify: bool = False
+    dataset: object = None
+
+
+def _finish(results, child_ids, names, out: Path, start: float,
+            figures: _IndexData | None = None) -> BatchResult:
     order = {names.get(c, c): k for k, c in enumerate(child_ids)}
     results.sort(key=lambda r: order.get(r.name, -1))
-    index = write_index(out, results)
+    figures = figures or _IndexData()
+    index = write_index(out, results, dataset=figures.dataset, as_of=figures.as_of,
+                        deidentify=figures.deidentify)
     return BatchResult(results=results, index=index, seconds=time.perf_counter() - start)
 
 

@@ -498,8 +498,9 @@ class CaseloadReport(CaseloadTables):
         title = f"<h3>{html.escape(LIST_TITLES[name])} ({len(full)})</h3>"
         if full.empty:
             return title + "<p>None.</p>"
-        text = table_html(self.list_table(name))
         more = len(full) - self.list_limit
+        text = table_html(self.list_table(name), caption=LIST_TITLES[name] + (
+            f": the first {self.list_limit} of {len(full)}" if more > 0 else ""))
         if more > 0:
             where = (f"the full list is in {LIST_FILES[name]} beside this report"
                      if name in self.written else

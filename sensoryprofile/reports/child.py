@@ -165,6 +165,7 @@ def trajectory_frame(primary, intake, deidentify) -> pd.DataFrame:
         C.SCORE: rows[C.SCORE].astype(str).to_numpy(),
         C.SCORE_NAME: rows[C.SCORE_NAME].astype(str).to_numpy(),
         POSITION: rows[POSITION].to_numpy(),
+        C.CLASSIFICATION: rows[C.CLASSIFICATION].astype(object).to_numpy(),  # the alt text's
     })
 
 
@@ -387,10 +388,11 @@ class ChildReport:
                                 "use."),
             quadrant_table=score_table(quadrants, "Quadrant"),
             quadrant_profile=quadrants[[C.SCORE, C.SCORE_NAME, POSITION, C.CLASSIFICATION,
-                                        C.LEVEL]].reset_index(drop=True),
+                                        C.LEVEL, C.PERCENTILE]].reset_index(drop=True),
             section_table=score_table(sections, "Section"),
             section_profile=sections[[C.SCORE, C.SCORE_NAME, C.KIND, POSITION,
-                                      C.CLASSIFICATION, C.SECTION_KIND]].reset_index(drop=True),
+                                      C.CLASSIFICATION, C.SECTION_KIND, C.PERCENTILE]
+                                     ].reset_index(drop=True),
             trajectories=trajectory_frame(primary, intake, deidentify),
             change_table=change_table(changes, primary, when),
             goals_table=goals_table(sub.goals, attainment.goals, deidentify, when),

@@ -8,6 +8,7 @@ every report. Missing values (None, NaN, NA) print as an empty string.
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 
@@ -116,11 +117,70 @@ def raw_text(raw, maximum) -> str:
     return f"{shown} of {maximum:.0f}"
 
 
-def table_html(frame: pd.DataFrame, *, empty: str = "None.") -> str:
-    """A table as inert HTML: every cell escaped, no index."""
+#: A table of more rows than this may break across printed pages (between
+#: rows, its header row repeated); a shorter one is kept on one page.
+SHORT_TABLE_ROWS = 20
+
+
+def table_html(frame: pd.DataFrame, *, empty: str = "None.", caption: str | None = None,
+               row_headers: bool = False) -> str:
+    """A table as inert HTML: every cell escaped, no index.
+
+    Parameters
+    ----------
+    frame : the table as printed.
+    empty : the sentence shown instead of a table with no rows.
+    caption : what the table shows (plain text), its ``<caption>``.
+    row_headers : the first cell of each row is that row's header
+        (``<th scope="row">``), as in a list of label and value pairs. A frame
+        whose column names are all blank is such a list: it has no header
+        row, and its first cells are row headers.
+
+    Returns
+    -------
+    str
+        Column headers are ``<th scope="col">``. A table longer than
+        :data:`SHORT_TABLE_ROWS` rows has the class ``sp-long`` (the print
+        style lets it break between rows; shorter ones stay on one page).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"Score": ["Seeking"], "Percentile": ["52"]})
+    >>> print(table_html(frame, caption="Scores"))  # doctest: +NORMALIZE_WHITESPACE
+    <table class="dataframe sp-table"><caption>Scores</caption>
+      <thead>
+        <tr>
+          <th scope="col">Score</th>
+          <th scope="col">Percentile</th>
+        </tr>
+      </thead>
+      <tbody>
+        <tr>
+          <td>Seeking</td>
+          <td>52</td>
+        </tr>
+      </tbody>
+    </table>
+    """
     if frame.empty:
         return f"<p>{html.escape(empty)}</p>"
-    return frame.to_html(index=False, escape=True, border=0, classes="sp-table", na_rep="")
+    classes = "sp-table sp-long" if len(frame) > SHORT_TABLE_ROWS else "sp-table"
+    text = frame.to_html(index=False, escape=True, border=0, classes=classes, na_rep="")
+    head_start, head_end = text.find("<thead>"), text.find("</thead>") + len("</thead>")
+    head = text[head_start:head_end]
+    if all(not str(name).strip() for name in frame.columns):  # label and value pairs
+        text = text[:head_start].rstrip(" ") + text[head_end:].lstrip("\n")
+        row_headers = True
+    else:
+        head = head.replace('<tr style="text-align: right;">', "<tr>")
+        text = text[:head_start] + head.replace("<th>", '<th scope="col">') + text[head_end:]
+    if row_headers:
+        text = re.sub(r"(<tr>\s*)<td>(.*?)</td>", r'\1<th scope="row">\2</th>', text,
+                      flags=re.DOTALL)
+    if caption:
+        opening = text.index(">") + 1
+        text = f"{text[:opening]}<caption>{html.escape(caption)}</caption>{text[opening:]}"
+    return text
 
 
 def items_html(lines, *, css_class: str, empty: str) -> str:
@@ -143,4 +203,4 @@ def keyed_paragraph(texts: dict[str, str], key: str) -> str:
 
 __all__ = ["age_text", "items_html", "iso_date", "is_missing", "keyed_paragraph", "level_text",
            "long_date", "number", "p_value", "paragraph_html", "percent", "raw_text", "span",
-           "table_html", "with_interval"]
+           "table_html", "with_interval", "SHORT_TABLE_ROWS"]

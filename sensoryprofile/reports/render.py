@@ -375,9 +375,16 @@ def print_layout(html_text: str):
     return HTML(string=html_text, url_fetcher=fetcher).render()
 
 
+#: The PDF variant reports are written as: tagged PDF/UA-1 (a structure tree a
+#: screen reader follows, charts as figures with their alternative text, the
+#: page's ``<title>`` and ``<html lang>`` as the document's title and language).
+PDF_VARIANT = "pdf/ua-1"
+
+
 def export_pdf(html_text: str, path: Path, document=None) -> None:
-    """Print the report's HTML to PDF (``document``: its layout, if done already)."""
-    (document or print_layout(html_text)).write_pdf(str(path))
+    """Print the report's HTML to a tagged PDF (:data:`PDF_VARIANT`);
+    ``document`` is its layout, if done already."""
+    (document or print_layout(html_text)).write_pdf(str(path), pdf_variant=PDF_VARIANT)
 
 
 def _swap_into_place(partial: Path, final: Path) -> None:

@@ -138,7 +138,8 @@ def build_messy_clinic() -> tuple[dict[str, pd.DataFrame], list[Defect], list[tu
     defects.append(Defect("instrument the clinic has no definition for", "assessments",
                           row_of(ass, i), C.INSTRUMENT, "'sp2-child'",
                           "unknown instrument: not one of the shipped instruments (demo-child, "
-                          "demo-toddler) and no definition file with that id in instruments/"))
+                          "demo-toddler), and no definition file declares it in instruments/ "
+                          "or the clinic's folders (--instruments, SENSORYPROFILE_INSTRUMENTS)"))
     ass.loc[j, C.CHILD_ID] = "C9999"
     defects.append(Defect("assessment of a child who is not in children.csv", "assessments",
                           row_of(ass, j), C.CHILD_ID, "'C9999'",

@@ -233,8 +233,9 @@ def test_unknown_instrument_and_unknown_column(tmp_path):
         ("assessments.csv", 1, "mystery", "", "column belongs to no known instrument",
          "column ignored"),
         ("assessments.csv", 3, "instrument", "'sp2-child'",
-         "unknown instrument: not one of the shipped instruments (demo-child, demo-toddler) "
-         "and no definition file with that id in instruments/", "row rejected"),
+         "unknown instrument: not one of the shipped instruments (demo-child, demo-toddler), "
+         "and no definition file declares it in instruments/ or the clinic's folders "
+         "(--instruments, SENSORYPROFILE_INSTRUMENTS)", "row rejected"),
     ]
 
 

@@ -147,7 +147,9 @@ def test_unknown_instrument_id_message():
         load_instrument("demo-adult")
     assert str(info.value) == (
         "unknown instrument 'demo-adult': the shipped instruments are demo-child, "
-        "demo-toddler; for a clinic's own form give the path to its definition file")
+        "demo-toddler, and no definition file declares it in the clinic's folders (none); "
+        "register the form's definition file in the dataset's instruments/ folder, with "
+        "--instruments DIR or in SENSORYPROFILE_INSTRUMENTS")
 
 
 def test_missing_definition_file_message(tmp_path):
@@ -251,12 +253,13 @@ CHILD_CASES = [
     ("missing required field", _pop("name"),
      "demo-child.yaml: (top level): missing required field 'name'"),
     ("unknown top-level field", _set(["colour"], "red"),
-     "demo-child.yaml: (top level): unknown field 'colour' (known fields: age_range_months, "
-     "classification, clinical_use, description, direction, fhir, format, id, items, licence, "
-     "name, norms, reliability, respondent, response_scale, scores, sections, version)"),
+     "demo-child.yaml: (top level): unknown field 'colour' (known fields: age_range, "
+     "age_range_months, age_unit, classification, clinical_use, description, direction, fhir, "
+     "format, id, items, licence, name, norms, reliability, respondent, respondents, "
+     "response_scale, scores, sections, version)"),
     ("unknown item field", _set(["items", 0, "weight"], 2),
      "demo-child.yaml: items[0]: unknown field 'weight' (known fields: id, link_id, quadrant, "
-     "section, text)"),
+     "reverse, section, text)"),
     ("bad instrument id", _set(["id"], "demo child"),
      "demo-child.yaml: id: 'demo child' is not a valid id: use 1 to 64 letters, digits, '_' "
      "or '-'"),
@@ -294,8 +297,8 @@ CHILD_CASES = [
     ("mean without sd", _set(["norms", 0, "scores", "seeking"], {"mean": 38.2}),
      "demo-child.yaml: norms[0].scores.seeking: mean/SD norms need both 'mean' and 'sd'"),
     ("empty norm entry", _set(["norms", 0, "scores", "seeking"], {}),
-     "demo-child.yaml: norms[0].scores.seeking: give mean and sd, or cuts (or leave the score "
-     "out of the band)"),
+     "demo-child.yaml: norms[0].scores.seeking: give mean and sd, cuts or percentiles (or leave "
+     "the score out of the band)"),
     ("counts_as", _set(["response_scale", "not_applicable", "counts_as"], "skip"),
      "demo-child.yaml: response_scale.not_applicable.counts_as: must be a number or 'exclude', "
      "got 'skip'"),
@@ -406,20 +409,21 @@ TODDLER_CUT_CASES = [
      "demo-toddler.yaml: norms[0].scores.seeking.cuts: ranges are not monotone for a "
      "higher_less score: 'more' [31, 35] must lie above 'much_more' [36, 40]"),
     ("overlapping", _toddler_cuts(more=[12, 17]),
-     "demo-toddler.yaml: norms[0].scores.seeking.cuts: ranges 'much_more' [8, 12] and 'more' "
-     "[12, 17] overlap"),
+     "demo-toddler.yaml: norms[0].scores.seeking.cuts: band 7-12 months, score seeking: ranges "
+     "'much_more' [8, 12] and 'more' [12, 17] overlap: raw scores 12..12 are in both"),
     ("gapped", _toddler_cuts(more=[14, 17]),
-     "demo-toddler.yaml: norms[0].scores.seeking.cuts: gap between 'much_more' [8, 12] and "
-     "'more' [14, 17]: raw scores 13..13 have no classification"),
+     "demo-toddler.yaml: norms[0].scores.seeking.cuts: band 7-12 months, score seeking: gap "
+     "between 'much_more' [8, 12] and 'more' [14, 17]: raw scores 13..13 have no "
+     "classification"),
     ("four ranges", _pop("norms", 0, "scores", "seeking", "cuts", "less"),
-     "demo-toddler.yaml: norms[0].scores.seeking.cuts: has 4 of the five ranges; missing: less"),
+     "demo-toddler.yaml: norms[0].scores.seeking.cuts: has 4 of the 5 ranges; missing: less"),
     ("unknown range name", _set(["norms", 0, "scores", "seeking", "cuts", "extreme"], [1, 2]),
      "demo-toddler.yaml: norms[0].scores.seeking.cuts.extreme: 'extreme' is not one of "
      "much_less, less, typical, more, much_more"),
     ("low above high", _toddler_cuts(typical=[30, 18]),
      "demo-toddler.yaml: norms[0].scores.seeking.cuts.typical: low end 30 is above high end 18"),
     ("cuts and mean", _set(["norms", 0, "scores", "seeking", "mean"], 20),
-     "demo-toddler.yaml: norms[0].scores.seeking: give either mean and sd, or cuts, not both"),
+     "demo-toddler.yaml: norms[0].scores.seeking: give one kind of norms (mean and sd, cuts, or percentiles), not mean/sd and cuts"),
 ]
 
 
@@ -435,7 +439,7 @@ def test_cut_table_with_three_ranges_names_both_missing():
         cuts = data["norms"][0]["scores"]["seeking"]["cuts"]
         del cuts["less"], cuts["much_more"]
     errors, _ = errors_after(change, TODDLER_DATA, "demo-toddler.yaml")
-    assert errors == ["demo-toddler.yaml: norms[0].scores.seeking.cuts: has 3 of the five "
+    assert errors == ["demo-toddler.yaml: norms[0].scores.seeking.cuts: has 3 of the 5 "
                       "ranges; missing: less, much_more"]
 
 

@@ -709,7 +709,9 @@ def test_report_unknown_instrument():
         "assessments.csv", 2, "instrument", "'demo-adult'", "score invalidated")
     assert p.rule.startswith("unknown instrument")
     assert p.rule == ("unknown instrument 'demo-adult': the shipped instruments are demo-child, "
-                      "demo-toddler; for a clinic's own form give the path to its definition file")
+                      "demo-toddler, and no definition file declares it in the clinic's folders (none); "
+        "register the form's definition file in the dataset's instruments/ folder, with "
+        "--instruments DIR or in SENSORYPROFILE_INSTRUMENTS")
     # one placeholder row for A1, then A2's 13 scores
     assert len(scores) == 1 + 13
     placeholder = scores.iloc[0]

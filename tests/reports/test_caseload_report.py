@@ -193,7 +193,7 @@ def test_notebook_shows_what_the_package_computes(rendered, name, site):
     expected = CaseloadReport.build(SAMPLE, as_of=SAMPLE_AS_OF, site=site)
     header = dict(zip(expected.header.iloc[:, 0], expected.header.iloc[:, 1], strict=True))
     active = header["Active children"]
-    assert re.search(rf"<td>Active children</td>\s*<td>{active}</td>", page)
+    assert re.search(rf'<th scope="row">Active children</th>\s*<td>{active}</td>', page)
     caseload = expected.caseload_table.set_index("Group")
     assert caseload.loc["All children", "Active children"] == active
     outcome = expected.outcome_table(C.THERAPIST).set_index("Therapist")

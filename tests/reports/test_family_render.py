@@ -199,7 +199,8 @@ def test_batch_of_family_reports_and_the_index(tmp_path, capsys):
         "F1", "F2", "F3", "F4"]
     assert not (out / "children").exists()  # the clinical reports were not asked for
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "<a href='family/F1/es/report.html'>es</a>" in index
+    assert ('<a href="family/F1/es/report.html" aria-label="Family report of F1, language es">'
+            'family (es)</a>') in index
     assert main(["report", "children", "--data", str(clinic), "--family", "--deidentify",
                  "--out", str(out)]) == 2
     assert main(["report", "children", "--data", str(clinic), "--lang", "es",

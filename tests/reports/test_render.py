@@ -6,6 +6,7 @@ kernel reuse without leaks."""
 from __future__ import annotations
 
 import datetime as dt
+import html as htmlmod
 import json
 import re
 import shutil
@@ -17,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from sensoryprofile import columns as C
+from sensoryprofile import plots
 from sensoryprofile.cli import main
 from sensoryprofile.data.dataset import load_dataset
 from sensoryprofile.errors import UsageError
@@ -66,6 +68,15 @@ def test_report_shows_what_the_package_computes(rendered, child_id):
     assert f"T-score {last[C.T_SCORE]:.0f}, from {last[C.BASELINE_T]:.0f}" in html
     # charts embedded (no external files), no code, no tracebacks, no stderr
     assert len(re.findall(r"<img[^>]+src=\"data:image/", html)) == N_CHARTS
+    # each with its alternative text, worded from the frame it draws
+    alts = [plots.quadrant_profile_alt(expected.quadrant_profile),
+            plots.pattern_map_alt(expected.quadrant_profile),
+            plots.section_profile_alt(expected.section_profile),
+            plots.quadrant_trajectories_alt(expected.trajectories),
+            plots.goal_trajectories_alt(expected.goal_trajectories),
+            plots.tscore_over_time_alt(expected.tscores)]
+    assert [htmlmod.unescape(a) for a in re.findall(r'<img [^>]*alt="([^"]*)"', html)] == alts
+    assert "No description has been provided" not in html
     assert "plots.plot_quadrant_profile" not in html and "ChildReport.build" not in html
     body = html.split("<body", 1)[1]  # the page, not its stylesheet
     assert "jp-CodeMirrorEditor" not in body and "highlight" not in body  # no code shown
@@ -94,6 +105,16 @@ def test_pdf_opens_and_has_pages(rendered):
     assert len(reader.pages) >= 3
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Sensory and goals report" in text and "Goals" in text
+    # tagged (PDF/UA-1): a structure tree whose figures are the charts, with their
+    # alternative text; the page's title and language
+    from tests.reports.test_pdf_tags import structure
+
+    tags = structure(reader)
+    assert tags.marked and tags.title == "Report C0002" and tags.lang == "en"
+    html = (rendered["out"] / "children" / "C0002" / "report.html").read_text(encoding="utf-8")
+    alts = [htmlmod.unescape(a) for a in re.findall(r'<img [^>]*alt="([^"]*)"', html)]
+    assert [alt for alt, _ in tags.figures] == alts and len(alts) == N_CHARTS
+    assert "/Table" in tags.kinds and "/TH" in tags.kinds and "/Caption" in tags.kinds
 
 
 def test_deidentified_report_holds_nothing_identifying(tmp_path):
