@@ -287,8 +287,12 @@ def _score_parquet(args) -> int:
         result = score_parquet(args.assessments, args.out, instrument=args.instrument,
                                children=children, client=client, progress=not args.quiet)
     where = "" if spec is None else f" on {result.workers} Dask worker(s)"
-    _out(f"wrote {result.score_rows} score rows for {result.rows} assessment(s) in "
+    scored = sum(p.rows for p in result.parts if p.error is None)
+    _out(f"wrote {result.score_rows} score rows for {scored} assessment(s) in "
          f"{len(result.parts)} partition(s) to {result.out}{where}, in {result.seconds:.1f} s")
+    if result.skipped:
+        _err(f"not read: {', '.join(result.skipped)} (not Parquet partitions: a partition's "
+             "name ends in .parquet)")
     problems = result.problems
     if problems:
         _err(f"\n{len(problems)} problem(s) in the input:")

@@ -130,7 +130,10 @@ def connect(target, label: str):
 
     try:
         client = Client(target, timeout=CONNECT_SECONDS)
-    except (OSError, TimeoutError, ValueError) as exc:
+    except ValueError as exc:  # not an address at all
+        raise UsageError(f"{label}: not a scheduler address ({exc}); give one such as "
+                         "tcp://scheduler-host:8786") from None
+    except (OSError, TimeoutError) as exc:
         raise UsageError(f"cannot reach {label} within {CONNECT_SECONDS} s "
                          f"({type(exc).__name__}: {exc}); is it running, and is the address "
                          "right?") from None

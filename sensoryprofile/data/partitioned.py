@@ -77,6 +77,23 @@ def find_partitions(folder: str | Path) -> list[str]:
     return parts
 
 
+def other_files(folder: str | Path) -> list[str]:
+    """Files of ``folder`` that are not partitions and are not expected beside
+    them (hidden or ``_`` names such as ``_SUCCESS``, the ``instruments/``
+    folder): paths relative to ``folder``, sorted. They are not read, and the
+    command names them, so that no rows are lost without a word."""
+    folder = Path(folder)
+    found = []
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder).as_posix()
+        names = rel.split("/")
+        if (not path.is_file() or path.suffix == SUFFIX or names[0] == "instruments"
+                or any(n[:1] in "._" for n in names)):
+            continue
+        found.append(rel)
+    return sorted(found)
+
+
 def require_pyarrow() -> None:
     try:
         import pyarrow  # noqa: F401
@@ -92,6 +109,19 @@ def read_partition(path: str) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises many kinds for a damaged file
         raise DatasetError(f"{path}: cannot be read as a Parquet file "
                            f"({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+#: The column of the one-row frame a Dask read task gives for a partition that
+#: cannot be read: the failure travels as data, not as a task error (which a
+#: worker would log, with its traceback, on the command's terminal).
+_READ_ERROR = "__sensoryprofile_read_error__"
+
+
+def _read_on_worker(path: str) -> pd.DataFrame:
+    try:
+        return read_partition(path)
+    except DatasetError as exc:
+        return pd.DataFrame({_READ_ERROR: [str(exc)]})
 
 
 def _ids(path: str) -> pd.Series:
@@ -230,6 +260,10 @@ def score_partition(frame: pd.DataFrame | None, job: ScoringJob, part: str,
     try:
         if frame is None:
             frame = read_partition(str(Path(job.folder) / part))
+        elif _READ_ERROR in frame.columns:  # read on a Dask worker, and failed
+            message = str(frame[_READ_ERROR].iloc[0])
+            frame = None
+            raise DatasetError(message)
         scores, result = score_frame(frame, job, part, children=children, repeats=repeats)
         write_partition(scores, Path(job.out) / part)
         return result
@@ -250,6 +284,8 @@ class PartitionedScores:
     parts: list[PartitionResult]
     seconds: float
     workers: int = 1
+    #: files of the folder that are not partitions (:func:`other_files`), not read
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -274,7 +310,16 @@ def check_output_folder(out: str | Path) -> Path:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out}: the output of a Parquet dataset must be a new or empty "
                          "folder (it receives one Parquet file per input partition)")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".sensoryprofile-probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        reason = ("a file is in the way" if isinstance(exc, FileExistsError | NotADirectoryError)
+                  else exc.strerror or type(exc).__name__)
+        raise UsageError(f"{out}: cannot be used as the output folder ({reason}); the scores "
+                         "need a folder this process can write into") from None
     return out.resolve()
 
 
@@ -334,7 +379,7 @@ def score_parquet(folder: str | Path, out: str | Path, *, instrument: str | Path
     finally:  # also when interrupted: no partial file is left
         _remove_partials(out)
     return PartitionedScores(folder=folder, out=out, parts=results, workers=workers,
-                             seconds=time.perf_counter() - start)
+                             seconds=time.perf_counter() - start, skipped=other_files(folder))
 
 
 def _bar(total: int, progress: bool):
@@ -367,7 +412,7 @@ def _score_on_cluster(client, job, parts, children, repeats, progress
     check_workers(client, job.out, (job.folder,))
     paths = [str(Path(job.folder) / p) for p in parts]
     meta = _meta(paths[0])
-    frames = dd.from_map(read_partition, paths, meta=meta, enforce_metadata=False,
+    frames = dd.from_map(_read_on_worker, paths, meta=meta, enforce_metadata=False,
                          label="sensoryprofile-read")
     shared = client.scatter(children, broadcast=True) if children is not None else None
     tasks = [dask.delayed(score_partition, pure=False)(piece, job, part, shared,
@@ -420,4 +465,4 @@ def _remove_partials(out: Path) -> None:
 
 
 __all__ = ["PartitionResult", "PartitionedScores", "ScoringJob", "find_partitions",
-           "read_partition", "score_frame", "score_parquet", "score_partition"]
+           "other_files", "read_partition", "score_frame", "score_parquet", "score_partition"]

@@ -14,10 +14,7 @@ import pytest
 from sensoryprofile import columns as C
 from sensoryprofile.cli import main
 from sensoryprofile.data.assessments import score_assessments
-
-pytest.importorskip("pyarrow")
-
-from sensoryprofile.data.partitioned import find_partitions, score_parquet  # noqa: E402
+from sensoryprofile.data.partitioned import find_partitions, other_files, score_parquet
 
 ITEMS = [f"dc_{i:03d}" for i in range(1, 81)]  # demo-child's 80 items
 
@@ -118,13 +115,28 @@ def test_a_damaged_partition_is_reported_and_the_others_are_scored(tmp_path, cap
     frame = _assessments(20)
     data = _write(frame, tmp_path / "data", ["a.parquet", "c.parquet"], [10, 10])
     (data / "b.parquet").write_bytes(b"PAR1 this is not a Parquet file")
+    # d: its columns lack `instrument`, so no row says what it answers
+    frame.iloc[:5].drop(columns=[C.INSTRUMENT]).to_parquet(data / "d.parquet", index=False)
+    # files that are not partitions are named, not read; _SUCCESS and instruments/ are expected
+    (data / "notes.txt").write_text("exported 2026-09-30\n", encoding="ascii")
+    (data / "site=B").mkdir()
+    (data / "site=B" / "late.csv").write_text("assessment_id\nA99999\n", encoding="ascii")
+    (data / "_SUCCESS").write_bytes(b"")
+    (data / "instruments").mkdir()
+    (data / "instruments" / "clinic-form.yaml").write_text("id: x\n", encoding="ascii")
+    assert other_files(data) == ["notes.txt", "site=B/late.csv"]
     out = tmp_path / "out"
     code = main(["score", str(data), "--out", str(out), "--quiet"])
     captured = capsys.readouterr()
     assert code == 1
-    assert "wrote 260 score rows for 20 assessment(s) in 3 partition(s)" in captured.out
+    # a and c: 10 assessments each, 13 scores each (2 x 10 x 13 = 260)
+    assert "wrote 260 score rows for 20 assessment(s) in 4 partition(s)" in captured.out
     assert "FAILED b.parquet: " in captured.err and "cannot be read as a Parquet file" in (
         captured.err)
+    assert ("FAILED d.parquet: d.parquet: no `instrument` column and no instrument given; add "
+            "an `instrument` column or pass --instrument ID_OR_FILE") in captured.err
+    assert ("not read: notes.txt, site=B/late.csv (not Parquet partitions: a partition's name "
+            "ends in .parquet)") in captured.err
     assert "Traceback" not in captured.err
     assert sorted(p.name for p in out.iterdir()) == ["a.parquet", "c.parquet"]
 
@@ -153,6 +165,11 @@ def test_the_output_folder_must_be_new_or_empty(tmp_path, capsys):
     assert "must be a new or empty folder" in capsys.readouterr().err
     assert main(["score", str(data)]) == 2
     assert "give --out DIR" in capsys.readouterr().err
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder\n", encoding="ascii")
+    assert main(["score", str(data), "--out", str(in_the_way / "scores")]) == 2
+    assert (f"{in_the_way / 'scores'}: cannot be used as the output folder (a file is in the "
+            "way)") in capsys.readouterr().err
     assert main(["score", str(tmp_path / "empty-dir-missing"), "--out", "x"]) == 1
     csv = tmp_path / "a.csv"
     _assessments(2).to_csv(csv, index=False)
@@ -161,21 +178,28 @@ def test_the_output_folder_must_be_new_or_empty(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_dask_scoring_equals_local_scoring(tmp_path, capsys):
-    pytest.importorskip("distributed")
+def test_dask_scoring_equals_local_scoring(tmp_path, capfd):
     frame = _assessments(600, seed=3)
     frame.loc[450, C.ASSESSMENT_ID] = "A00010"  # a repeat across partitions
     frame.loc[500, ITEMS[0]] = 9  # off the scale: reported, its scores invalid
     names = [f"part-{k}.parquet" for k in range(4)]
     data = _write(frame, tmp_path / "data", names, [150, 150, 150, 150])
+    (data / "part-9.parquet").write_bytes(b"PAR1 damaged")  # read on a worker, and fails
     local = score_parquet(data, tmp_path / "local")
     code = main(["score", str(data), "--out", str(tmp_path / "dask"), "--dask-workers", "2",
                  "--quiet"])
-    captured = capsys.readouterr()
-    assert code == 1  # two problems in the input
+    captured = capfd.readouterr()
+    assert code == 1  # two problems in the input, one partition unreadable
+    assert "wrote 7800 score rows for 600 assessment(s) in 5 partition(s)" in captured.out
     assert "on 2 Dask worker(s)" in captured.out
     pd.testing.assert_frame_equal(_read(tmp_path / "dask", names),
                                   _read(tmp_path / "local", names))
     assert [f"  {p}" for p in local.problems] == [
         line for line in captured.err.splitlines() if line.startswith("  part-")]
     assert len(local.problems) == 2
+    # the damaged partition is reported as on this machine; the worker logs nothing
+    (failed,) = local.failed
+    assert failed.error.startswith("part-9.parquet: ")
+    assert f"FAILED {failed.error}" in captured.err.splitlines()
+    assert "Traceback" not in captured.err and "Compute Failed" not in captured.err
+    assert sorted(p.name for p in (tmp_path / "dask").iterdir()) == names

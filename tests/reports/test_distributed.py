@@ -13,18 +13,16 @@ import threading
 import time
 from pathlib import Path
 
+import distributed  # the `dask` extra: `make` installs it, so these tests run in CI
 import pandas as pd
 import pytest
 
 from sensoryprofile import columns as C
 from sensoryprofile.cli import main
+from sensoryprofile.data.dask_client import ClusterSpec, check_workers
 from sensoryprofile.errors import UsageError
+from sensoryprofile.reports import batch, render
 from tests.paths import small_clinic
-
-distributed = pytest.importorskip("distributed")
-
-from sensoryprofile.data.dask_client import ClusterSpec, check_workers  # noqa: E402
-from sensoryprofile.reports import batch, render  # noqa: E402
 
 AS_OF = "2026-09-30"
 
@@ -253,14 +251,20 @@ def test_without_dask_the_flags_say_which_extra_to_install(monkeypatch, capsys):
     assert code == 2 and "pip install 'sensoryprofile[dask]'" in err
 
 
-def test_the_local_batch_imports_no_dask():
-    script = ("import sys\nfrom sensoryprofile.cli import build_parser, _cluster\n"
-              "import sensoryprofile.reports.batch\n"
-              "args = build_parser().parse_args(['report', 'children', '--data', 'x'])\n"
-              "assert _cluster(args) is None\n"
-              "print(sorted({m.split('.')[0] for m in sys.modules} & "
-              "{'dask', 'distributed'}))\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+def test_a_scheduler_that_is_not_there_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    from sensoryprofile.data import dask_client
+
+    data, out = small_clinic(tmp_path / "data", 1), tmp_path / "out"
+    code = main(["report", "children", "--data", str(data), "--out", str(out),
+                 "--scheduler", "scheduler-host"])  # no port, no scheme
+    err = capsys.readouterr().err
+    assert code == 2 and "the Dask scheduler at scheduler-host: not a scheduler address " in err
+    assert "give one such as tcp://scheduler-host:8786" in err
+    monkeypatch.setattr(dask_client, "CONNECT_SECONDS", 2)  # nobody listens on port 1
+    code = main(["report", "all", "--data", str(data), "--out", str(out),
+                 "--scheduler", "tcp://127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1 within 2 s" in err
+    assert "is it running, and is the address right?" in err and "Traceback" not in err
+    # nothing was rendered, and no partial folder made
+    assert not (out / "children").exists() and _hidden(out) == []
