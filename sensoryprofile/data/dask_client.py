@@ -98,10 +98,13 @@ def local_cluster(n_workers: int):
     from distributed import LocalCluster
 
     # no statistical profiler sampling every worker's threads each 10 ms: there
-    # is no dashboard to show it, and it takes CPU from the work
+    # is no dashboard to show it, and it takes CPU from the work. No dashboard;
+    # the scheduler's small HTTP server (health checks) on a free local port, so
+    # a second cluster on the machine warns of no port "already in use".
     with _sigint_ignored(), dask.config.set({"distributed.worker.profile.enabled": False}):
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
     try:
         yield cluster
     finally:

@@ -338,7 +338,10 @@ def score_parquet(folder: str | Path, out: str | Path, *, instrument: str | Path
     children : ``child_id`` and ``date_of_birth`` for ages (else each row's
         ``age_months``); its names and dates of birth are never written.
     search_dirs : folders of clinic definition files; ``folder/instruments``
-        and the folder beside it are searched too.
+        and the folder beside it are searched too, then the folders of
+        ``SENSORYPROFILE_INSTRUMENTS`` (and ``--instruments``) of this
+        process, by their paths: a worker of a running cluster does not have
+        this process's environment, so they travel with the job.
     client : a ``distributed.Client``: the partitions are scored on its
         workers with ``dask.dataframe`` (one task per partition). None: one
         partition after another in this process.
@@ -357,8 +360,11 @@ def score_parquet(folder: str | Path, out: str | Path, *, instrument: str | Path
     out = check_output_folder(target)
     if instrument is not None and (Path(instrument).suffix.lower() in (".yaml", ".yml")):
         instrument = str(Path(instrument).resolve())
+    from sensoryprofile.instruments import clinic_folders
+
     dirs = tuple(str(Path(d).resolve()) for d in search_dirs) + (
         str(folder / "instruments"), str(folder.parent / "instruments"))
+    dirs += tuple(str(d.resolve()) for d in clinic_folders() if str(d.resolve()) not in dirs)
     identifying: frozenset[str] = frozenset()
     if children is not None:
         from sensoryprofile.data.dataset import identifying_values
@@ -409,7 +415,9 @@ def _score_on_cluster(client, job, parts, children, repeats, progress
 
     from sensoryprofile.data.dask_client import check_workers
 
-    check_workers(client, job.out, (job.folder,))
+    # the dataset, and every definition folder that exists here
+    check_workers(client, job.out, (job.folder,) + tuple(
+        d for d in job.search_dirs if os.path.isdir(d)))
     paths = [str(Path(job.folder) / p) for p in parts]
     meta = _meta(paths[0])
     frames = dd.from_map(_read_on_worker, paths, meta=meta, enforce_metadata=False,

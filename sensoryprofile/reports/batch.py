@@ -105,7 +105,7 @@ def _worker_render(data_dir, child_id, name, out_dir, as_of, deidentify, pdf, fa
     except ReportError as exc:
         return RenderResult(name=name, ok=False, error=str(exc), child_id=child_id)
     except Exception as exc:  # isolate: one broken child never stops the rest
-        if session is not None and not session.km.is_alive():
+        if session is not None and not session.closed and not session.km.is_alive():
             session.km.restart_kernel(now=True)
         return RenderResult(name=name, ok=False, child_id=child_id,
                             error=f"child {name}: {type(exc).__name__}: {short_text(exc)}")

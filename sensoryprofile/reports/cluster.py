@@ -50,6 +50,7 @@ from sensoryprofile.data.dask_client import (
     connect,
     local_cluster,
 )
+from sensoryprofile.instruments import INSTRUMENTS_ENV, clinic_folders
 from sensoryprofile.reports.render import RUNTIME_DIR_ENV, RenderResult
 
 PLUGIN_NAME = "sensoryprofile-kernel"
@@ -71,37 +72,46 @@ class KernelPlugin(WorkerPlugin):
     name = PLUGIN_NAME
     idempotent = False
 
-    def __init__(self, runtime: str, token: str):
+    def __init__(self, runtime: str, token: str, instruments: str | None = None):
         self.runtime = runtime
         self.token = token
+        #: the command's SENSORYPROFILE_INSTRUMENTS (with its --instruments):
+        #: a running worker does not have the command's environment
+        self.instruments = instruments
         self._session = None
         self._lock = None
         self.shared = False
-        self._env_before: str | None = None
+        self._env_before: dict[str, str | None] = {}
 
     def __getstate__(self):
-        return {"runtime": self.runtime, "token": self.token}
+        return {"runtime": self.runtime, "token": self.token, "instruments": self.instruments}
 
     def __setstate__(self, state):
-        self.__init__(state["runtime"], state["token"])
+        self.__init__(state["runtime"], state["token"], state.get("instruments"))
 
     def setup(self, worker=None) -> None:
         self._lock = threading.Lock()
         self.shared = os.path.isdir(self.runtime) and os.access(self.runtime,
                                                                 os.R_OK | os.W_OK | os.X_OK)
         if self.shared:  # the kernel's sockets go where the parent cleans up
-            self._env_before = os.environ.get(RUNTIME_DIR_ENV)
-            os.environ[RUNTIME_DIR_ENV] = self.runtime
+            self._set_env(RUNTIME_DIR_ENV, self.runtime)
+        if self.instruments:  # the kernel, started later, inherits it
+            self._set_env(INSTRUMENTS_ENV, self.instruments)
+
+    def _set_env(self, name: str, value: str) -> None:
+        self._env_before[name] = os.environ.get(name)
+        os.environ[name] = value
 
     def teardown(self, worker=None) -> None:
         session, self._session = self._session, None
         if session is not None:
             session.shutdown()
-        if self.shared:
-            if self._env_before is None:
-                os.environ.pop(RUNTIME_DIR_ENV, None)
+        for name, before in self._env_before.items():
+            if before is None:
+                os.environ.pop(name, None)
             else:
-                os.environ[RUNTIME_DIR_ENV] = self._env_before
+                os.environ[name] = before
+        self._env_before = {}
 
     def kill(self) -> None:
         """End the kernel at once (the batch was interrupted): a report it is
@@ -191,9 +201,12 @@ class DaskWorkers:
     def _start(self) -> None:
         try:
             self.client = self._stack.enter_context(connect(self._target, self.spec.label))
-            check_workers(self.client, self.out, (str(self.data_dir),))
-            self.client.register_plugin(KernelPlugin(self.runtime, self.token),
-                                        name=PLUGIN_NAME)
+            # the data and the clinic's definition folders this process uses
+            folders = tuple(str(d.resolve()) for d in clinic_folders())
+            check_workers(self.client, self.out, (str(self.data_dir),) + folders)
+            self.client.register_plugin(
+                KernelPlugin(self.runtime, self.token, os.pathsep.join(folders) or None),
+                name=PLUGIN_NAME)
             self._stack.callback(self._unregister)
             # start every worker's kernel now, one warm-up task pinned to each
             self.warmups = [self.client.submit(_warm, self.token, workers=[address],

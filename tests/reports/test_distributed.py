@@ -29,11 +29,10 @@ AS_OF = "2026-09-30"
 
 @pytest.fixture(scope="module")
 def cluster():
-    """Two worker processes, one thread each (as --dask-workers 2 starts them)."""
-    import logging
+    """Two worker processes, one thread each: the cluster --dask-workers 2 starts."""
+    from sensoryprofile.data.dask_client import local_cluster
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR) as local:
+    with local_cluster(2) as local:
         yield local
 
 
@@ -195,7 +194,7 @@ def test_ctrl_c_stops_a_local_cluster_batch_and_leaves_nothing(tmp_path):
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     # the cluster's processes ignore the terminal's Ctrl-C: only the command speaks
-    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert "interrupted (SIGINT)" in stderr and "not rendered: the batch was interrupted" in stdout
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(_alive(p) for p in everyone):
@@ -268,3 +267,52 @@ def test_a_scheduler_that_is_not_there_is_a_usage_error(tmp_path, capsys, monkey
     assert "is it running, and is the address right?" in err and "Traceback" not in err
     # nothing was rendered, and no partial folder made
     assert not (out / "children").exists() and _hidden(out) == []
+
+
+# ---------------------------------------------------------------------------
+# the command's clinic forms reach workers that were already running
+# ---------------------------------------------------------------------------
+@pytest.mark.slow
+def test_scoring_on_running_workers_finds_the_commands_clinic_forms(tmp_path, client,
+                                                                   monkeypatch):
+    from sensoryprofile.data.partitioned import score_parquet
+    from sensoryprofile.instruments import INSTRUMENTS_ENV
+    from tests.paths import ROOT
+
+    shapes = ROOT / "tests" / "fixtures" / "instruments" / "shapes"
+    items = [f"fs_{s}{k}" for s in "tam" for k in range(1, 5)]
+    frame = pd.DataFrame({C.ASSESSMENT_ID: ["A1", "A2"], C.CHILD_ID: ["C1", "C2"],
+                          C.INSTRUMENT: "fx-short", C.DATE: "2026-01-15",
+                          C.AGE_MONTHS: [48, 100]} | {item: [3, 3] for item in items})
+    data = tmp_path / "registry"
+    data.mkdir()
+    frame.to_parquet(data / "p.parquet", index=False)
+    # the form is registered for this process only (as --instruments does);
+    # the cluster's workers started before, without it
+    monkeypatch.setenv(INSTRUMENTS_ENV, str(shapes))
+    result = score_parquet(data, tmp_path / "out", client=client)
+    assert result.failed == [] and result.problems == []
+    got = pd.read_parquet(tmp_path / "out" / "p.parquet").set_index([C.ASSESSMENT_ID, C.SCORE])
+    # every answer 3: a section sums 4 items (4 x 3 = 12), the total 12 (12 x 3 = 36)
+    assert got.loc[("A1", "tactile"), C.RAW] == 12 and got.loc[("A1", "total"), C.RAW] == 36
+    # fx-short's cuts: 36-71 months, tactile 12 in probable [12, 14], total 36 in
+    # definite [12, 36]; 72-143 months, tactile 12 in definite [4, 12]
+    assert got.loc[("A1", "tactile"), C.CLASSIFICATION] == "Probable Difference"
+    assert got.loc[("A1", "total"), C.CLASSIFICATION] == "Definite Difference"
+    assert got.loc[("A2", "tactile"), C.CLASSIFICATION] == "Definite Difference"
+
+
+def test_the_kernel_plugin_gives_workers_the_commands_clinic_forms(tmp_path, monkeypatch):
+    import pickle
+
+    from sensoryprofile.instruments import INSTRUMENTS_ENV
+    from sensoryprofile.reports.cluster import KernelPlugin
+
+    monkeypatch.setenv(INSTRUMENTS_ENV, "/the/workers/own")
+    plugin = pickle.loads(pickle.dumps(KernelPlugin(str(tmp_path), "t", "/shared/forms")))
+    assert (plugin.runtime, plugin.token, plugin.instruments) == (str(tmp_path), "t",
+                                                                  "/shared/forms")
+    plugin.setup()
+    assert os.environ[INSTRUMENTS_ENV] == "/shared/forms"  # the kernel inherits it
+    plugin.teardown()
+    assert os.environ[INSTRUMENTS_ENV] == "/the/workers/own"
