@@ -25,6 +25,10 @@ is the same code in this process without Dask (``client=None``), one
 partition after another, on the first 1 million assessments (4 partitions),
 in a fresh process for its own peak; Dask scores the same subset too.
 Target: every worker under 2 GiB.
+
+Memory of a report worker: each worker process and its kernel, sampled
+every 0.5 s while the batch runs (psutil, resident set), the largest sum
+printed for each kind of batch, with the command's own process.
 """
 
 from __future__ import annotations
@@ -60,14 +64,54 @@ GIB = 1024 ** 3
 # ---------------------------------------------------------------------------
 # reports
 # ---------------------------------------------------------------------------
-def run_command(args: list[str]) -> float:
+def _worker_memory(pid: int) -> tuple[int, dict[int, int]]:
+    """The command's own resident set, and each worker's with its kernel's
+    (a worker: a process of the command's tree that is a kernel's parent)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        tree = root.children(recursive=True)
+        own = root.memory_info().rss
+    except psutil.Error:
+        return 0, {}
+    workers: dict[int, int] = {}
+    for proc in tree:
+        try:
+            if "ipykernel_launcher" not in " ".join(proc.cmdline()):
+                continue
+            parent = proc.parent()
+            workers[parent.pid] = parent.memory_info().rss + proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return own, workers
+
+
+def run_command(args: list[str], memory: dict | None = None) -> float:
+    """Run one command; with ``memory``, sample its workers' memory every 0.5 s
+    (``memory['worker']``: the largest worker with its kernel; ``memory['command']``)."""
+    import threading
+
     start = time.perf_counter()
-    done = subprocess.run([str(BIN / "sensoryprofile"), *args], capture_output=True,
-                          text=True, check=False)
+    process = subprocess.Popen([str(BIN / "sensoryprofile"), *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(0.5):
+            own, workers = _worker_memory(process.pid)
+            memory["command"] = max(memory.get("command", 0), own)
+            memory["worker"] = max([memory.get("worker", 0), *workers.values()])
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if memory is not None:
+        sampler.start()
+    stdout, stderr = process.communicate()
     seconds = time.perf_counter() - start
-    if done.returncode:
-        sys.exit(f"sensoryprofile {' '.join(args)} failed ({done.returncode}):\n"
-                 f"{done.stderr[-2000:]}\n{done.stdout[-2000:]}")
+    stop.set()
+    if process.returncode:
+        sys.exit(f"sensoryprofile {' '.join(args)} failed ({process.returncode}):\n"
+                 f"{stderr[-2000:]}\n{stdout[-2000:]}")
     return seconds
 
 
@@ -76,6 +120,7 @@ def bench_reports(work: Path, children: int, rounds: int) -> dict:
     run_command(["sample", "--children", str(children), "--out", str(data)])
     runs: dict[str, list[float]] = {"jobs": [], "dask": []}
     loads: dict[str, list[float]] = {"jobs": [], "dask": []}
+    memory: dict[str, dict] = {"jobs": {}, "dask": {}}
     kinds = [("jobs", ["--jobs", "2"]), ("dask", ["--dask-workers", "2"])]
     for r in range(rounds):
         # jobs, dask, then dask, jobs: a load that grows or fades hits both alike
@@ -83,12 +128,14 @@ def bench_reports(work: Path, children: int, rounds: int) -> dict:
             out = work / f"reports-{kind}"
             shutil.rmtree(out, ignore_errors=True)
             runs[kind].append(run_command(["report", "children", "--data", str(data), "--out",
-                                           str(out), "--as-of", AS_OF, "--quiet", *flags]))
+                                           str(out), "--as-of", AS_OF, "--quiet", *flags],
+                                          memory[kind]))
             loads[kind].append(os.getloadavg()[0])
             written = len(list((out / "children").glob("*/report.html")))
             if written != children:
                 sys.exit(f"{kind}: {written} reports written, {children} expected")
-    return {kind: min(times) for kind, times in runs.items()} | {"runs": runs, "loads": loads}
+    return {kind: min(times) for kind, times in runs.items()} | {
+        "runs": runs, "loads": loads, "memory": memory}
 
 
 # ---------------------------------------------------------------------------
@@ -213,6 +260,11 @@ def main() -> int:
                     reports["runs"][kind], reports["loads"][kind], strict=True)))
         print(f"  (load: the machine's 1-minute load average after the round, {os.cpu_count()} "
               "cores)")
+        for kind, label in (("jobs", "--jobs 2"), ("dask", "--dask-workers 2")):
+            mem = reports["memory"][kind]
+            print(f"  peak memory, {label}: largest worker with its kernel "
+                  f"{mem.get('worker', 0) / GIB:.2f} GiB; the command's process "
+                  f"{mem.get('command', 0) / GIB:.2f} GiB (sampled every 0.5 s)")
         print()
         sc = bench_scoring(work, n)
         print(f"Scoring from Parquet: {sc['n']:,} demo-child assessments in {sc['partitions']} "
