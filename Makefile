@@ -14,7 +14,7 @@ LAB_STAMP := $(LAB)/.installed
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,redcap]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,redcap,dask]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (sensoryprofile)" >/dev/null
 	touch $(STAMP)
 
@@ -78,6 +78,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/reports.py
 	$(BIN)/python benchmarks/caseload.py
 	$(BIN)/python benchmarks/imports.py
+	$(BIN)/python benchmarks/distributed.py
 
 # The family report's gettext catalogs (docs/family-report.md): extract the
 # messages from the code into the template, merge them into every language's

@@ -221,33 +221,20 @@ def _score_input(args):
     return assessments, children
 
 
-def _hide_identifying(frame: pd.DataFrame, report) -> pd.DataFrame:
-    """``frame`` with each text cell that is, or quotes, a name or date of birth of
-    the dataset hidden (``report.hidden``): score echoes its input's IDs, instrument
-    and respondent cells, and a name typed into one must not reach its output."""
-    import pandas as pd
-
-    if not report.secrets:
-        return frame
-    out = frame
-    for col in frame.columns:
-        values = frame[col]
-        if not (values.dtype == object or pd.api.types.is_string_dtype(values)
-                or isinstance(values.dtype, pd.CategoricalDtype)):
-            continue
-        text = values.astype(object)
-        hidden = {v: report.hidden(v) for v in pd.unique(text) if isinstance(v, str)}
-        changed = {v: h for v, h in hidden.items() if h != v}
-        if changed:
-            out = out.copy() if out is frame else out
-            out[col] = text.replace(changed)
-    return out
-
-
 def cmd_score(args) -> int:
+    if Path(args.assessments).is_dir():
+        return _score_parquet(args)
+    if args.scheduler is not None or args.dask_workers is not None:
+        raise UsageError("--scheduler and --dask-workers score a Parquet dataset (a folder "
+                         f"of .parquet partitions); {args.assessments} is a file")
     from sensoryprofile.data.assessments import score_assessments
     from sensoryprofile.data.dataset import days_to_dates, identifying_values
-    from sensoryprofile.data.validation import NOTED, ROW_REJECTED, ValidationReport
+    from sensoryprofile.data.validation import (
+        NOTED,
+        ROW_REJECTED,
+        ValidationReport,
+        hide_identifying,
+    )
 
     report = ValidationReport()
     read, children = _score_input(args)
@@ -262,7 +249,7 @@ def cmd_score(args) -> int:
     scores = score_assessments(frames["assessments"], args.instrument, children=children,
                                report=report, source=read.source,
                                search_dirs=(Path(args.assessments).parent / "instruments",))
-    scores = _hide_identifying(scores, report)
+    scores = hide_identifying(scores, report)
     if args.out:
         from sensoryprofile.data.tables import write_csv_atomic
 
@@ -277,6 +264,48 @@ def cmd_score(args) -> int:
             _err(f"  {problem}")
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _score_parquet(args) -> int:
+    """`score FOLDER --out DIR`: a Parquet dataset, partition by partition (on a
+    Dask cluster with --scheduler/--dask-workers)."""
+    import contextlib
+
+    from sensoryprofile.data.partitioned import require_pyarrow, score_parquet
+
+    if not args.out:
+        raise UsageError(f"{args.assessments} is a Parquet dataset: give --out DIR, a new "
+                         "folder for the scores (one Parquet file per partition)")
+    require_pyarrow()
+    children = None
+    if args.children:
+        from sensoryprofile.data.tables import read_rows
+
+        children = read_rows(args.children).frame
+    spec = _cluster(args)
+    with contextlib.ExitStack() as stack:
+        client = None
+        if spec is not None:
+            from sensoryprofile.data.dask_client import open_client
+
+            client = stack.enter_context(open_client(spec))
+        result = score_parquet(args.assessments, args.out, instrument=args.instrument,
+                               children=children, client=client, progress=not args.quiet)
+    where = "" if spec is None else f" on {result.workers} Dask worker(s)"
+    scored = sum(p.rows for p in result.parts if p.error is None)
+    _out(f"wrote {result.score_rows} score rows for {scored} assessment(s) in "
+         f"{len(result.parts)} partition(s) to {result.out}{where}, in {result.seconds:.1f} s")
+    if result.skipped:
+        _err(f"not read: {', '.join(result.skipped)} (not Parquet partitions: a partition's "
+             "name ends in .parquet)")
+    problems = result.problems
+    if problems:
+        _err(f"\n{len(problems)} problem(s) in the input:")
+        for problem in problems:
+            _err(f"  {problem}")
+    for part in result.failed:
+        _err(f"FAILED {part.error}")
+    return EXIT_PROBLEMS if problems or result.failed else EXIT_OK
 
 
 # ---------------------------------------------------------------------------
@@ -457,14 +486,41 @@ def cmd_report_children(args) -> int:
 
     if not args.family and (args.lang != "en" or args.strategies):
         raise UsageError("--lang and --strategies are for the family reports: add --family")
+    cluster = _cluster(args)
     with _warnings_printed():
-        batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
+        jobs = 1 if args.jobs is None else args.jobs
+        batch = render_children(args.data, out_dir=args.out, jobs=jobs, pdf=args.pdf,
                                 as_of=args.as_of, deidentify=args.deidentify,
                                 progress=not args.quiet, key_file=args.key_file,
                                 wait=args.wait, family=args.family, lang=args.lang,
-                                strategies=args.strategies)
+                                strategies=args.strategies, cluster=cluster)
     _out(format_summary(batch))
     return EXIT_PROBLEMS if batch.failed else EXIT_OK
+
+
+def _cluster(args):
+    """The Dask cluster of ``--scheduler``/``--dask-workers`` (None: the local
+    batch, which needs no Dask)."""
+    if getattr(args, "scheduler", None) is None and getattr(args, "dask_workers", None) is None:
+        return None
+    from sensoryprofile.data.dask_client import ClusterSpec, require_dask
+
+    spec = ClusterSpec.from_args(args.scheduler, args.dask_workers)
+    if getattr(args, "jobs", None) is not None:
+        raise UsageError("--jobs is for local worker processes: with --scheduler or "
+                         "--dask-workers the cluster's workers render (leave out --jobs)")
+    require_dask()
+    return spec
+
+
+def _cluster_options(q) -> None:
+    g = q.add_argument_group("on a Dask cluster (needs the `dask` extra; README: Running on "
+                             "a cluster)")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="an existing dask.distributed "
+                   "scheduler, e.g. tcp://host:8786 (its workers must see the data and the "
+                   "output folder at the same paths)")
+    g.add_argument("--dask-workers", type=int, metavar="N", help="start a local Dask cluster "
+                   "of N worker processes for this command")
 
 
 def cmd_report_caseload(args) -> int:
@@ -509,9 +565,11 @@ def cmd_report_all(args) -> int:
     from sensoryprofile.reports.render import render_caseload, render_cohorts
 
     start = time.perf_counter()
+    cluster = _cluster(args)
     with output_lock(args.out, wait=args.wait):
-        batch = render_children(args.data, out_dir=args.out, jobs=args.jobs, pdf=args.pdf,
-                                as_of=args.as_of, progress=not args.quiet)
+        jobs = 2 if args.jobs is None else args.jobs
+        batch = render_children(args.data, out_dir=args.out, jobs=jobs, pdf=args.pdf,
+                                as_of=args.as_of, progress=not args.quiet, cluster=cluster)
         failed = list(batch.failed)
         clinic = [("caseload", lambda: render_caseload(args.data, out_dir=args.out,
                                                        as_of=args.as_of, pdf=args.pdf))]
@@ -946,14 +1004,17 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("file")
     q.set_defaults(func=cmd_instruments_check)
 
-    p = sub.add_parser("score", help="score a CSV/XLSX of assessments")
+    p = sub.add_parser("score", help="score a CSV/XLSX of assessments, or a Parquet dataset")
     p.add_argument("assessments", help="assessments file: one row per assessment, one "
-                   "column per item id")
+                   "column per item id; or a folder of Parquet partitions")
     p.add_argument("--children", help="children file (child_id, date_of_birth) for age at "
                    "assessment")
     p.add_argument("--instrument", help="shipped id or definition file; default: each row's "
                    "`instrument` column")
-    p.add_argument("--out", help="write the tidy score table to this CSV instead of printing")
+    p.add_argument("--out", help="write the tidy score table to this CSV instead of printing "
+                   "(a Parquet dataset: a new folder, one Parquet file per partition)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (Parquet datasets)")
+    _cluster_options(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("validate", help="check a dataset; every problem listed, rows "
@@ -1028,9 +1089,10 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_report_child)
     q = rsub.add_parser("children", help="every child's report, with an index page")
     common(q)
-    q.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    q.add_argument("--jobs", type=int, default=None, help="worker processes (default 1)")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     _family_options(q, batch=True)
+    _cluster_options(q)
     q.set_defaults(func=cmd_report_children)
 
     q = rsub.add_parser("caseload", help="the caseload report for clinic directors")
@@ -1057,10 +1119,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=cmd_report_cohort)
     q = rsub.add_parser("all", help="every child, the caseload report and the index")
     common(q, deid=False)
-    q.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    q.add_argument("--jobs", type=int, default=None, help="worker processes (default 2)")
     q.add_argument("--cohort", action="store_true", help="also the cohort analysis of each "
                    "form in the data (out/cohort/ID/)")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
+    _cluster_options(q)
     q.set_defaults(func=cmd_report_all)
 
     _add_family_parsers(sub, rsub, common)

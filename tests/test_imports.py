@@ -1,7 +1,8 @@
 """What each part of the package imports: numbers never load a plotting
 library, the command line starts without pandas, commands that do not
 render load nothing from Jupyter, and nothing imports ``jsonschema`` unless
-it checks an instrument definition. (What these imports cost is measured by
+it checks an instrument definition, and nothing but a Dask command loads Dask
+(the local batch and scoring need no ``dask`` extra). (What these imports cost is measured by
 ``benchmarks/reports.py``; these tests only check which modules load.)
 
 Each check runs in a fresh interpreter, so modules the test process already
@@ -22,6 +23,7 @@ from tests.paths import ROOT, SAMPLE
 JUPYTER = {"IPython", "ipykernel", "jupyter_client", "jupyter_core", "nbclient", "nbconvert",
            "nbformat", "papermill", "zmq"}
 PLOTTING = {"matplotlib", "seaborn"}
+DASK = {"dask", "distributed"}
 
 
 def imported_after(code: str) -> set[str]:
@@ -74,6 +76,7 @@ def test_commands_that_do_not_render_load_nothing_from_jupyter(argv):
     assert "pandas" in loaded  # the command did its work
     assert not loaded & JUPYTER
     assert not loaded & PLOTTING
+    assert not loaded & DASK
     assert "jsonschema" not in loaded  # the definitions were checked by the first run
 
 
@@ -82,3 +85,30 @@ def test_checking_a_definition_does_import_jsonschema():
     loaded = imported_after(command(["instruments", "check", str(
         ROOT / "sensoryprofile" / "instruments" / "demo-child.yaml")]))
     assert "jsonschema" in loaded
+
+
+def test_the_local_batch_imports_no_dask():
+    # the command line of a local batch, parsed and set up as `main` does
+    loaded = imported_after(
+        "from sensoryprofile.cli import build_parser, _cluster\n"
+        "import sensoryprofile.reports.batch\n"
+        "args = build_parser().parse_args(['report', 'children', '--data', 'x', '--jobs', '2'])\n"
+        "assert _cluster(args) is None\n")
+    assert "sensoryprofile" in loaded and not loaded & DASK
+
+
+@pytest.mark.slow
+def test_a_local_batch_renders_without_loading_dask(tmp_path):
+    # a real batch of two children on two local worker processes (--jobs 2):
+    # the command's process never imports Dask (the workers import only the
+    # batch module, checked above)
+    from tests.paths import small_clinic
+
+    data = small_clinic(tmp_path / "data", 2)
+    out = tmp_path / "out"
+    loaded = imported_after(command(["report", "children", "--data", str(data), "--out",
+                                     str(out), "--as-of", "2026-09-30", "--jobs", "2",
+                                     "--quiet"]))
+    assert sorted(p.name for p in (out / "children").iterdir()) == ["C0001", "C0002"]
+    assert "concurrent" in loaded  # its process pool rendered them
+    assert not loaded & DASK

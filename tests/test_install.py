@@ -83,6 +83,14 @@ def test_wheel_in_a_fresh_environment_renders_every_report(tmp_path):
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="cohort/demo-child/report.html"' in index
     assert 'href="cohort/demo-toddler/report.html"' in index
+    # without the `dask` extra, the cluster flags say which extra to install (exit 2)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    no_dask = subprocess.run([str(command), "report", "children", "--data", str(SAMPLE),
+                              "--out", "out-dask", "--dask-workers", "2"], cwd=elsewhere,
+                             env=env, capture_output=True, text=True, timeout=300)
+    assert no_dask.returncode == 2, no_dask.stderr
+    assert "install the `dask` extra: pip install 'sensoryprofile[dask]'" in no_dask.stderr
+    assert "Traceback" not in no_dask.stderr and not (elsewhere / "out-dask").exists()
     # nothing was written into the source tree
     after = sorted(p.relative_to(ROOT) for p in ROOT.rglob("*") if not _ours(p))
     assert after == before

@@ -202,3 +202,25 @@ class ValidationReport:
             lines.append(f"{len(self.problems)} problem(s):")
             lines.extend(f"  {p}" for p in self.problems)
         return "\n".join(lines)
+
+
+def hide_identifying(frame: pd.DataFrame, report: ValidationReport) -> pd.DataFrame:
+    """``frame`` with each text cell that is, or quotes, a name or date of birth of
+    the dataset hidden (``report.hidden``): ``score`` echoes its input's IDs,
+    instrument and respondent cells, and a name typed into one must not reach
+    its output (a CSV file, or a Parquet partition written by a Dask worker)."""
+    if not report.secrets:
+        return frame
+    out = frame
+    for col in frame.columns:
+        values = frame[col]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)
+                or isinstance(values.dtype, pd.CategoricalDtype)):
+            continue
+        text = values.astype(object)
+        hidden = {v: report.hidden(v) for v in pd.unique(text) if isinstance(v, str)}
+        changed = {v: h for v, h in hidden.items() if h != v}
+        if changed:
+            out = out.copy() if out is frame else out
+            out[col] = text.replace(changed)
+    return out

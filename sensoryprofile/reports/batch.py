@@ -87,24 +87,26 @@ def _worker_started() -> int:
     return os.getpid()
 
 
-def _worker_render(data_dir, child_id, name, out_dir, as_of, deidentify, pdf, family=None
-                   ) -> RenderResult:
+def _worker_render(data_dir, child_id, name, out_dir, as_of, deidentify, pdf, family=None,
+                   session: KernelSession | None = None) -> RenderResult:
     """One child's report; ``family`` = (lang, strategies) renders the family
-    report instead of the clinical one."""
+    report instead of the clinical one. ``session`` is the kernel (default:
+    this worker process's; a Dask worker passes its own)."""
+    session = session if session is not None else _SESSION
     try:
         if family is not None:
             lang, strategies = family
             return render_family(data_dir, child_id, out_dir=out_dir, as_of=as_of, lang=lang,
-                                 strategies=strategies, pdf=pdf, session=_SESSION,
+                                 strategies=strategies, pdf=pdf, session=session,
                                  checked=True, locked=True)
         return render_child_unlocked(data_dir, child_id, out_dir=out_dir, as_of=as_of,
-                                     deidentify=deidentify, pdf=pdf, session=_SESSION,
+                                     deidentify=deidentify, pdf=pdf, session=session,
                                      name=name)
     except ReportError as exc:
         return RenderResult(name=name, ok=False, error=str(exc), child_id=child_id)
     except Exception as exc:  # isolate: one broken child never stops the rest
-        if _SESSION is not None and not _SESSION.km.is_alive():
-            _SESSION.km.restart_kernel(now=True)
+        if session is not None and not session.closed and not session.km.is_alive():
+            session.km.restart_kernel(now=True)
         return RenderResult(name=name, ok=False, child_id=child_id,
                             error=f"child {name}: {type(exc).__name__}: {short_text(exc)}")
 
@@ -265,7 +267,8 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
                     out_dir: str | Path = "reports", jobs: int = 1, pdf: bool = False,
                     as_of=None, deidentify: bool = False, progress: bool = True,
                     key_file=None, wait: bool = False, family: bool = False,
-                    lang: str = "en", strategies: str | Path | None = None) -> BatchResult:
+                    lang: str = "en", strategies: str | Path | None = None,
+                    cluster=None) -> BatchResult:
     """Render many children's reports; every child is accounted for.
 
     Parameters
@@ -281,6 +284,9 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
     family, lang, strategies : the family reports in ``lang`` instead
         (``out_dir/family/ID/LANG/``), with the clinic's ``strategies`` file
         if given; the language and the file are checked once, before any kernel.
+    cluster : a :class:`~sensoryprofile.data.dask_client.ClusterSpec`: render
+        on a Dask cluster instead of local processes (``jobs`` is then unused;
+        :mod:`sensoryprofile.reports.cluster`).
 
     Returns
     -------
@@ -310,7 +316,7 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
         asked = child_ids
         figures = _IndexData(as_of=as_of, deidentify=deidentify)  # the index page's data
         try:
-            with stop_on_signals(), _Workers(jobs, runtime) as workers:
+            with stop_on_signals(), _workers(jobs, runtime, cluster, out, data_dir) as workers:
                 # the kernels start first and import while this process checks
                 # the data once; they then read the checked tables
                 dataset = figures.dataset = load_dataset_cached(data_dir)
@@ -341,6 +347,15 @@ def render_children(data_dir: str | Path, child_ids: list[str] | None = None, *,
             shutil.rmtree(runtime, ignore_errors=True)
         results.extend(done.values())
         return _finish(results, child_ids, names, out, start, figures)
+
+
+def _workers(jobs: int, runtime: str, cluster, out: Path, data_dir):
+    """The batch's workers: local processes, or a Dask cluster's."""
+    if cluster is None:
+        return _Workers(jobs, runtime)
+    from sensoryprofile.reports.cluster import DaskWorkers
+
+    return DaskWorkers(cluster, runtime, out, data_dir)
 
 
 class _Workers:

@@ -15,10 +15,17 @@ import fcntl
 import os
 from pathlib import Path
 
-from sensoryprofile.errors import OutputBusyError
+from sensoryprofile.errors import OutputBusyError, UsageError
 
 LOCK_FILE = ".sensoryprofile.lock"
 _HELD: dict[str, int] = {}
+
+
+def _reason(exc: OSError) -> str:
+    """An operating-system error in words, without the path it repeats."""
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return "a file is in the way (the output must be a folder)"
+    return exc.strerror or type(exc).__name__
 
 
 def _holder(fd: int) -> str:
@@ -33,9 +40,15 @@ def _holder(fd: int) -> str:
 @contextlib.contextmanager
 def output_lock(out_dir: str | Path, *, wait: bool = False):
     """Hold ``out_dir`` for this process; :class:`OutputBusyError` if another
-    process holds it (unless ``wait``, which waits for it)."""
+    process holds it (unless ``wait``, which waits for it); :class:`UsageError`
+    naming the folder when it cannot be made or written (a file, a read-only
+    or missing mount)."""
     out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot be used as the output folder: "
+                         f"{_reason(exc)}") from None
     key = str(out)
     if _HELD.get(key):
         _HELD[key] += 1
@@ -44,7 +57,11 @@ def output_lock(out_dir: str | Path, *, wait: bool = False):
         finally:
             _HELD[key] -= 1
         return
-    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UsageError(f"{out}: the output folder is not writable ({_reason(exc)}); "
+                         "reports need a folder this process can write into") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))

@@ -113,6 +113,9 @@ class KernelSession:
         self.km.start_kernel(cwd=self.cwd, env=_kernel_env(self.snapshots),
                              extra_arguments=["--HistoryManager.enabled=False"])
         self.used = False
+        #: shut down or killed: never started again (a report failing because
+        #: its kernel was shut down under it must not start a new one)
+        self.closed = False
         self.waited = 0.0  # seconds the last notebook waited for the kernel to be ready
         # one client for the session's life: warm-up, resets and every report
         self.kc = self.km.client()
@@ -140,6 +143,8 @@ class KernelSession:
             self.used = True
             self.kc.wait_for_ready(timeout=120)
             return
+        if self.closed:
+            raise ReportError("the report's kernel was shut down (the batch is stopping)")
         if not self.km.is_alive():
             self.km.restart_kernel(now=True)
             self.kc.wait_for_ready(timeout=120)
@@ -156,6 +161,7 @@ class KernelSession:
             self.kc.wait_for_ready(timeout=120)
 
     def shutdown(self) -> None:
+        self.closed = True
         with contextlib.suppress(Exception):
             self.kc.stop_channels()
         with contextlib.suppress(Exception):
@@ -166,6 +172,7 @@ class KernelSession:
 
     def kill(self) -> None:
         """End the kernel at once (a signal handler's shutdown: no messages)."""
+        self.closed = True
         with contextlib.suppress(Exception):
             self.km.provisioner.process.kill()
         shutil.rmtree(self._ipc, ignore_errors=True)

@@ -16,7 +16,7 @@ import pytest
 
 from sensoryprofile import columns as C
 from sensoryprofile.cli import main
-from sensoryprofile.errors import OutputBusyError
+from sensoryprofile.errors import OutputBusyError, UsageError
 from sensoryprofile.reports.child import ChildReport
 from sensoryprofile.reports.lock import LOCK_FILE, output_lock
 from tests.paths import ROOT, small_clinic
@@ -192,6 +192,23 @@ def test_waiting_for_a_held_folder(tmp_path):
         waited = time.monotonic() - start
     holder.wait(timeout=30)
     assert waited > 0.5
+
+
+def test_an_output_folder_that_cannot_be_written_is_named(tmp_path, capsys):
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder\n", encoding="ascii")
+    for out in (in_the_way, in_the_way / "reports"):
+        with pytest.raises(UsageError) as caught, output_lock(out):
+            pass
+        assert str(caught.value) == (f"{out}: cannot be used as the output folder: a file is "
+                                     "in the way (the output must be a folder)")
+    # through the command line: a usage error (exit 2), no traceback, nothing made
+    code = main(["report", "children", "--data", str(ROOT / "data" / "sample"), "--out",
+                 str(in_the_way / "reports"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{in_the_way / 'reports'}: cannot be used as the output" in err
+    assert "Traceback" not in err and "internal error" not in err
+    assert in_the_way.read_text(encoding="ascii") == "not a folder\n"
 
 
 # ---------------------------------------------------------------------------
