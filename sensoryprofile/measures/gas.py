@@ -353,6 +353,27 @@ def _lexicographic(keys: list[np.ndarray], strict: bool) -> bool:
     return bool(increasing.all() if strict else (increasing | tied).all())
 
 
+def _arrow_codes(series: pd.Series) -> np.ndarray | None:
+    """Integer codes (in order of first appearance) of a text column held by
+    pyarrow, with no blank; None for any other column. pandas keeps text in
+    pyarrow when pyarrow is installed (the ``dask`` extra brings it): turning
+    such a column into Python strings costs more than grouping it, so its
+    codes come from pyarrow's dictionary encoding instead."""
+    dtype = series.dtype
+    arrow = (isinstance(dtype, pd.ArrowDtype)
+             or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"))
+    if not arrow or series.isna().any():
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data = pa.array(series.array)  # no copy: the column's own buffers
+    if isinstance(data, pa.ChunkedArray):
+        data = data.combine_chunks()
+    encoded = pc.dictionary_encode(data)
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
 def _sorted_runs(table: pd.DataFrame, by: list[str]) -> np.ndarray | None:
     """Start row of each group when the rows are sorted by ``by``, else None.
 
@@ -368,16 +389,20 @@ def _sorted_runs(table: pd.DataFrame, by: list[str]) -> np.ndarray | None:
     if n == 0:
         return None
     try:
-        keys = []
-        for column in by:
-            series = table[column]
-            if isinstance(series.dtype, pd.CategoricalDtype):
-                return None
-            keys.append(series.to_numpy())
-        stride = max(n // 1024, 1)
-        if not (_lexicographic([k[:1024] for k in keys], strict=False)
-                and _lexicographic([k[::stride] for k in keys], strict=False)):
+        columns = [table[column] for column in by]
+        if any(isinstance(c.dtype, pd.CategoricalDtype) for c in columns):
             return None
+        stride = max(n // 1024, 1)
+        if not (_lexicographic([c.iloc[:1024].to_numpy() for c in columns], strict=False)
+                and _lexicographic([c.iloc[::stride].to_numpy() for c in columns],
+                                   strict=False)):
+            return None
+        keys = []
+        for series in columns:
+            # a pyarrow text column: its codes in order of first appearance are
+            # non-decreasing exactly when each key's rows are contiguous
+            codes = _arrow_codes(series)
+            keys.append(series.to_numpy() if codes is None else codes)
         # rows i and i+1 differ on column j: changes[j][i]
         changes = [np.asarray(key[1:] != key[:-1], dtype=bool) for key in keys]
         boundary = np.flatnonzero(np.logical_or.reduce(changes))
@@ -411,19 +436,24 @@ def _hashed_groups(table: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.n
     codes = None
     for column in by:
         values = table[column]
-        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            values = values.to_numpy()  # hashing the object array directly is faster
-        column_codes, uniques = pd.factorize(values)
+        arrow = _arrow_codes(values)
+        if arrow is not None:  # pyarrow text: its dictionary codes, no Python strings
+            column_codes, n_uniques = arrow, int(arrow.max()) + 1 if arrow.size else 0
+        else:
+            if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+                values = values.to_numpy()  # hashing the object array directly is faster
+            column_codes, uniques = pd.factorize(values)
+            n_uniques = len(uniques)
         # blank keys (code -1) become one more group of this column
         blank = column_codes < 0
         if codes is None and not blank.any():
             # the first column's codes are already dense, in order of first appearance
             codes = column_codes.astype(np.int64, copy=False)
             continue
-        column_codes = np.where(blank, len(uniques), column_codes)
+        column_codes = np.where(blank, n_uniques, column_codes)
         if codes is None:
             codes = np.zeros(len(table), dtype=np.int64)
-        codes, _ = pd.factorize(codes * (len(uniques) + 1) + column_codes)
+        codes, _ = pd.factorize(codes * (n_uniques + 1) + column_codes)
     some_row = np.empty(int(codes.max()) + 1, dtype=np.int64)
     # repeated indices: some row of the group is stored; all share the keys
     some_row[codes] = np.arange(codes.size)
