@@ -20,6 +20,7 @@ from sensoryprofile.errors import OutputBusyError, UsageError
 from sensoryprofile.reports.child import ChildReport
 from sensoryprofile.reports.lock import LOCK_FILE, output_lock
 from tests.paths import ROOT, small_clinic
+from tests.processes import alive, descendants
 
 AS_OF = "2026-09-30"
 
@@ -28,31 +29,6 @@ def _command(*args) -> list[str]:
     return [sys.executable, "-m", "sensoryprofile", *map(str, args)]
 
 
-def _descendants(pid: int) -> set[int]:
-    found, todo = set(), [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                kids = [int(k) for k in Path(f"/proc/{parent}/task/{task}/children")
-                        .read_text().split()]
-            except OSError:
-                continue
-            found.update(kids)
-            todo.extend(kids)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 # ---------------------------------------------------------------------------
@@ -120,13 +96,13 @@ def _interrupt(tmp_path: Path, signum: int, *, group: bool):
     deadline = time.monotonic() + 240
     # wait until at least one report is published and workers are mid-batch
     while time.monotonic() < deadline:
-        children |= _descendants(process.pid)
+        children |= descendants(process.pid)
         done = [p for p in (out / "children").glob("C*") if p.is_dir()] if (
             out / "children").exists() else []
         if done and len(children) >= 4:
             break
         time.sleep(0.1)
-    children |= _descendants(process.pid)
+    children |= descendants(process.pid)
     assert len(children) >= 4  # two workers and their kernels at least
     sent = time.monotonic()
     if group:  # Ctrl-C in a terminal signals the whole foreground group
@@ -148,7 +124,7 @@ def test_a_signal_stops_the_batch_and_leaves_nothing(tmp_path, signum, code, gro
     assert returncode == code, stderr
     assert seconds < 5, f"took {seconds:.1f} s to stop"
     assert "Traceback" not in stderr and "interrupted" in stderr
-    assert [pid for pid in children if _alive(pid)] == []  # no worker or kernel left
+    assert [pid for pid in children if alive(pid)] == []  # no worker or kernel left
     left = [p.name for p in out.rglob("*") if ".partial" in p.name or p.name.endswith(".old")]
     assert left == []
     assert list(scratch.iterdir()) == []  # no kernel sockets or connection files

@@ -23,6 +23,7 @@ from sensoryprofile.data.dask_client import ClusterSpec, check_workers
 from sensoryprofile.errors import UsageError
 from sensoryprofile.reports import batch, render
 from tests.paths import small_clinic
+from tests.processes import alive, descendants
 
 AS_OF = "2026-09-30"
 
@@ -103,30 +104,6 @@ def test_command_accounts_for_every_child_on_a_cluster(tmp_path, cluster, capsys
 # ---------------------------------------------------------------------------
 # a worker lost mid-batch
 # ---------------------------------------------------------------------------
-def _descendants(pid: int) -> set[int]:
-    found, todo = set(), [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            tasks = os.listdir(f"/proc/{parent}/task")
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                kids = [int(k) for k in Path(f"/proc/{parent}/task/{task}/children")
-                        .read_text().split()]
-            except OSError:
-                continue
-            found.update(kids)
-            todo.extend(kids)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.slow
@@ -144,7 +121,7 @@ def test_killing_a_worker_mid_batch_loses_no_report(tmp_path, cluster, client):
                     if any(str(k).startswith("sensoryprofile-report-") for k in keys)]
             if partial and busy:
                 pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
-                killed["kernels"] = _descendants(pid)
+                killed["kernels"] = descendants(pid)
                 killed["partial"] = partial[0].name
                 os.kill(pid, signal.SIGKILL)  # no clean-up of any kind
                 killed["pid"] = pid
@@ -166,9 +143,9 @@ def test_killing_a_worker_mid_batch_loses_no_report(tmp_path, cluster, client):
     assert _hidden(out) == []
     # the dead worker's kernel does not outlive it (ipykernel watches its parent)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(p) for p in killed["kernels"]):
+    while time.monotonic() < deadline and any(alive(p) for p in killed["kernels"]):
         time.sleep(0.2)
-    assert not [p for p in killed["kernels"] if _alive(p)]
+    assert not [p for p in killed["kernels"] if alive(p)]
 
 
 @pytest.mark.slow
@@ -182,13 +159,13 @@ def test_ctrl_c_stops_a_local_cluster_batch_and_leaves_nothing(tmp_path):
     everyone: set[int] = set()
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:  # until a report is published, mid-batch
-        everyone |= _descendants(process.pid)
+        everyone |= descendants(process.pid)
         published = (out / "children").exists() and any(
             p.is_dir() for p in (out / "children").glob("C*"))
         if published:
             break
         time.sleep(0.1)
-    everyone |= _descendants(process.pid)
+    everyone |= descendants(process.pid)
     assert len(everyone) >= 4  # two worker processes and their kernels at least
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
     stdout, stderr = process.communicate(timeout=60)
@@ -197,9 +174,9 @@ def test_ctrl_c_stops_a_local_cluster_batch_and_leaves_nothing(tmp_path):
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
     assert "interrupted (SIGINT)" in stderr and "not rendered: the batch was interrupted" in stdout
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(p) for p in everyone):
+    while time.monotonic() < deadline and any(alive(p) for p in everyone):
         time.sleep(0.2)
-    assert not [p for p in everyone if _alive(p)]
+    assert not [p for p in everyone if alive(p)]
     assert _hidden(out) == []
 
 
