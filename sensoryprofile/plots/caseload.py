@@ -19,6 +19,7 @@ from sensoryprofile.errors import UsageError
 from sensoryprofile.measures.gas import EXPECTED_GAS_SHARES
 from sensoryprofile.plots.layout import (
     band_labels,
+    band_level,
     chars,
     finish_axes,
     grouped_rows,
@@ -248,7 +249,8 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
             segments = []
             for level in sorted(band_text):  # the form's own levels
                 value = part.loc[part["level"] == level, "share"].max()
-                segments.append((value, BAND_COLORS[level], STACK_HATCHES[level] or None))
+                band = band_level(level)  # beyond +-2: the outermost band's colour
+                segments.append((value, BAND_COLORS[band], STACK_HATCHES[band] or None))
             missing = part.loc[part["level"].isna(), "share"].max()
             if not np.isnan(missing):
                 unclassified = True
@@ -262,7 +264,7 @@ def plot_classification_shift(data: pd.DataFrame, *, labels=None, ax: Axes | Non
     finish_axes(ax, grid=None, numeric="x")
     ax.spines["left"].set_visible(False)
     ax.set_xlabel("Share of children", fontsize=LABEL_SIZE)
-    handles = [_stack_patch(lv, BAND_COLORS) for lv in sorted(band_text)]
+    handles = [_stack_patch(band_level(lv), BAND_COLORS) for lv in sorted(band_text)]
     texts = [band_text[lv] for lv in sorted(band_text)]
     if unclassified:
         handles.append(Patch(facecolor="white", hatch="xx", edgecolor=MUTED))

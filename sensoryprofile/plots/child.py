@@ -46,6 +46,7 @@ from sensoryprofile.instruments.schema import QUADRANTS
 from sensoryprofile.measures.norms import BAND_CENTERS
 from sensoryprofile.plots.layout import (
     band_labels,
+    band_level,
     chars,
     finish_axes,
     grouped_rows,
@@ -96,7 +97,8 @@ def _quadrant_key(row) -> str | None:
 def _scale(band_text: dict[int, str]) -> tuple[float, float]:
     """The ends of the band scale a form's levels take (the five levels:
     -3..3; three one-sided levels 0, 1, 2: -1..3)."""
-    return BAND_EDGES[min(band_text) + 2], BAND_EDGES[max(band_text) + 3]
+    return (BAND_EDGES[band_level(min(band_text)) + 2],
+            BAND_EDGES[band_level(max(band_text)) + 3])
 
 
 def _shade_bands(ax: Axes, *, orient: str, only_typical: bool = False,
@@ -115,8 +117,11 @@ def _band_ticks(ax: Axes, band_text: dict[int, str], *, orient: str, width: int)
     """Band labels at the band centres; on x, ``width`` is the characters per
     line of a one-unit band (the typical band is two units wide)."""
     levels = sorted(band_text)
-    ticks = [BAND_CENTERS[lv] for lv in levels]
+    # a level beyond +-2 (a scheme of more than five) is marked at the scale's edge
+    ticks = [BAND_CENTERS.get(lv, 3.0 if lv > 0 else -3.0) for lv in levels]
     factor = {lv: (2 if lv == 0 and orient == "x" else 1) for lv in levels}
+    if any(abs(lv) > 2 for lv in levels):  # the edge ticks share room with their neighbours
+        factor = {lv: (0.6 if abs(lv) >= 2 else f) for lv, f in factor.items()}
     texts = [wrap(band_text[lv], width * factor[lv]) for lv in levels]
     if orient == "x":
         ax.set_xticks(ticks, texts, fontsize=TICK_SIZE - 1)

@@ -55,13 +55,14 @@ def band_labels(labels) -> dict[int, str]:
     form's classification scheme (its own levels: three one-sided levels are
     0, 1, 2 from typical outward), a mapping (level keys such as
     ``"much_less"``, or levels -2..2 including 0: a form's own subset), or
-    five texts from least to most. Levels beyond +-2 are drawn at the edge
-    and get no band of their own."""
+    five texts from least to most. A scheme's levels beyond +-2 (a form with
+    more than five) share the outermost band's colour and are drawn at the
+    scale's edge (:func:`band_level`)."""
     if labels is None:
         return {LEVELS[k]: DEFAULT_LABELS[k] for k in LEVEL_KEYS}
     by_ordinal = getattr(labels, "labels_by_ordinal", None)
-    if by_ordinal is not None:  # a Scheme
-        return {int(k): str(v) for k, v in by_ordinal.items() if -2 <= int(k) <= 2}
+    if by_ordinal is not None:  # a Scheme: every level of it (beyond +-2: at the edge)
+        return {int(k): str(v) for k, v in sorted(by_ordinal.items())}
     if isinstance(labels, Mapping) and labels and all(
             isinstance(k, int | np.integer) and not isinstance(k, bool) for k in labels):
         out = {int(k): str(v) for k, v in labels.items() if -2 <= int(k) <= 2}
@@ -83,8 +84,16 @@ def band_labels(labels) -> dict[int, str]:
                      f"least to most, but {labels!r} was passed")
 
 
+def band_level(level: int) -> int:
+    """The band (-2..2) a classification level is drawn in: its own, or the
+    outermost on its side for a scheme with more than five levels."""
+    return max(-2, min(2, int(level)))
+
+
 def wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(str(text), max(4, int(width)))) or str(text)
+    # whole words only: a label's word is never cut in two
+    return "\n".join(textwrap.wrap(str(text), max(4, int(width)),
+                                   break_long_words=False)) or str(text)
 
 
 def size_pt(ax: Axes) -> tuple[float, float]:

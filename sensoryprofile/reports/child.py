@@ -264,6 +264,7 @@ def respondent_comparison(scores: pd.DataFrame, instruments, when,
              .drop_duplicates(C.ASSESSMENT_ID).dropna(subset=[C.DATE])
              .sort_values([C.DATE, C.ASSESSMENT_ID], ascending=False, kind="stable"))
     forms = forms.assign(**{C.RESPONDENT: forms[C.RESPONDENT].astype(object).fillna("")})
+    forms = forms[forms[C.RESPONDENT].astype(str).str.strip() != ""]  # who answered: unknown
     window = pd.DateOffset(months=int(within_months),
                            days=round((within_months - int(within_months)) * 30.4375))
     chosen = None
