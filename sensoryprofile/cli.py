@@ -541,8 +541,16 @@ def cmd_report_caseload(args) -> int:
 def cmd_report_cohort(args) -> int:
     from sensoryprofile.reports.index import write_index
     from sensoryprofile.reports.lock import output_lock
-    from sensoryprofile.reports.render import render_cohorts
+    from sensoryprofile.reports.render import forms_in, render_cohorts
 
+    if args.instrument:  # checked here, before a kernel starts
+        from sensoryprofile.data.dataset import load_dataset_cached
+
+        present = forms_in(load_dataset_cached(args.data))
+        if args.instrument not in present:
+            raise UsageError(f"--instrument {args.instrument!r}: the dataset has no accepted "
+                             "assessment on this form, so there is no cohort to analyse "
+                             f"(forms with assessments: {', '.join(present) or 'none'})")
     with output_lock(args.out, wait=args.wait):
         results = render_cohorts(args.data, out_dir=args.out,
                                  instruments=[args.instrument] if args.instrument else None,

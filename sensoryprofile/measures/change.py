@@ -342,6 +342,7 @@ def _definitions(inst_ids: np.ndarray, score_ids: np.ndarray, has_valid: np.ndar
             sc is not None and sc.direction == "higher_less",
             None if rel else f"no reliability declared for {score_id} in {inst_id}; "
                              "RCI not computed",
+            _outward(inst.scheme) if inst is not None else 0,
         ))
     if absent:
         names = sorted({str(i) for i, _ in absent})
@@ -355,7 +356,18 @@ def _definitions(inst_ids: np.ndarray, score_ids: np.ndarray, has_valid: np.ndar
                          "`instruments` do not declare; were the scores made with another "
                          "version of the instrument?")
     return pd.DataFrame.from_records(records, columns=[
-        C.RELIABILITY_R, C.RELIABILITY_KIND, C.SEM, C.S_DIFF, "reversed", RCI_NOTE])
+        C.RELIABILITY_R, C.RELIABILITY_KIND, C.SEM, C.S_DIFF, "reversed", RCI_NOTE, "outward"])
+
+
+def _outward(scheme) -> int:
+    """0 for a scheme with levels on both sides of typical (the distance from
+    typical is |z|); for a one-sided scheme, the sign of z that leads away
+    from typical (+1 when its outer levels lie above it), since there a
+    negative z can lie deep inside the typical range."""
+    if not scheme.one_sided:
+        return 0
+    outer = max(scheme.levels, key=lambda lv: abs(lv.ordinal))
+    return -1 if outer.z_low is None and outer.z_high is not None else 1
 
 
 def _append(out: np.ndarray, mask: np.ndarray, text) -> None:
@@ -439,7 +451,13 @@ def _change_table(table: pd.DataFrame, earlier: np.ndarray, later: np.ndarray,
     # ---- bands and direction --------------------------------------------------
     from_level, to_level = floats(C.LEVEL, earlier), floats(C.LEVEL, later)
     classified = compared & ~np.isnan(from_level) & ~np.isnan(to_level)
-    has_z = classified & ~np.isnan(from_z) & ~np.isnan(to_z)
+    outward = definitions["outward"].to_numpy(dtype=np.int8)[d]
+    one_sided = outward != 0
+    both_z = classified & ~np.isnan(from_z) & ~np.isnan(to_z)
+    # |z| is the distance from typical only on a two-sided scheme; a one-sided
+    # one is judged by its levels, then within a level by z along its side
+    has_z = both_z & ~one_sided
+    z_out = np.sign(np.round((to_z - from_z) * outward, _DECIMALS))
     abs_z_change = np.round(np.abs(to_z), _DECIMALS) - np.round(np.abs(from_z), _DECIMALS)
     abs_level_change = np.abs(to_level) - np.abs(from_level)
     behaviour = np.sign(np.round(raw_change, _DECIMALS)) * np.where(reversed_, -1.0, 1.0)
@@ -452,9 +470,11 @@ def _change_table(table: pd.DataFrame, earlier: np.ndarray, later: np.ndarray,
          classified & (from_level * to_level < 0),
          has_z & (abs_z_change < 0), has_z & (abs_z_change > 0), has_z,
          classified & (abs_level_change < 0), classified & (abs_level_change > 0),
+         both_z & one_sided & (z_out < 0), both_z & one_sided & (z_out > 0),
+         both_z & one_sided,
          classified & (same_band < 0), classified & (same_band > 0), classified,
          behaviour > 0, behaviour < 0],
-        [-1, 2, 3, 0, 1, 4, 0, 1, 0, 1, 4, 5, 6],
+        [-1, 2, 3, 0, 1, 4, 0, 1, 0, 1, 4, 0, 1, 4, 5, 6],
         default=4,
     )
     out.update({

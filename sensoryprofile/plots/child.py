@@ -208,7 +208,10 @@ def _band_dotplot(ax: Axes, data: pd.DataFrame, ys: list[float], band_text: dict
     if write_class:  # the layout will narrow the axes by about the text's width
         longest = max((len(str(c)) for c in data[C.CLASSIFICATION].dropna()), default=0)
         width_pt -= 0.58 * NOTE_SIZE * min(longest, class_chars) + 15
-    positions = pd.to_numeric(data[POSITION], errors="coerce").to_numpy(dtype=float)
+    # a position beyond the form's scale (a one-sided scheme's typical scores can
+    # have z far below it) is drawn at its edge, still in its band
+    positions = np.clip(pd.to_numeric(data[POSITION], errors="coerce").to_numpy(dtype=float),
+                        *_scale(band_text))
     classes = data[C.CLASSIFICATION].to_numpy(dtype=object)
     for y, pos, cls, color, marker in zip(ys, positions, classes, colors, markers, strict=True):
         if np.isnan(pos):
@@ -528,7 +531,8 @@ def plot_quadrant_trajectories(data: pd.DataFrame, *, labels=None, ax: Axes | No
         "date": _as_times(data[C.DATE]),
         "score": data[C.SCORE].astype(object).to_numpy(),
         "name": data[C.SCORE_NAME].astype(object).to_numpy(),
-        "position": pd.to_numeric(data[POSITION], errors="coerce").to_numpy(dtype=float),
+        "position": np.clip(pd.to_numeric(data[POSITION], errors="coerce").to_numpy(
+            dtype=float), *_scale(band_text)),  # beyond the form's scale: at its edge
     })
     handles, names = [], []
     for i, score in enumerate(pd.unique(frame["score"])):
@@ -896,7 +900,8 @@ def plot_respondent_comparison(data: pd.DataFrame, *, labels=None, ax: Axes | No
     for k, respondent in enumerate(who):
         part = data[data[C.RESPONDENT].astype(str) == respondent]
         ys = [names.index(str(n)) + offsets[k] for n in part[C.SCORE_NAME]]
-        xs = pd.to_numeric(part[POSITION], errors="coerce").to_numpy(dtype=float)
+        xs = np.clip(pd.to_numeric(part[POSITION], errors="coerce").to_numpy(dtype=float),
+                     *_scale(band_text))
         handle = ax.scatter(xs, ys, s=150, color=SERIES_COLORS[k % len(SERIES_COLORS)],
                             marker=SERIES_MARKERS[k % len(SERIES_MARKERS)], edgecolors=INK,
                             linewidths=1.2, zorder=3, clip_on=False, **kwargs)
@@ -904,7 +909,8 @@ def plot_respondent_comparison(data: pd.DataFrame, *, labels=None, ax: Axes | No
         handles.append(handle)
     for y, name in enumerate(names):  # join the respondents' marks of each score
         rows = data[data[C.SCORE_NAME].astype(str) == name]
-        xs = pd.to_numeric(rows[POSITION], errors="coerce").to_numpy(dtype=float)
+        xs = np.clip(pd.to_numeric(rows[POSITION], errors="coerce").to_numpy(dtype=float),
+                     *_scale(band_text))
         ys = [y + offsets[who.index(str(r))] for r in rows[C.RESPONDENT]]
         known = ~np.isnan(xs)
         if known.sum() > 1:

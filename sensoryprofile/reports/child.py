@@ -264,7 +264,6 @@ def respondent_comparison(scores: pd.DataFrame, instruments, when,
              .drop_duplicates(C.ASSESSMENT_ID).dropna(subset=[C.DATE])
              .sort_values([C.DATE, C.ASSESSMENT_ID], ascending=False, kind="stable"))
     forms = forms.assign(**{C.RESPONDENT: forms[C.RESPONDENT].astype(object).fillna("")})
-    forms = forms[forms[C.RESPONDENT].astype(str).str.strip() != ""]  # who answered: unknown
     window = pd.DateOffset(months=int(within_months),
                            days=round((within_months - int(within_months)) * 30.4375))
     chosen = None
@@ -311,7 +310,7 @@ def respondent_comparison(scores: pd.DataFrame, instruments, when,
                 line[head] = str(r[C.CLASSIFICATION].iloc[0])
                 levels.append(float(r[C.LEVEL].iloc[0]))
         known = [lv for lv in levels if not np.isnan(lv)]
-        apart = (max(known) - min(known)) if len(known) == len(levels) else np.nan
+        apart = (max(known) - min(known)) if len(known) >= 2 else np.nan
         flagged = bool(not np.isnan(apart) and apart >= FLAG_LEVELS)
         line["Levels apart"] = "" if np.isnan(apart) else f"{apart:.0f}"
         line["Flag"] = f"differ by {apart:.0f} levels" if flagged else ""
@@ -324,7 +323,9 @@ def respondent_comparison(scores: pd.DataFrame, instruments, when,
                               C.CLASSIFICATION: r[C.CLASSIFICATION].iloc[0],
                               "flagged": flagged})
     return SimpleNamespace(
-        instrument=form, assessments=chosen[[C.ASSESSMENT_ID, C.RESPONDENT, C.DATE]],
+        instrument=form, name=inst.name if inst is not None else form,
+        scheme=inst.scheme if inst is not None else None,
+        assessments=chosen[[C.ASSESSMENT_ID, C.RESPONDENT, C.DATE]],
         within_months=within_months, heads=heads,
         table=pd.DataFrame(table, columns=["Score", *heads, "Levels apart", "Flag"]),
         chart=pd.DataFrame(chart, columns=[C.SCORE_NAME, C.RESPONDENT, POSITION,
@@ -638,13 +639,19 @@ class ChildReport:
                     text += f" {since} it has not changed."
             lines.append(text)
         if self.comparison is not None:
-            flagged = [str(r["Score"]) for _, r in self.comparison.table.iterrows() if r["Flag"]]
+            table = self.comparison.table
+            flagged = [str(r["Score"]) for _, r in table.iterrows() if r["Flag"]]
+            unknown = int((table["Levels apart"] == "").sum())
             who = " and ".join(h.split(" (")[0].lower() for h in self.comparison.heads)
             listed = (", ".join(flagged[:-1]) + " and " + flagged[-1]) if len(
                 flagged) > 1 else "".join(flagged)
-            lines.append(f"Answers of the {who} differ by two levels or more on "
-                         f"{listed}." if flagged else
-                         f"Answers of the {who} agree within one level on every score.")
+            every = "every score" if not unknown else "every score both could classify"
+            text = (f"Answers of the {who} differ by two levels or more on {listed}."
+                    if flagged else f"Answers of the {who} agree within one level on {every}.")
+            if unknown:
+                text += (f" {unknown} score(s) could not be compared (not classified on one "
+                         "of the forms).")
+            lines.append(text)
         goals = attainment.goals
         if len(goals):
             met = int(goals[C.DATE_FIRST_MET].notna().sum())
@@ -761,8 +768,9 @@ class ChildReport:
         if self.comparison is None:
             return ""
         who = " and ".join(self.comparison.heads)
-        return (f"Forms answered by different people within {self.comparison_window:g} months "
-                f"of each other: {who}. Each score's classification is shown for each of "
+        return (f"{self.comparison.name}: forms answered by different people within "
+                f"{self.comparison_window:g} months of each other: {who}. Each score's "
+                "classification, in this form's own levels, is shown for each of "
                 f"them; where they are {FLAG_LEVELS} or more levels apart the row is flagged, "
                 "since the same behaviour looks different at home and at school, or to "
                 "different people.")

@@ -162,6 +162,12 @@ class CohortReport(CohortAnalysis):
         return "\n".join(lines)
 
     @property
+    def main_kind(self) -> str:
+        """The kind of the form's main scales: "quadrant", or "section" for a
+        form without quadrants."""
+        return "quadrant" if self.instrument.has_quadrants else "section"
+
+    @property
     def _cut_scores(self) -> bool:
         """Whether some primary score of the form is normed by cut scores (no z)."""
         compiled = self.instrument.compiled
@@ -218,6 +224,13 @@ class CohortReport(CohortAnalysis):
                             "variances kept at or above zero. Intervals are "
                             f"{conf} BCa bootstrap intervals resampling children."),
             "norms": norms,
+            "correlations": (
+                "Spearman rank correlations between the four quadrant raw scores at intake. "
+                "Dunn's quadrants are scored separately and a child can be high on several, "
+                "so moderate correlations are expected." if self.instrument.has_quadrants else
+                "Spearman rank correlations between the raw scores of the form's sections at "
+                "intake (its total is left out: it holds the sections' items, so it would "
+                "correlate with them by construction)."),
             "change": ("Each reassessed child's intake compared with their latest assessment "
                        "on the same instrument by the same respondent type. Two measures: "
                        f"{distance}, and the raw score (where a fall means less of the "
@@ -304,7 +317,8 @@ class CohortReport(CohortAnalysis):
 
     def correlations_shown(self) -> pd.DataFrame:
         t = self.correlations
-        return pd.DataFrame({"Quadrant": t[SCORE_NAME_A], "with": t[SCORE_NAME_B],
+        return pd.DataFrame({"Quadrant" if self.instrument.has_quadrants else "Score":
+                             t[SCORE_NAME_A], "with": t[SCORE_NAME_B],
                              "Children": t[N],
                              "Spearman rho": [number(v, 2) for v in t[SPEARMAN_RHO]],
                              "p": [p_value(v) for v in t[P_VALUE]]})
@@ -334,7 +348,8 @@ class CohortReport(CohortAnalysis):
             t = t[t[GROUP] == group]
         t = t.reset_index(drop=True)
         return pd.DataFrame({
-            "Group": t[GROUP], "Quadrant": t[C.SCORE_NAME],
+            "Group": t[GROUP], ("Quadrant" if self.instrument.has_quadrants else "Score"):
+            t[C.SCORE_NAME],
             "Children": [n if pd.notna(n) else self.fewer for n in t[N]],
             "Median at intake": [number(v, 2) for v in t[C.MEDIAN_BEFORE]],
             "Median latest": [number(v, 2) for v in t[C.MEDIAN_AFTER]],

@@ -21,7 +21,7 @@ from sensoryprofile.errors import UsageError
 from sensoryprofile.measures.change import primary_rows, sensory_change
 from sensoryprofile.reports.caseload import CaseloadReport
 from sensoryprofile.reports.child import ChildReport
-from tests.mixed_clinic import AS_OF, write_mixed_clinic
+from tests.mixed_clinic import AS_OF, SHAPES, write_mixed_clinic
 
 TODAY = pd.Timestamp("2026-11-30").date()
 LIKE = "Just Like the Majority of Others"
@@ -298,3 +298,51 @@ def test_no_family_report_for_an_adults_self_report(clinic):
         FamilyReport.build(clinic, "M_A1", as_of=AS_OF)
     # a child's caregiver form still gets one
     assert FamilyReport.build(clinic, "M_S1", as_of=AS_OF).learned_intro
+
+
+def test_toward_typical_on_a_one_sided_scheme_classified_by_z(tmp_path):
+    # fx-adult with three one-sided levels by z: typical up to z 1, probable 1..2,
+    # definite from 2 (invented). Seeking = a1 + a2 + (6 - a3), 18-64 years: mean 8, SD 2.
+    from sensoryprofile.data.assessments import score_assessments
+    from sensoryprofile.instruments import load_instrument
+    from sensoryprofile.measures.change import score_changes
+
+    text = (SHAPES / "fx-adult.yaml").read_text("utf-8").replace("id: fx-adult", "id: fx-onez")
+    text += ("classification:\n  levels:\n"
+             "    - {key: typical, label: Typical Performance, z: [null, 1]}\n"
+             "    - {key: probable, label: Probable Difference, z: [1, 2]}\n"
+             "    - {key: definite, label: Definite Difference, z: [2, null]}\n"
+             "  typical: typical\n")
+    (tmp_path / "fx-onez.yaml").write_text(text, "utf-8")
+    inst = load_instrument(tmp_path / "fx-onez.yaml")
+
+    def row(aid, date, first):
+        values = dict(zip(inst.item_ids, (*first, *(3,) * 9), strict=True))
+        return {C.ASSESSMENT_ID: aid, C.CHILD_ID: "K", C.DATE: date, "age_months": 400,
+                **values}
+
+    scores = score_assessments(pd.DataFrame([
+        row("A", "2025-06-01", (1, 1, 5)),   # seeking 1 + 1 + 1 = 3: z -2.5, typical
+        row("B", "2026-01-01", (4, 4, 2)),   # 4 + 4 + 4 = 12: z +2, probable (edge: nearer)
+        row("C", "2026-06-01", (4, 3, 3)),   # 4 + 3 + 3 = 10: z +1, typical (edge)
+        row("D", "2026-09-01", (2, 2, 4))]), inst)  # 2 + 2 + 2 = 6: z -1, typical
+    change = score_changes(scores, {"fx-onez": inst})
+    seeking = change[(change[C.SCORE] == "seeking") & (change[C.COMPARISON] == "consecutive")]
+    # z -2.5 -> +2: typical -> probable is AWAY from typical (|z| fell, but a negative
+    # z lies deep inside the typical range of a one-sided scheme)
+    assert seeking[C.DIRECTION].astype(str).tolist() == [
+        "away from typical", "toward typical", "within typical"]
+
+
+def test_a_cohort_of_a_form_without_assessments_is_refused_before_rendering(clinic, tmp_path,
+                                                                          capsys):
+    from sensoryprofile.cli import main
+
+    code = main(["report", "cohort", "--data", str(clinic.path), "--out", str(tmp_path / "o"),
+                 "--instrument", "fx-seven"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert ("--instruments 'fx-seven'" not in err and "--instrument 'fx-seven': the dataset has "
+            "no accepted assessment on this form") in err
+    assert "demo-child, demo-toddler, fx-adult, fx-home-school, fx-short" in err
+    assert not (tmp_path / "o" / "cohort").exists()
