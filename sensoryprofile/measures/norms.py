@@ -391,3 +391,14 @@ def standing(scores: pd.DataFrame) -> pd.Series:
     centre = pd.Series(level, index=scores.index).map(BAND_CENTERS).where(
         ~(np.abs(level) > 2), np.sign(level) * 3.0)
     return z.where(z.notna(), centre)
+
+
+def percentile_text(value) -> str:
+    """A percentile as reports print it: whole numbers, with "<1" and ">99" at the
+    ends (a rounded 0 or 100 would claim a score beyond everyone).
+
+    >>> percentile_text(52.4), percentile_text(99.97), percentile_text(0.2)
+    ('52', '>99', '<1')
+    """
+    value = float(value)
+    return ">99" if value >= 99.5 else "<1" if value < 0.5 else f"{value:.0f}"

@@ -43,7 +43,7 @@ from sensoryprofile import columns as C
 from sensoryprofile.columns import IS_BASELINE, LABEL, POSITION, SECTION_KIND
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments.schema import QUADRANTS
-from sensoryprofile.measures.norms import BAND_CENTERS
+from sensoryprofile.measures.norms import BAND_CENTERS, percentile_text
 from sensoryprofile.plots.layout import (
     band_labels,
     band_level,
@@ -739,7 +739,7 @@ def _standing_text(row, band_text: dict[int, str]) -> str:
     text = str(cls)
     percentile = row.get(C.PERCENTILE)
     if not is_blank(percentile):
-        text += f", percentile {float(percentile):.0f}"
+        text += f", percentile {percentile_text(percentile)}"
     return text
 
 

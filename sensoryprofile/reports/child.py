@@ -29,7 +29,7 @@ from sensoryprofile.ids import check_id
 from sensoryprofile.instruments.schema import QUADRANT_NAMES
 from sensoryprofile.measures import change as CH
 from sensoryprofile.measures import goals as G
-from sensoryprofile.measures.norms import standing
+from sensoryprofile.measures.norms import percentile_text, standing
 from sensoryprofile.reports.formatting import (
     age_text,
     items_html,
@@ -170,7 +170,7 @@ def score_table(rows: pd.DataFrame, what: str) -> pd.DataFrame:
         what: rows[C.SCORE_NAME].astype(str).to_numpy(),
         "Raw score": [raw_text(r, mx) for r, mx in
                       zip(rows[C.RAW], rows[C.MAX_POSSIBLE], strict=True)],
-        "Percentile": ["" if pd.isna(p) else f"{p:.0f}" for p in rows[C.PERCENTILE]],
+        "Percentile": ["" if pd.isna(p) else percentile_text(p) for p in rows[C.PERCENTILE]],
         "Classification": rows[C.CLASSIFICATION].astype(object).fillna("-").to_numpy(),
         "Notes": [note(r) for _, r in rows.iterrows()],
     })
@@ -719,14 +719,16 @@ class ChildReport:
         levels = (f"Goals are rated on {count} levels: {level_text(low)} "
                   f"({LEVEL_WORDS[low]}) to +2 ({LEVEL_WORDS[2]}); 0 is the goal itself.")
         a, people = f"a {self.subject}", self.peers
+        one_sided = self.band_labels is not None and self.band_labels.one_sided
         if self.has_quadrants:
+            tails = ("the levels beyond it mark a growing difference" if one_sided
+                     else "both more and less than others can matter")
             profile = (f"The questionnaire describes how {a} notices and responds to everyday "
                        "sensations. Its answers are grouped into four patterns (Dunn's "
                        "quadrants): seeking more sensation, avoiding it, being sensitive to "
                        "it, and registration (not noticing it). Each is compared with "
                        f"{people} of the same age. {self.typical_label} is the typical "
-                       "range; both more and less than others can matter, and "
-                       f"{a} can be high on more than one pattern.")
+                       f"range; {tails}, and {a} can be high on more than one pattern.")
         else:
             scheme = self.band_labels
             outward = ([lv.label for lv in scheme.by_ordinal if lv.ordinal != 0]
