@@ -13,7 +13,8 @@ Rows:
                  write the file. The least any notebook-rendered report costs,
                  in the same environment.
   single report  ``sensoryprofile report child C0002`` (a cold command: one
-                 child, the full report, six charts).
+                 child, the full report: C0002 has seven charts, its caregiver
+                 and teacher forms side by side among them).
   --version      ``sensoryprofile --version``, a cold command.
   instruments list  a command that loads definitions but renders nothing.
   naive, per child  one ``papermill`` and one ``jupyter nbconvert --no-input``
@@ -32,7 +33,7 @@ The breakdown comes from one more single report, run through the same
 function the command calls (``render_child``), in a fresh process: starting
 the kernel, checking the data in the parent while the kernel imports,
 waiting for the kernel, running the notebook (papermill's cell timings:
-building the report model, drawing six charts, tables and text), exporting
+building the report model, drawing the charts, tables and text), exporting
 HTML.
 
 Targets (issue #13): single report at most 1.5x the floor; --version at
@@ -160,7 +161,7 @@ def breakdown(data: Path, tmp: Path) -> list[tuple[str, float]]:
         ("wait until the kernel has imported (papermill imported here)",
          t["wait for the kernel"]),
         ("cell: build the report model from the checked data", build),
-        ("cells: draw six charts", drawing),
+        ("cells: draw the charts (seven for C0002)", drawing),
         ("cells: tables and text", other),
         ("papermill between cells, saving the notebook", execute - build - drawing - other),
         ("export HTML (exporter warmed while the kernel ran)", t["html"]),
