@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import os
 import sys
 import time
@@ -524,7 +525,6 @@ def _cluster_options(q) -> None:
 
 
 def cmd_report_caseload(args) -> int:
-    from sensoryprofile.reports.index import write_index
     from sensoryprofile.reports.lock import output_lock
     from sensoryprofile.reports.render import render_caseload
 
@@ -534,6 +534,8 @@ def cmd_report_caseload(args) -> int:
                                  site=args.site, therapist=args.therapist, pdf=args.pdf)
         for path in result.files:
             _out(f"wrote {path}")
+        from sensoryprofile.reports.index import write_index  # pandas: after the kernel started
+
         write_index(Path(args.out), data_dir=args.data, as_of=args.as_of)
     return EXIT_OK
 
@@ -568,29 +570,39 @@ def cmd_report_all(args) -> int:
     """Every child, the caseload report and the index (the cohort analysis too
     with --cohort)."""
     from sensoryprofile.reports.batch import format_summary, render_children
-    from sensoryprofile.reports.index import write_index
     from sensoryprofile.reports.lock import output_lock
-    from sensoryprofile.reports.render import render_caseload, render_cohorts
+    from sensoryprofile.reports.render import ClinicReports
 
     start = time.perf_counter()
     cluster = _cluster(args)
     with output_lock(args.out, wait=args.wait):
         jobs = 2 if args.jobs is None else args.jobs
-        batch = render_children(args.data, out_dir=args.out, jobs=jobs, pdf=args.pdf,
-                                as_of=args.as_of, progress=not args.quiet, cluster=cluster)
+        clinic = ClinicReports(args.data, out_dir=args.out, as_of=args.as_of, pdf=args.pdf,
+                               cohort=args.cohort)
+        # with worker processes rendering the children, the clinic's reports
+        # render meanwhile in a kernel of their own (a core would otherwise sit
+        # idle while the last children finish, and again during the clinic's
+        # reports); one kernel in this process, or a Dask cluster, renders
+        # them after the children, as before
+        alongside = cluster is None and jobs > 1
+        try:
+            if alongside:
+                clinic.start()
+            batch = render_children(args.data, out_dir=args.out, jobs=jobs, pdf=args.pdf,
+                                    as_of=args.as_of, progress=not args.quiet, cluster=cluster)
+            clinic.finish()  # renders them now unless they were started above
+        except BaseException:
+            clinic.stop()
+            raise
         failed = list(batch.failed)
-        clinic = [("caseload", lambda: render_caseload(args.data, out_dir=args.out,
-                                                       as_of=args.as_of, pdf=args.pdf))]
-        if args.cohort:  # one cohort analysis per form in the data, never pooled
-            clinic.append(("cohort", lambda: render_cohorts(args.data, out_dir=args.out,
-                                                            pdf=args.pdf)))
-        for name, render in clinic:
-            try:
-                render()
+        for name, error in clinic.outcomes:
+            if error is None:
                 _out(f"Rendered the {name} report.")
-            except SensoryProfileError as exc:
-                failed.append(exc)
-                _err(f"FAILED {name} report: {exc}")
+            else:
+                failed.append(error)
+                _err(f"FAILED {name} report: {error}")
+        from sensoryprofile.reports.index import write_index
+
         batch.index = write_index(Path(args.out), batch.results, data_dir=args.data,
                                   as_of=args.as_of)
     _out(format_summary(batch))
@@ -975,6 +987,12 @@ def _add_import_parsers(sub) -> None:
 
 # ---------------------------------------------------------------------------
 def _date_arg(text: str):
+    # a plain YYYY-MM-DD is read here, as to_date reads it, without importing
+    # pandas: `report child --as-of` starts its kernel that much sooner
+    day = text.strip()
+    if len(day) == 10 and day[4] == day[7] == "-" and (day[:4] + day[5:7] + day[8:]).isdigit():
+        with contextlib.suppress(ValueError):
+            return datetime.date.fromisoformat(day)
     from sensoryprofile.dates import to_date
 
     try:
@@ -1211,7 +1229,7 @@ def _main(argv: list[str], folders: list | None = None) -> int:
         return int(exc.code or 0)
     try:
         if getattr(args, "command", None) == "report":
-            from sensoryprofile.reports.batch import stop_on_signals
+            from sensoryprofile.errors import stop_on_signals
 
             with stop_on_signals():  # SIGINT/SIGTERM: clean up, exit 130/143
                 return args.func(args)

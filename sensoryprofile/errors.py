@@ -7,6 +7,10 @@ name or date of birth.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+
 
 class SensoryProfileError(Exception):
     """Base class of the package's own errors."""
@@ -71,6 +75,29 @@ class Interrupted(KeyboardInterrupt):
         self.exit_code = 128 + int(signum)
         self.batch = batch
         super().__init__(f"interrupted by signal {signum}")
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """SIGINT and SIGTERM raise :class:`Interrupted` in this (main) thread.
+
+    Here, beside :class:`Interrupted`, and not with the batches: a ``report``
+    command sets it up before anything heavy is imported (a single report's
+    kernel then starts at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_interrupted(signum, frame):
+        raise Interrupted(signum)
+
+    previous = {sig: signal.signal(sig, raise_interrupted)
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class StrategyError(SensoryProfileError, ValueError):

@@ -112,3 +112,29 @@ def test_a_local_batch_renders_without_loading_dask(tmp_path):
     assert sorted(p.name for p in (out / "children").iterdir()) == ["C0001", "C0002"]
     assert "concurrent" in loaded  # its process pool rendered them
     assert not loaded & DASK
+
+
+@pytest.mark.parametrize("kind", ["child", "caseload"])
+def test_a_report_command_starts_its_kernel_before_importing_pandas(tmp_path, kind):
+    # the kernel imports the report's libraries while the command checks the
+    # data: anything the command imported before starting it (pandas for a
+    # --as-of date, the batch module for its signal handler) would delay the
+    # whole report. The kernel's start is replaced by a probe that records
+    # what the command's process holds at that moment, then exits.
+    argv = ["report", kind, *(["C0002"] if kind == "child" else []), "--data", str(SAMPLE),
+            "--out", str(tmp_path / "out"), "--as-of", "2026-10-31"]
+    script = ("import json, os, sys\n"
+              "import sensoryprofile.reports.render as render\n"
+              "def probe(self, *args, **kwargs):\n"
+              "    print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})), flush=True)\n"
+              "    os._exit(0)\n"
+              "render.KernelSession.__init__ = probe\n"
+              "from sensoryprofile.cli import main\n"
+              f"main({argv!r})\n"
+              "sys.exit('the kernel was never started')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ), check=False)
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert "sensoryprofile" in loaded
+    assert not loaded & ({"pandas", "numpy", "yaml"} | PLOTTING)

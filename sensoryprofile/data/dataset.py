@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import threading
 import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -37,6 +38,7 @@ import pandas as pd
 
 from sensoryprofile import columns as C
 from sensoryprofile.data.settings import SETTINGS_FILE, Settings, read_settings
+from sensoryprofile.data.snapshots import SNAPSHOT_ENV  # the kernels' snapshot folder
 from sensoryprofile.data.tables import (
     EXCEL_SUFFIXES,
     TableRead,
@@ -811,11 +813,6 @@ def load_dataset(path: str | Path, *, strict: bool = False, today: dt.date | Non
 # ---------------------------------------------------------------------------
 # loading once per process while the files are unchanged
 # ---------------------------------------------------------------------------
-#: A folder of checked datasets a parent process left for its report kernels
-#: (:func:`write_snapshot`); set by the renderer in the kernels' environment.
-SNAPSHOT_ENV = "SENSORYPROFILE_DATASET_SNAPSHOTS"
-
-
 @lru_cache(maxsize=4)
 def _cached_dataset(path: str, stamp: tuple, today: dt.date | None) -> Dataset:
     snapshot = _read_snapshot(path, stamp, today)
@@ -831,11 +828,17 @@ def dataset_stamp(path: Path) -> tuple:
 def load_dataset_cached(path: str | Path, *, today: dt.date | None = None) -> Dataset:
     """:func:`load_dataset`, remembered while the files are unchanged (a batch
     of reports in one kernel loads the clinic's data once). In a report
-    kernel the parent's snapshot of the same files is used when there is one."""
+    kernel the parent's snapshot of the same files is used when there is one.
+    Two threads asking at once (``report all`` renders the clinic's reports
+    beside the children's batch) check the files once: the second waits."""
     path = Path(path).resolve()
     if not path.exists():
         raise DatasetError(f"{path}: no such dataset")
-    return _cached_dataset(str(path), dataset_stamp(path), today)
+    with _LOADING:
+        return _cached_dataset(str(path), dataset_stamp(path), today)
+
+
+_LOADING = threading.Lock()
 
 
 def _snapshot_file(folder: Path, path: str, stamp: tuple, today) -> Path:

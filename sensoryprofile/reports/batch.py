@@ -23,16 +23,14 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from sensoryprofile import columns as C
-from sensoryprofile.errors import Interrupted, ReportError, UsageError
+from sensoryprofile.errors import Interrupted, ReportError, UsageError, stop_on_signals
 from sensoryprofile.ids import is_valid_id
-from sensoryprofile.reports.index import write_index
 from sensoryprofile.reports.lock import output_lock
 from sensoryprofile.reports.render import (
     CURRENT_PARTIAL,
@@ -178,25 +176,6 @@ def _rejected_children(dataset) -> list[RenderResult]:
 # ---------------------------------------------------------------------------
 # stopping
 # ---------------------------------------------------------------------------
-@contextlib.contextmanager
-def stop_on_signals():
-    """SIGINT and SIGTERM raise :class:`Interrupted` in this (main) thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def raise_interrupted(signum, frame):
-        raise Interrupted(signum)
-
-    previous = {sig: signal.signal(sig, raise_interrupted)
-                for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def _descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (Linux /proc; empty elsewhere)."""
     found, todo = [], [pid]
@@ -431,6 +410,8 @@ def _finish(results, child_ids, names, out: Path, start: float,
             figures: _IndexData | None = None) -> BatchResult:
     order = {names.get(c, c): k for k, c in enumerate(child_ids)}
     results.sort(key=lambda r: order.get(r.name, -1))
+    from sensoryprofile.reports.index import write_index  # pandas: after the workers started
+
     figures = figures or _IndexData()
     index = write_index(out, results, dataset=figures.dataset, as_of=figures.as_of,
                         deidentify=figures.deidentify)

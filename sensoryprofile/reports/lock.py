@@ -13,12 +13,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 from pathlib import Path
 
 from sensoryprofile.errors import OutputBusyError, UsageError
 
 LOCK_FILE = ".sensoryprofile.lock"
 _HELD: dict[str, int] = {}
+_COUNTING = threading.Lock()
 
 
 def _reason(exc: OSError) -> str:
@@ -50,12 +52,16 @@ def output_lock(out_dir: str | Path, *, wait: bool = False):
         raise UsageError(f"{out}: cannot be used as the output folder: "
                          f"{_reason(exc)}") from None
     key = str(out)
-    if _HELD.get(key):
-        _HELD[key] += 1
+    with _COUNTING:  # threads of one process (report all) share its hold
+        nested = bool(_HELD.get(key))
+        if nested:
+            _HELD[key] += 1
+    if nested:
         try:
             yield out
         finally:
-            _HELD[key] -= 1
+            with _COUNTING:
+                _HELD[key] -= 1
         return
     try:
         fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)

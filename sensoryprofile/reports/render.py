@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import shutil
 import sys
@@ -194,7 +195,7 @@ def _this_interpreter():
 
 
 def _kernel_env(snapshots: str | None = None) -> dict:
-    from sensoryprofile.data.dataset import SNAPSHOT_ENV
+    from sensoryprofile.data.snapshots import SNAPSHOT_ENV
 
     env = dict(os.environ)
     if snapshots:
@@ -775,6 +776,91 @@ def render_cohorts(data_dir: str | Path, *, out_dir: str | Path = "reports",
         session.shutdown()
 
 
+class ClinicReports:
+    """The caseload report and, with ``cohort``, one cohort analysis per form:
+    the clinic-level part of ``report all``, in one kernel of its own.
+
+    :meth:`start` renders them in a thread of this process while the caller
+    goes on (``report all`` renders the children on worker processes
+    meanwhile); :meth:`finish` waits for them, or renders them now if they
+    were not started; :meth:`stop` ends their kernel at once (a signal).
+    ``outcomes`` holds ``(name, None)`` for each report rendered and
+    ``(name, error)`` for each that failed; an error that is not the
+    package's own is raised again by :meth:`finish`.
+    """
+
+    def __init__(self, data_dir, *, out_dir, as_of=None, pdf: bool = False,
+                 cohort: bool = False):
+        self.data_dir, self.out_dir, self.as_of, self.pdf = data_dir, out_dir, as_of, pdf
+        self.cohort = cohort
+        self.outcomes: list[tuple[str, Exception | None]] = []
+        self._session: KernelSession | None = None
+        self._thread = None
+        self._raised: BaseException | None = None
+        self._stopped = False
+
+    def start(self) -> None:
+        import threading
+
+        self._thread = threading.Thread(target=self._run, name="sensoryprofile-clinic",
+                                        daemon=True)
+        self._thread.start()
+
+    def finish(self) -> None:
+        if self._thread is None:
+            self._run()
+        else:
+            self._thread.join()
+        if self._raised is not None:
+            raise self._raised
+
+    def stop(self) -> None:
+        self._stopped = True
+        session = self._session
+        if session is not None:
+            session.kill()
+        if self._thread is not None:
+            # a notebook waiting on its killed kernel may take a while to
+            # notice: the thread is a daemon and the process is ending, so
+            # its half-written report is removed here rather than waited for
+            self._thread.join(timeout=1)
+            for partial in list(CURRENT_PARTIAL):
+                shutil.rmtree(partial, ignore_errors=True)
+
+    def _run(self) -> None:
+        from sensoryprofile.data.dataset import load_dataset_cached
+        from sensoryprofile.errors import SensoryProfileError
+
+        try:
+            self._session = session = KernelSession()
+            try:
+                if self._stopped:
+                    return
+                dataset = load_dataset_cached(self.data_dir)
+                session.share_dataset(dataset)
+                jobs = [("caseload", lambda: render_caseload(
+                    self.data_dir, out_dir=self.out_dir, as_of=self.as_of, pdf=self.pdf,
+                    session=session))]
+                if self.cohort:  # one cohort analysis per form in the data, never pooled
+                    jobs.extend(("cohort", functools.partial(
+                        render_cohort, self.data_dir, out_dir=self.out_dir, instrument=form,
+                        pdf=self.pdf, session=session)) for form in forms_in(dataset))
+                failed: dict[str, Exception] = {}
+                for name, render in jobs:
+                    if self._stopped:
+                        return
+                    try:
+                        render()
+                    except SensoryProfileError as exc:
+                        failed.setdefault(name, exc)
+                self.outcomes.extend((name, failed.get(name))
+                                     for name in dict.fromkeys(name for name, _ in jobs))
+            finally:
+                session.shutdown()
+        except BaseException as exc:  # raised again in the caller's thread by finish()
+            self._raised = exc
+
+
 def _int_or_none(value) -> int | None:
     return None if value is None else int(value)
 
@@ -817,6 +903,6 @@ def _render_clinic_unlocked(notebook, name, data_dir, out_dir, pdf, session, ext
             session.shutdown()
 
 
-__all__ = ["KernelSession", "RenderResult", "family_folder", "render_caseload", "render_child",
+__all__ = ["ClinicReports", "KernelSession", "RenderResult", "family_folder", "render_caseload", "render_child",
            "render_child_unlocked", "render_cohort", "render_cohorts", "render_family", "render_notebook",
            "report_name"]

@@ -82,13 +82,13 @@ def test_a_childs_report_notes_its_rejected_rows(tmp_path):
 # ---------------------------------------------------------------------------
 # signals
 # ---------------------------------------------------------------------------
-def _interrupt(tmp_path: Path, signum: int, *, group: bool):
+def _interrupt(tmp_path: Path, signum: int, *, group: bool, what: tuple = ("children",)):
     data = small_clinic(tmp_path / "data", 8)
     out = tmp_path / "out"
     scratch = tmp_path / "tmp"  # the run's temporary files land here (TMPDIR)
     scratch.mkdir()
     env = {**os.environ, "TMPDIR": str(scratch)}
-    process = subprocess.Popen(_command("report", "children", "--data", data, "--out", out,
+    process = subprocess.Popen(_command("report", *what, "--data", data, "--out", out,
                                         "--as-of", AS_OF, "--jobs", "2", "--quiet"),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env, start_new_session=True)
@@ -132,6 +132,23 @@ def test_a_signal_stops_the_batch_and_leaves_nothing(tmp_path, signum, code, gro
     finished = sorted(p.name for p in (out / "children").iterdir())
     assert finished and all(f"children/{name}/report.html" in index for name in finished)
     assert "Rendered " in stdout and "not rendered" in stdout
+
+
+@pytest.mark.slow
+def test_a_signal_stops_report_all_with_its_clinic_reports(tmp_path):
+    # `report all` renders the caseload report and the cohort analyses in a
+    # kernel of its own while the workers render the children: SIGTERM ends
+    # that kernel too, and nothing partial of the clinic's reports is left
+    returncode, seconds, stdout, stderr, out, scratch, children = _interrupt(
+        tmp_path, signal.SIGTERM, group=False, what=("all", "--cohort"))
+    assert returncode == 143, stderr
+    assert seconds < 5, f"took {seconds:.1f} s to stop"
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert len(children) >= 5  # two workers, their kernels and the clinic's kernel
+    assert [pid for pid in children if alive(pid)] == []
+    left = [p.name for p in out.rglob("*") if ".partial" in p.name or p.name.endswith(".old")]
+    assert left == []
+    assert list(scratch.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------
