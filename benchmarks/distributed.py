@@ -78,7 +78,7 @@ def _worker_memory(pid: int) -> tuple[int, dict[int, int]]:
     workers: dict[int, int] = {}
     for proc in tree:
         try:
-            if "ipykernel_launcher" not in " ".join(proc.cmdline()):
+            if "sensoryprofile.reports.kernel" not in " ".join(proc.cmdline()):  # a kernel
                 continue
             parent = proc.parent()
             workers[parent.pid] = parent.memory_info().rss + proc.memory_info().rss

@@ -182,13 +182,14 @@ class KernelSession:
 def _this_interpreter():
     """A kernel-spec manager whose every kernel is this process's own Python:
     a report runs with exactly the package and libraries of the command that
-    asked for it, whatever kernel specs the machine has installed."""
+    asked for it, whatever kernel specs the machine has installed. The kernel
+    is ipykernel's, without its debugger (:mod:`sensoryprofile.reports.kernel`)."""
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
     class _ThisInterpreter(KernelSpecManager):
         def get_kernel_spec(self, kernel_name):
-            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f",
-                                    "{connection_file}"],
+            return KernelSpec(argv=[sys.executable, "-m", "sensoryprofile.reports.kernel",
+                                    "-f", "{connection_file}"],
                               display_name="Python 3 (sensoryprofile)", language="python")
 
     return _ThisInterpreter()

@@ -316,3 +316,5 @@ def test_a_child_report_kernel_never_imports_jsonschema(tmp_path, monkeypatch):
     assert {"matplotlib", "pandas", "sensoryprofile"} <= modules  # the report was drawn here
     assert "jsonschema" not in modules
     assert "pandera" not in modules
+    # the kernel starts without ipykernel's debugger (sensoryprofile.reports.kernel)
+    assert not {"_pydevd_bundle", "pydevd"} & modules
