@@ -159,7 +159,8 @@ def check_levels(x: np.ndarray, arg: str, six_level: bool, where,
 
 
 def _check_weights(w: np.ndarray, arg: str, where) -> None:
-    if w.size == 0 or (np.isfinite(w).all() and w.min() >= 0):
+    # two reductions, no temporary: a blank makes the minimum NaN (not >= 0)
+    if w.size == 0 or (w.min() >= 0 and w.max() < np.inf):
         return
     bad = ~(np.isfinite(w) & (w >= 0))
     i = int(np.flatnonzero(bad)[0])
@@ -648,10 +649,13 @@ def gas_tscores(table: pd.DataFrame, *, by=(CHILD_ID, DATE), level: str = LEVEL,
     groups at once (``np.bincount`` over integer group codes); there is no
     Python loop per group. When the rows are
     already sorted by ``by`` (as the tables of :func:`goal_trajectories`
-    are), groups are found by comparing adjacent rows; otherwise each key
-    column is hashed (``pd.factorize``), which for text keys in random order
-    costs far more than the arithmetic (see ``benchmarks/goals.py``).
-    Zero weights are handled as in :func:`gas_tscore`.
+    are), groups are found by comparing adjacent rows; otherwise the key
+    columns are turned into integer codes, packed into one int64 and hashed
+    once, which for text keys in random order still costs more than the
+    arithmetic (see ``benchmarks/goals.py``). Text ids held by pyarrow that
+    all have the same width (at most 8 bytes) are read as integers, never
+    hashed as text (:func:`group_rows`). Zero weights are handled as in
+    :func:`gas_tscore`.
 
     References
     ----------
