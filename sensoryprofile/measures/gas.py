@@ -514,6 +514,40 @@ def _dense_codes(key: np.ndarray) -> np.ndarray:
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
+#: Steps of a day in each unit pandas holds datetime64 values in.
+_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def _day_codes(series: pd.Series) -> tuple[np.ndarray, int] | None:
+    """Whole days since the earliest value, and their bound, for a datetime64
+    column held by numpy, with no blank, whose values all fall at one time of
+    day (review dates: midnights) and span no more days than there are rows;
+    None otherwise.
+
+    Exact: distinct dates are distinct day counts (one subtraction and one
+    division; no hashing). The span limit keeps the bound no larger than a
+    factorization's could be, so packing it costs no extra hash pass.
+    """
+    dtype = series.dtype
+    if not (isinstance(dtype, np.dtype) and dtype.kind == "M"):
+        return None
+    per_day = _PER_DAY.get(np.datetime_data(dtype)[0])
+    if per_day is None:
+        return None
+    ticks = series.to_numpy().view(np.int64)
+    low, high = int(ticks.min()), int(ticks.max())
+    if low == np.iinfo(np.int64).min:  # NaT: a blank
+        return None
+    span = (high - low) // per_day + 1
+    if span > ticks.size:
+        return None
+    shifted = ticks - low
+    days = shifted // per_day
+    if not (days * per_day == shifted).all():  # not all at one time of day
+        return None
+    return days, span
+
+
 def _column_codes(series: pd.Series, text: tuple[np.ndarray, bool] | None
                   ) -> tuple[np.ndarray, int, bool]:
     """Codes >= 0 of one key column (equal values, equal codes; blank keys
@@ -528,6 +562,9 @@ def _column_codes(series: pd.Series, text: tuple[np.ndarray, bool] | None
             return (key - low).astype(np.int64), int(high - low) + 1, False
         codes = _dense_codes(key.view(np.int64))  # same bits, same equalities
         return codes, int(codes.max()) + 1, True
+    days = _day_codes(series)
+    if days is not None:
+        return days[0], days[1], False
     values = series
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
         values = values.to_numpy()  # hashing the object array directly is faster
@@ -545,13 +582,14 @@ def _hashed_groups(table: pd.DataFrame, by: list[str],
     """Group codes 0..k-1 in order of first appearance, and one row of each group.
 
     Each key column becomes integer codes (:func:`_column_codes`: a text's
-    fixed-width integer, or a factorization), and the codes of all columns
-    are packed into one int64, ``key = key * bound + codes`` column by
-    column, which is exact (one key per combination of codes) while the
+    fixed-width integer, a date's day count, or a factorization), and the
+    codes of all columns are packed into one int64, ``key = key * bound +
+    codes`` column by column, which is exact (one key per combination of codes) while the
     product of the bounds fits in int64; when it would not, the key so far
     is first made dense (at most one code per row). The packed key is then
     hashed once (:func:`_dense_codes`), so (text id, date) costs one hash
-    pass over int64, not one over the texts and another over the pairs.
+    pass over int64, not one over the texts, one over the dates and another
+    over the pairs.
     """
     if text_keys is None:
         text_keys = [_text_key(table[column]) for column in by]

@@ -140,3 +140,43 @@ def test_dense_codes_number_keys_in_order_of_first_appearance():
     key = np.array([7, -3, 7, 2**62, -3, 0], dtype=np.int64)
     assert G._dense_codes(key).tolist() == [0, 1, 0, 2, 1, 3]
     assert G._dense_codes(key).tolist() == pd.factorize(key)[0].tolist()
+
+
+@pytest.mark.parametrize(("dates", "days"), [
+    # midnights: whole days since the earliest (1 March 2024 to 3 March: 2 days)
+    (["2024-03-03", "2024-03-01", "2024-03-03", "2024-03-02"], ([2, 0, 2, 1], 3)),
+    # one time of day, not midnight: still whole days
+    (["2024-03-01 09:30", "2024-03-02 09:30", "2024-03-01 09:30", "2024-03-01 09:30"],
+     ([0, 1, 0, 0], 2)),
+    # not the day path: two times of day, a blank, a span longer than the rows
+    (["2024-03-01 09:30", "2024-03-01 10:00", "2024-03-01 09:30", "2024-03-02 00:00"], None),
+    (["2024-03-01", None, "2024-03-01", "2024-03-02"], None),
+    (["2000-01-01", "2024-03-01", "2000-01-01", "2024-03-01"], None),
+])
+def test_dates_as_day_counts_group_as_the_general_path(dates, days):
+    # children C1, C2 each with two goals on each of their dates; the dates held as
+    # Python objects take the general path (hashing each Timestamp)
+    series = pd.Series(pd.to_datetime(dates))
+    got_days = G._day_codes(series)
+    if days is None:
+        assert got_days is None
+    else:
+        assert got_days[0].tolist() == days[0] and got_days[1] == days[1]
+    table = pd.DataFrame({CHILD_ID: ["C2", "C1", "C1", "C2"] * 2,
+                          DATE: pd.concat([series, series], ignore_index=True),
+                          LEVEL: [1, 0, -1, 2, 1, 0, -1, 2]})
+    table = table.iloc[[0, 4, 1, 5, 2, 6, 3, 7]]  # each row beside its twin
+    got = gas_tscores(table, weight=None)
+    expected = gas_tscores(table.astype({DATE: object}), weight=None)
+    assert got[CHILD_ID].tolist() == expected[CHILD_ID].tolist()
+    assert got[DATE].tolist() == expected[DATE].tolist()
+    pd.testing.assert_series_equal(got[T_SCORE], expected[T_SCORE], check_exact=True)
+    assert got[N_GOALS].tolist() == expected[N_GOALS].tolist()
+    # each row of 0..3 with its twin: two unweighted goals at its level x,
+    # T = 50 + 20x / sqrt(0.7 * 2 + 0.3 * 2**2) = 50 + 20x / sqrt(2.6); levels 1, 0,
+    # -1, 2 give 62.403, 50, 37.597, 74.807. In the second case rows 0 and 3 are
+    # both C2 at 1 March 09:30: levels 1, 1, 2, 2 give 50 + 60 / sqrt(0.7 * 4 + 0.3 * 4**2)
+    # = 50 + 60 / sqrt(7.6) = 71.764
+    hand = [71.764, 50.0, 37.597] if dates[1] == "2024-03-02 09:30" else [
+        62.403, 50.0, 37.597, 74.807]
+    assert got[T_SCORE].round(3).tolist() == hand
