@@ -359,11 +359,11 @@ _KEY_LIMIT = 2**63 - 1
 
 
 def _arrow_text(series: pd.Series):
-    """The pyarrow array (one chunk) of a text column held by pyarrow, with no
-    blank; None for any other column. pandas keeps text in pyarrow when
-    pyarrow is installed (the ``dask`` extra brings it): turning such a column
-    into Python strings costs more than grouping it, so its keys are read from
-    pyarrow's buffers instead (no copy of the text)."""
+    """The pyarrow array (one chunk) of a column held by pyarrow (text, as a
+    rule), with no blank; None for any other column. pandas keeps text in
+    pyarrow when pyarrow is installed (the ``dask`` extra brings it): turning
+    such a column into Python strings costs more than grouping it, so its
+    keys are read from pyarrow's buffers instead (no copy of the text)."""
     dtype = series.dtype
     arrow = (isinstance(dtype, pd.ArrowDtype)
              or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"))
@@ -426,12 +426,13 @@ def _arrow_codes(data) -> np.ndarray:
 
 
 def _text_key(series: pd.Series) -> tuple[np.ndarray, bool] | None:
-    """An integer key of each row of a text column held by pyarrow with no
-    blank, and whether the keys are dense codes (0..k-1 in order of first
-    appearance); None for any other column.
+    """An integer key of each row of a column held by pyarrow with no blank
+    (text, as a rule), and whether the keys are dense codes (0..k-1 in order
+    of first appearance); None for any other column.
 
     The key is :func:`_fixed_width_key` when the texts allow it, else the
-    dictionary codes of :func:`_arrow_codes`. Both serve
+    dictionary codes of :func:`_arrow_codes` (also for columns held by
+    pyarrow that are not text). Both serve
     :func:`_sorted_runs`: the first keeps the texts' order; the second is
     non-decreasing exactly when each text's rows are contiguous.
     """
