@@ -159,7 +159,8 @@ def check_levels(x: np.ndarray, arg: str, six_level: bool, where,
 
 
 def _check_weights(w: np.ndarray, arg: str, where) -> None:
-    if w.size == 0 or (np.isfinite(w).all() and w.min() >= 0):
+    # two reductions, no temporary: a blank makes the minimum NaN (not >= 0)
+    if w.size == 0 or (w.min() >= 0 and w.max() < np.inf):
         return
     bad = ~(np.isfinite(w) & (w >= 0))
     i = int(np.flatnonzero(bad)[0])
@@ -353,28 +354,97 @@ def _lexicographic(keys: list[np.ndarray], strict: bool) -> bool:
     return bool(increasing.all() if strict else (increasing | tied).all())
 
 
-def _arrow_codes(series: pd.Series) -> np.ndarray | None:
-    """Integer codes (in order of first appearance) of a text column held by
-    pyarrow, with no blank; None for any other column. pandas keeps text in
+#: Largest combined key: the codes of the key columns are packed into one int64.
+_KEY_LIMIT = 2**63 - 1
+
+
+def _arrow_text(series: pd.Series):
+    """The pyarrow array (one chunk) of a column held by pyarrow (text, as a
+    rule), with no blank; None for any other column. pandas keeps text in
     pyarrow when pyarrow is installed (the ``dask`` extra brings it): turning
     such a column into Python strings costs more than grouping it, so its
-    codes come from pyarrow's dictionary encoding instead."""
+    keys are read from pyarrow's buffers instead (no copy of the text)."""
     dtype = series.dtype
     arrow = (isinstance(dtype, pd.ArrowDtype)
              or (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"))
     if not arrow or series.isna().any():
         return None
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     data = pa.array(series.array)  # no copy: the column's own buffers
     if isinstance(data, pa.ChunkedArray):
         data = data.combine_chunks()
+    return data
+
+
+def _fixed_width_key(data) -> np.ndarray | None:
+    """Each text's UTF-8 bytes read as one unsigned big-endian integer, when
+    every text of the pyarrow array ``data`` has the same number of bytes, at
+    most 8; None otherwise.
+
+    Exact: texts of one width are equal exactly when their integers are, and
+    the integers are in the texts' order (big-endian bytes compare as the
+    bytes do, and UTF-8 bytes compare as the code points do, which is how
+    Python compares str). Zero-padded ids ("C0000123") are the usual case:
+    reading them costs one pass over the offsets and one copy of the bytes,
+    where hashing the texts costs a look-up per row.
+    """
+    import pyarrow as pa
+
+    if pa.types.is_string(data.type):
+        offset_type = np.int32
+    elif pa.types.is_large_string(data.type):
+        offset_type = np.int64
+    else:
+        return None
+    n = len(data)
+    if n == 0:
+        return None
+    buffers = data.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offset_type, count=n + 1,
+                            offset=data.offset * np.dtype(offset_type).itemsize)
+    width = int(offsets[1] - offsets[0])
+    if width > 8 or int(offsets[-1] - offsets[0]) != n * width:
+        return None
+    if n > 1 and not (np.diff(offsets) == width).all():
+        return None
+    padded = np.zeros((n, 8), dtype=np.uint8)
+    if width:
+        text = np.frombuffer(buffers[2], dtype=np.uint8, count=n * width,
+                             offset=int(offsets[0])).reshape(n, width)
+        padded[:, 8 - width:] = text  # right-aligned: leading zero bytes
+    return padded.view(">u8").ravel().astype(np.uint64)
+
+
+def _arrow_codes(data) -> np.ndarray:
+    """Integer codes (0..k-1, in order of first appearance) of the texts of
+    the pyarrow array ``data``, from pyarrow's dictionary encoding."""
+    import pyarrow.compute as pc
+
     encoded = pc.dictionary_encode(data)
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
 
 
-def _sorted_runs(table: pd.DataFrame, by: list[str]) -> np.ndarray | None:
+def _text_key(series: pd.Series) -> tuple[np.ndarray, bool] | None:
+    """An integer key of each row of a column held by pyarrow with no blank
+    (text, as a rule), and whether the keys are dense codes (0..k-1 in order
+    of first appearance); None for any other column.
+
+    The key is :func:`_fixed_width_key` when the texts allow it, else the
+    dictionary codes of :func:`_arrow_codes` (also for columns held by
+    pyarrow that are not text). Both serve
+    :func:`_sorted_runs`: the first keeps the texts' order; the second is
+    non-decreasing exactly when each text's rows are contiguous.
+    """
+    data = _arrow_text(series)
+    if data is None:
+        return None
+    key = _fixed_width_key(data)
+    return (key, False) if key is not None else (_arrow_codes(data), True)
+
+
+def _sorted_runs(table: pd.DataFrame, by: list[str],
+                 text_keys: list | None = None) -> np.ndarray | None:
     """Start row of each group when the rows are sorted by ``by``, else None.
 
     Adjacent rows are compared (no hashing). Each run of equal keys must
@@ -383,7 +453,9 @@ def _sorted_runs(table: pd.DataFrame, by: list[str]) -> np.ndarray | None:
     anything else (unsorted rows, blank or uncomparable keys, categoricals)
     returns None and the caller hashes the keys instead. Two small samples
     (the first rows, and every k-th row) are checked first, so unsorted input
-    is turned away cheaply.
+    is turned away cheaply. ``text_keys`` (one :func:`_text_key` or None per
+    column) stand for text columns held by pyarrow; computed here when not
+    given.
     """
     n = len(table)
     if n == 0:
@@ -397,12 +469,13 @@ def _sorted_runs(table: pd.DataFrame, by: list[str]) -> np.ndarray | None:
                 and _lexicographic([c.iloc[::stride].to_numpy() for c in columns],
                                    strict=False)):
             return None
-        keys = []
-        for series in columns:
-            # a pyarrow text column: its codes in order of first appearance are
-            # non-decreasing exactly when each key's rows are contiguous
-            codes = _arrow_codes(series)
-            keys.append(series.to_numpy() if codes is None else codes)
+        if text_keys is None:
+            text_keys = [_text_key(series) for series in columns]
+        # a pyarrow text column: its fixed-width integers (in the texts' order),
+        # or its codes in order of first appearance, which are non-decreasing
+        # exactly when each text's rows are contiguous
+        keys = [series.to_numpy() if text is None else text[0]
+                for series, text in zip(columns, text_keys, strict=True)]
         # rows i and i+1 differ on column j: changes[j][i]
         changes = [np.asarray(key[1:] != key[:-1], dtype=bool) for key in keys]
         boundary = np.flatnonzero(np.logical_or.reduce(changes))
@@ -427,33 +500,117 @@ def _sorted_runs(table: pd.DataFrame, by: list[str]) -> np.ndarray | None:
     return starts
 
 
-def _hashed_groups(table: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _dense_codes(key: np.ndarray) -> np.ndarray:
+    """Codes 0..k-1 of the integer keys, in order of first appearance: one
+    hash pass, by pyarrow's dictionary encoding when pyarrow is installed
+    (faster than ``pd.factorize`` on int64, and it releases the GIL), else by
+    ``pd.factorize``. Both number the distinct keys as they first appear."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return pd.factorize(key)[0].astype(np.int64, copy=False)
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(pa.array(key))
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+#: Steps of a day in each unit pandas holds datetime64 values in.
+_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def _day_codes(series: pd.Series) -> tuple[np.ndarray, int] | None:
+    """Whole days since the earliest value, and their bound, for a datetime64
+    column held by numpy, with no blank, whose values all fall at one time of
+    day (review dates: midnights) and span no more days than there are rows;
+    None otherwise.
+
+    Exact: distinct dates are distinct day counts (one subtraction and one
+    division; no hashing). The span limit keeps the bound no larger than a
+    factorization's could be, so packing it costs no extra hash pass.
+    """
+    dtype = series.dtype
+    if not (isinstance(dtype, np.dtype) and dtype.kind == "M"):
+        return None
+    per_day = _PER_DAY.get(np.datetime_data(dtype)[0])
+    if per_day is None:
+        return None
+    ticks = series.to_numpy().view(np.int64)
+    low, high = int(ticks.min()), int(ticks.max())
+    if low == np.iinfo(np.int64).min:  # NaT: a blank
+        return None
+    span = (high - low) // per_day + 1
+    if span > ticks.size:
+        return None
+    shifted = ticks - low
+    days = shifted // per_day
+    if not (days * per_day == shifted).all():  # not all at one time of day
+        return None
+    return days, span
+
+
+def _column_codes(series: pd.Series, text: tuple[np.ndarray, bool] | None
+                  ) -> tuple[np.ndarray, int, bool]:
+    """Codes >= 0 of one key column (equal values, equal codes; blank keys
+    one code of their own), their bound (every code is below it) and whether
+    they are dense (0..k-1 in order of first appearance)."""
+    if text is not None:
+        key, dense = text
+        if dense:
+            return key, int(key.max()) + 1, True
+        low, high = key.min(), key.max()
+        if high - low < _KEY_LIMIT:  # the shifted integers fit in int64
+            return (key - low).astype(np.int64), int(high - low) + 1, False
+        codes = _dense_codes(key.view(np.int64))  # same bits, same equalities
+        return codes, int(codes.max()) + 1, True
+    days = _day_codes(series)
+    if days is not None:
+        return days[0], days[1], False
+    values = series
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        values = values.to_numpy()  # hashing the object array directly is faster
+    codes, uniques = pd.factorize(values)
+    n_uniques = len(uniques)
+    blank = codes < 0
+    if not blank.any():
+        return codes.astype(np.int64, copy=False), n_uniques, True
+    # blank keys (code -1) become one more code of this column
+    return np.where(blank, n_uniques, codes).astype(np.int64), n_uniques + 1, False
+
+
+def _hashed_groups(table: pd.DataFrame, by: list[str],
+                   text_keys: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Group codes 0..k-1 in order of first appearance, and one row of each group.
 
-    Each key column is factorized (hashed); the codes are combined column by
-    column and made dense again. Blank keys form groups of their own.
+    Each key column becomes integer codes (:func:`_column_codes`: a text's
+    fixed-width integer, a date's day count, or a factorization), and the
+    codes of all columns are packed into one int64, ``key = key * bound +
+    codes`` column by column, which is exact (one key per combination of codes) while the
+    product of the bounds fits in int64; when it would not, the key so far
+    is first made dense (at most one code per row). The packed key is then
+    hashed once (:func:`_dense_codes`), so (text id, date) costs one hash
+    pass over int64, not one over the texts, one over the dates and another
+    over the pairs.
     """
-    codes = None
-    for column in by:
-        values = table[column]
-        arrow = _arrow_codes(values)
-        if arrow is not None:  # pyarrow text: its dictionary codes, no Python strings
-            column_codes, n_uniques = arrow, int(arrow.max()) + 1 if arrow.size else 0
-        else:
-            if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-                values = values.to_numpy()  # hashing the object array directly is faster
-            column_codes, uniques = pd.factorize(values)
-            n_uniques = len(uniques)
-        # blank keys (code -1) become one more group of this column
-        blank = column_codes < 0
-        if codes is None and not blank.any():
-            # the first column's codes are already dense, in order of first appearance
-            codes = column_codes.astype(np.int64, copy=False)
+    if text_keys is None:
+        text_keys = [_text_key(table[column]) for column in by]
+    key = bound = dense = None
+    for column, text in zip(by, text_keys, strict=True):
+        codes, n_codes, codes_dense = _column_codes(table[column], text)
+        if key is None:
+            key, bound, dense = codes, n_codes, codes_dense
             continue
-        column_codes = np.where(blank, n_uniques, column_codes)
-        if codes is None:
-            codes = np.zeros(len(table), dtype=np.int64)
-        codes, _ = pd.factorize(codes * (n_uniques + 1) + column_codes)
+        if bound * n_codes > _KEY_LIMIT:
+            if not dense:
+                key = _dense_codes(key)
+                bound = int(key.max()) + 1
+            if bound * n_codes > _KEY_LIMIT:  # a wide column: dense codes fit
+                codes = _dense_codes(codes)
+                n_codes = int(codes.max()) + 1
+        key = key * n_codes + codes
+        bound *= n_codes
+        dense = False
+    codes = key if dense else _dense_codes(key)
     some_row = np.empty(int(codes.max()) + 1, dtype=np.int64)
     # repeated indices: some row of the group is stored; all share the keys
     some_row[codes] = np.arange(codes.size)
@@ -462,18 +619,24 @@ def _hashed_groups(table: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.n
 
 def group_rows(table: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
     """Group code of every row (0..k-1, in order of first appearance), the
-    keys of each group (a k-row frame of the ``by`` columns), and group sizes."""
+    keys of each group (a k-row frame of the ``by`` columns), and group sizes.
+
+    Sorted rows are grouped by comparing adjacent rows (:func:`_sorted_runs`),
+    any others by hashing (:func:`_hashed_groups`); text held by pyarrow is
+    read once (:func:`_text_key`) for either."""
     n = len(table)
-    starts = _sorted_runs(table, by)
+    if n == 0:
+        keys = table[by].iloc[:0].reset_index(drop=True)
+        codes = counts = np.zeros(0, dtype=np.int64)
+        return codes, keys, counts
+    text_keys = [_text_key(table[column]) for column in by]
+    starts = _sorted_runs(table, by, text_keys)
     if starts is not None:
         keys = table[by].iloc[starts].reset_index(drop=True)
         counts = np.diff(np.append(starts, n))
         codes = np.repeat(np.arange(starts.size), counts)
-    elif n == 0:
-        keys = table[by].iloc[:0].reset_index(drop=True)
-        codes = counts = np.zeros(0, dtype=np.int64)
     else:
-        codes, some_row = _hashed_groups(table, by)
+        codes, some_row = _hashed_groups(table, by, text_keys)
         keys = table[by].iloc[some_row].reset_index(drop=True)
         counts = np.bincount(codes, minlength=some_row.size)
     return codes, keys, counts.astype(np.int64)
@@ -525,10 +688,13 @@ def gas_tscores(table: pd.DataFrame, *, by=(CHILD_ID, DATE), level: str = LEVEL,
     groups at once (``np.bincount`` over integer group codes); there is no
     Python loop per group. When the rows are
     already sorted by ``by`` (as the tables of :func:`goal_trajectories`
-    are), groups are found by comparing adjacent rows; otherwise each key
-    column is hashed (``pd.factorize``), which for text keys in random order
-    costs far more than the arithmetic (see ``benchmarks/goals.py``).
-    Zero weights are handled as in :func:`gas_tscore`.
+    are), groups are found by comparing adjacent rows; otherwise the key
+    columns are turned into integer codes, packed into one int64 and hashed
+    once, which for text keys in random order still costs more than the
+    arithmetic (see ``benchmarks/goals.py``). Text ids held by pyarrow that
+    all have the same width (at most 8 bytes) are read as integers, never
+    hashed as text (:func:`group_rows`). Zero weights are handled as in
+    :func:`gas_tscore`.
 
     References
     ----------
