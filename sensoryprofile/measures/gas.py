@@ -416,6 +416,49 @@ def _fixed_width_key(data) -> np.ndarray | None:
     return padded.view(">u8").ravel().astype(np.uint64)
 
 
+def _short_text_key(data) -> np.ndarray | None:
+    """Each text of the pyarrow array ``data`` as one unsigned integer when
+    every text has at most 7 UTF-8 bytes (of any widths): its bytes
+    left-aligned in the first 7 bytes of a big-endian uint64, zero-padded, and
+    its length in the last byte; None otherwise.
+
+    Exact and in the texts' order: the padded bytes compare as the texts do up
+    to the shorter one's end; when one text is the other's prefix, the
+    shorter pads with zeros where the longer has bytes (>= 0), and when those
+    are all zero bytes too, the length byte puts the shorter first, as Python
+    does. So ids of varying widths ("C1" .. "C9999999") are read without
+    hashing text, like :func:`_fixed_width_key`'s.
+    """
+    import pyarrow as pa
+
+    if pa.types.is_string(data.type):
+        offset_type = np.int32
+    elif pa.types.is_large_string(data.type):
+        offset_type = np.int64
+    else:
+        return None
+    n = len(data)
+    if n == 0:
+        return None
+    buffers = data.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offset_type, count=n + 1,
+                            offset=data.offset * np.dtype(offset_type).itemsize)
+    lengths = np.diff(offsets)
+    if int(lengths.max()) > 7:
+        return None
+    padded = np.zeros((n, 8), dtype=np.uint8)
+    padded[:, 7] = lengths
+    first, size = int(offsets[0]), int(offsets[-1] - offsets[0])
+    if size:
+        text = np.frombuffer(buffers[2], dtype=np.uint8, count=size, offset=first)
+        # byte b of the texts (they lie end to end) goes to row r, column
+        # b - start(r): flat position 8r + b - start(r)
+        where = np.repeat(np.arange(n, dtype=np.int64) * 8 - (offsets[:-1] - first), lengths)
+        where += np.arange(size)
+        padded.reshape(-1)[where] = text
+    return padded.view(">u8").ravel().astype(np.uint64)
+
+
 def _arrow_codes(data) -> np.ndarray:
     """Integer codes (0..k-1, in order of first appearance) of the texts of
     the pyarrow array ``data``, from pyarrow's dictionary encoding."""
@@ -430,8 +473,8 @@ def _text_key(series: pd.Series) -> tuple[np.ndarray, bool] | None:
     (text, as a rule), and whether the keys are dense codes (0..k-1 in order
     of first appearance); None for any other column.
 
-    The key is :func:`_fixed_width_key` when the texts allow it, else the
-    dictionary codes of :func:`_arrow_codes` (also for columns held by
+    The key is :func:`_fixed_width_key` or :func:`_short_text_key` when the
+    texts allow it, else the dictionary codes of :func:`_arrow_codes` (also for columns held by
     pyarrow that are not text). Both serve
     :func:`_sorted_runs`: the first keeps the texts' order; the second is
     non-decreasing exactly when each text's rows are contiguous.
@@ -440,6 +483,8 @@ def _text_key(series: pd.Series) -> tuple[np.ndarray, bool] | None:
     if data is None:
         return None
     key = _fixed_width_key(data)
+    if key is None:
+        key = _short_text_key(data)
     return (key, False) if key is not None else (_arrow_codes(data), True)
 
 

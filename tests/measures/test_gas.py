@@ -55,8 +55,11 @@ ID_FORMS = {
     # first bytes 0x01 and 0xC3: the integers span more than int64, so they are
     # hashed to dense codes before packing
     "beyond int64": (["\x010000001", "é000002", "\x010000003"], True),
-    # not the fixed-width key: dictionary codes
-    "varying widths": (["C1", "C22", "C333"], False),
+    # widths that vary, at most 7 bytes: the short-text key (bytes and length)
+    "varying widths": (["C1", "C22", "C333"], True),
+    "a prefix and a NUL byte": (["A", "A\x00", "AB"], True),
+    # neither key: dictionary codes
+    "varying widths, one of eight bytes": (["C1", "C22", "C0000333"], False),
     "nine bytes": (["C00000001", "C00000002", "C00000003"], False),
 }
 
@@ -109,6 +112,23 @@ def test_fixed_width_key_is_the_texts_order():
     assert np.argsort(key, kind="stable").tolist() == sorted(range(6), key=texts.__getitem__)
     # "A0" is 0x41 0x30
     assert G._text_key(pd.Series(["A0"], dtype="string[pyarrow]"))[0].tolist() == [0x4130]
+
+
+def test_short_text_key_is_the_texts_order():
+    # texts of up to 7 bytes, of any widths: bytes left-aligned, zero-padded,
+    # the length in the last byte; the integers sort as the texts do, a prefix
+    # first (Python's order), and no two texts share one
+    pytest.importorskip("pyarrow")
+    texts = ["C22", "C1", "A", "A\x00", "", "é9", "\x00", "AB", "A\x00\x00", "zzzzzzz"]
+    series = pd.Series(texts, dtype="string[pyarrow]")
+    key, dense = G._text_key(series)
+    assert not dense
+    assert np.argsort(key, kind="stable").tolist() == sorted(range(10), key=texts.__getitem__)
+    assert len(set(key.tolist())) == 10
+    # "C1": 0x43 0x31, five zero bytes, length 2; "": all zero
+    assert key[1] == 0x4331_0000_0000_0002 and key[4] == 0
+    # a slice of the column (its buffers start before it) reads the same texts
+    assert G._text_key(series.iloc[3:8])[0].tolist() == key[3:8].tolist()
 
 
 def test_packed_key_too_wide_for_int64_is_made_dense_first():
