@@ -291,24 +291,33 @@ def respondent_comparison(scores: pd.DataFrame, instruments, when,
     heads = [f"{respondent_text(r)} ({when(d)})" for r, d in
              zip(chosen[C.RESPONDENT], chosen[C.DATE], strict=True)]
     rows = scores[scores[C.ASSESSMENT_ID].isin(chosen[C.ASSESSMENT_ID])]
+    row_scores = rows[C.SCORE].astype(str)
     score_ids = ([sc.id for sc in inst.scores] if inst is not None
-                 else list(pd.unique(rows[C.SCORE].astype(str))))
+                 else list(pd.unique(row_scores)))
+    # the first row of each score, and of each (score, form): read once, not
+    # filtered out of the rows again for every score and form
+    fields = [C.SCORE_NAME, C.CLASSIFICATION, C.LEVEL, POSITION]
+    records = rows[fields].to_dict("records")
+    first_of_score: dict[str, dict] = {}
+    first_of_form: dict[tuple, dict] = {}
+    for score_id, aid, record in zip(row_scores, rows[C.ASSESSMENT_ID], records, strict=True):
+        first_of_score.setdefault(score_id, record)
+        first_of_form.setdefault((score_id, aid), record)
     table, chart = [], []
     for score_id in score_ids:
-        mine = rows[rows[C.SCORE].astype(str) == score_id]
-        if mine.empty:
+        if score_id not in first_of_score:
             continue
-        name = str(mine[C.SCORE_NAME].iloc[0])
+        name = str(first_of_score[score_id][C.SCORE_NAME])
         line = {"Score": name}
         levels = []
         for head, aid in zip(heads, chosen[C.ASSESSMENT_ID], strict=True):
-            r = mine[mine[C.ASSESSMENT_ID] == aid]
-            if r.empty or pd.isna(r[C.CLASSIFICATION].iloc[0]):
-                line[head] = "-" if r.empty else "not classified"
+            r = first_of_form.get((score_id, aid))
+            if r is None or pd.isna(r[C.CLASSIFICATION]):
+                line[head] = "-" if r is None else "not classified"
                 levels.append(np.nan)
             else:
-                line[head] = str(r[C.CLASSIFICATION].iloc[0])
-                levels.append(float(r[C.LEVEL].iloc[0]))
+                line[head] = str(r[C.CLASSIFICATION])
+                levels.append(float(r[C.LEVEL]))
         known = [lv for lv in levels if not np.isnan(lv)]
         apart = (max(known) - min(known)) if len(known) >= 2 else np.nan
         flagged = bool(not np.isnan(apart) and apart >= FLAG_LEVELS)
@@ -316,11 +325,10 @@ def respondent_comparison(scores: pd.DataFrame, instruments, when,
         line["Flag"] = f"differ by {apart:.0f} levels" if flagged else ""
         table.append(line)
         for head, aid in zip(heads, chosen[C.ASSESSMENT_ID], strict=True):
-            r = mine[mine[C.ASSESSMENT_ID] == aid]
-            if len(r):
+            r = first_of_form.get((score_id, aid))
+            if r is not None:
                 chart.append({C.SCORE_NAME: name, C.RESPONDENT: head,
-                              POSITION: r[POSITION].iloc[0],
-                              C.CLASSIFICATION: r[C.CLASSIFICATION].iloc[0],
+                              POSITION: r[POSITION], C.CLASSIFICATION: r[C.CLASSIFICATION],
                               "flagged": flagged})
     return SimpleNamespace(
         instrument=form, name=inst.name if inst is not None else form,
