@@ -377,18 +377,10 @@ def _arrow_text(series: pd.Series):
     return data
 
 
-def _fixed_width_key(data) -> np.ndarray | None:
-    """Each text's UTF-8 bytes read as one unsigned big-endian integer, when
-    every text of the pyarrow array ``data`` has the same number of bytes, at
-    most 8; None otherwise.
-
-    Exact: texts of one width are equal exactly when their integers are, and
-    the integers are in the texts' order (big-endian bytes compare as the
-    bytes do, and UTF-8 bytes compare as the code points do, which is how
-    Python compares str). Zero-padded ids ("C0000123") are the usual case:
-    reading them costs one pass over the offsets and one copy of the bytes,
-    where hashing the texts costs a look-up per row.
-    """
+def _text_buffers(data):
+    """The offsets (n + 1 of them, as numpy) and the bytes buffer of a
+    non-empty pyarrow text array ``data`` (string or large_string; a slice of
+    a longer array is read in place); None for any other array."""
     import pyarrow as pa
 
     if pa.types.is_string(data.type):
@@ -403,6 +395,26 @@ def _fixed_width_key(data) -> np.ndarray | None:
     buffers = data.buffers()
     offsets = np.frombuffer(buffers[1], dtype=offset_type, count=n + 1,
                             offset=data.offset * np.dtype(offset_type).itemsize)
+    return offsets, buffers[2]
+
+
+def _fixed_width_key(data) -> np.ndarray | None:
+    """Each text's UTF-8 bytes read as one unsigned big-endian integer, when
+    every text of the pyarrow array ``data`` has the same number of bytes, at
+    most 8; None otherwise.
+
+    Exact: texts of one width are equal exactly when their integers are, and
+    the integers are in the texts' order (big-endian bytes compare as the
+    bytes do, and UTF-8 bytes compare as the code points do, which is how
+    Python compares str). Zero-padded ids ("C0000123") are the usual case:
+    reading them costs one pass over the offsets and one copy of the bytes,
+    where hashing the texts costs a look-up per row.
+    """
+    text_buffers = _text_buffers(data)
+    if text_buffers is None:
+        return None
+    offsets, text_buffer = text_buffers
+    n = len(data)
     width = int(offsets[1] - offsets[0])
     if width > 8 or int(offsets[-1] - offsets[0]) != n * width:
         return None
@@ -410,7 +422,7 @@ def _fixed_width_key(data) -> np.ndarray | None:
         return None
     padded = np.zeros((n, 8), dtype=np.uint8)
     if width:
-        text = np.frombuffer(buffers[2], dtype=np.uint8, count=n * width,
+        text = np.frombuffer(text_buffer, dtype=np.uint8, count=n * width,
                              offset=int(offsets[0])).reshape(n, width)
         padded[:, 8 - width:] = text  # right-aligned: leading zero bytes
     return padded.view(">u8").ravel().astype(np.uint64)
@@ -429,20 +441,11 @@ def _short_text_key(data) -> np.ndarray | None:
     does. So ids of varying widths ("C1" .. "C9999999") are read without
     hashing text, like :func:`_fixed_width_key`'s.
     """
-    import pyarrow as pa
-
-    if pa.types.is_string(data.type):
-        offset_type = np.int32
-    elif pa.types.is_large_string(data.type):
-        offset_type = np.int64
-    else:
+    text_buffers = _text_buffers(data)
+    if text_buffers is None:
         return None
+    offsets, text_buffer = text_buffers
     n = len(data)
-    if n == 0:
-        return None
-    buffers = data.buffers()
-    offsets = np.frombuffer(buffers[1], dtype=offset_type, count=n + 1,
-                            offset=data.offset * np.dtype(offset_type).itemsize)
     lengths = np.diff(offsets)
     if int(lengths.max()) > 7:
         return None
@@ -450,7 +453,7 @@ def _short_text_key(data) -> np.ndarray | None:
     padded[:, 7] = lengths
     first, size = int(offsets[0]), int(offsets[-1] - offsets[0])
     if size:
-        text = np.frombuffer(buffers[2], dtype=np.uint8, count=size, offset=first)
+        text = np.frombuffer(text_buffer, dtype=np.uint8, count=size, offset=first)
         # byte b of the texts (they lie end to end) goes to row r, column
         # b - start(r): flat position 8r + b - start(r)
         where = np.repeat(np.arange(n, dtype=np.int64) * 8 - (offsets[:-1] - first), lengths)
