@@ -257,7 +257,9 @@ class NormTables:
         index = np.empty_like(raw, dtype=np.intp)  # in raw's memory order
         np.add(first, band_rows[None, :], out=index)
         index *= self.span
-        np.add(index, offset, out=index, where=whole, casting="unsafe")
+        with np.errstate(invalid="ignore"):  # NaN and huge offsets: not whole, not used
+            steps = offset.astype(np.intp)
+        np.add(index, steps, out=index, where=whole)
         # a blank raw score (NaN) looks up the sentinel band: NaN, no level
         blank = np.isnan(raw)
         np.copyto(index, np.broadcast_to((first + self.sentinel) * self.span, index.shape),
@@ -267,7 +269,8 @@ class NormTables:
         pct = _take_like(self.pct_table, index)
         rest = ~(whole | blank)  # not whole (prorated) or off the range: computed
         if rest.any():
-            r, k = np.nonzero(rest)
+            # each (score, assessment) is computed on its own: found in memory order
+            k, r = np.nonzero(rest.T) if rest.flags.f_contiguous else np.nonzero(rest)[::-1]
             b = band_rows[k]
             zr = raw[r, k] - self.mean[r, b]
             zr /= self.sd[r, b]

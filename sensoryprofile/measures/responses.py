@@ -260,16 +260,22 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
         column_codes[unparsed & np.isnan(number)] = OFF
         codes[:, j] = column_codes
 
-    def encode_column(j: int, arr: np.ndarray) -> None:
-        codec.encode(arr, out=codes[:, j])
+    off_rows: list = [None] * len(item_ids)  # each column's off-scale rows
 
-    run_blocks(encode_column, numeric, rows=n)
+    def encode_column(j: int, arr: np.ndarray | None) -> None:
+        """Encode a numeric column (``arr`` given) and find its off-scale
+        cells, on the thread that has the column in hand."""
+        if arr is not None:
+            codec.encode(arr, out=codes[:, j])
+        off_rows[j] = np.flatnonzero(codes[:, j] == OFF)
+
+    todo = dict(numeric)
+    run_blocks(encode_column, [(j, todo.get(j)) for j in range(len(item_ids))], rows=n)
     rows_list, cols_list = [], []
-    for j in range(len(item_ids)):
-        off_rows = np.flatnonzero(codes[:, j] == OFF)
-        if len(off_rows):
-            rows_list.append(off_rows)
-            cols_list.append(np.full(len(off_rows), j))
+    for j, found in enumerate(off_rows):
+        if len(found):
+            rows_list.append(found)
+            cols_list.append(np.full(len(found), j))
     rows = np.concatenate(rows_list) if rows_list else np.zeros(0, dtype=np.intp)
     cols = np.concatenate(cols_list) if cols_list else np.zeros(0, dtype=np.intp)
     order = np.lexsort((cols, rows))  # report in reading order: by row, then column

@@ -242,8 +242,14 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     # per-score constants as rows: the elementwise work below runs along a
     # chunk's (assessment, score) arrays with a score's constant in its column
     n_items_row, limit_row = _rule_constants(comp)
-    n_items_f = comp.n_items[None, :]
     may_prorate = comp.prorate[None, :]
+    # the prorating factor n_items / counted of every (score, count), each
+    # the same float64 division as on the cell itself, looked up per cell
+    top = int(comp.n_items.max(initial=0)) + 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factors = (comp.n_items[:, None] / np.arange(top)[None, :]).ravel()
+    factor_rows = np.ascontiguousarray(np.broadcast_to(
+        (np.arange(s) * top)[None, :], (min(n, CHUNK), s)))
     k = int(np.log2(codec.base))  # counts are packed base 2**k
     mask = int(codec.base) - 1
     na_counts = inst.response_scale.na_counts_as is not None
@@ -297,12 +303,12 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
         pro &= ok
         pro &= may_prorate
         if pro.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sums[pro] *= np.broadcast_to(n_items_f, pro.shape)[pro] / counted[pro].astype(
-                    np.float64)
+            factor = np.take(factors, factor_rows[:stop - start] + counted)
+            np.multiply(sums, factor, out=sums, where=pro)
         np.copyto(sums, np.nan, where=~ok)
         code = invalid_code[rows]
-        np.copyto(code, np.where(ok, np.int8(VALID_CODE), np.int8(TOO_MANY_MISSING)))
+        code[...] = VALID_CODE
+        np.copyto(code, np.int8(TOO_MANY_MISSING), where=~ok)
         np.copyto(code, np.int8(OFF_SCALE), where=n_off > 0)
         if rows_bad is not None and rows_bad[rows].any():
             bad = rows_bad[rows]

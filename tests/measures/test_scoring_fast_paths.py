@@ -166,3 +166,54 @@ def test_a_blank_id_makes_no_other_id_a_duplicate(blank_at):
     scores = score_assessments(frame, CHILD, report=report)
     assert [p for p in report.problems if p.column == C.ASSESSMENT_ID] == []
     assert scores[C.VALID].all()
+
+
+# ---------------------------------------------------------------------------
+# the shared pool of threads
+# ---------------------------------------------------------------------------
+def test_blocks_run_on_the_shared_pool_nested_calls_run_in_place_and_errors_surface():
+    from sensoryprofile.measures import chunks
+
+    rows = chunks.MIN_THREADED_ROWS
+    out = np.zeros(8, dtype=int)
+
+    def inner(i):
+        out[i] += 1
+
+    def outer(i):  # a block that runs blocks itself: on its own thread, no deadlock
+        chunks.run_blocks(inner, [(i,)], rows=rows, min_blocks=1)
+        out[i] += 10
+
+    chunks.run_blocks(outer, [(i,) for i in range(8)], rows=rows)
+    assert out.tolist() == [11] * 8
+
+    def failing(i):
+        if i == 3:
+            raise ValueError("block 3")
+        out[i] = -1
+
+    with pytest.raises(ValueError, match="block 3"):
+        chunks.run_blocks(failing, [(i,) for i in range(8)], rows=rows)
+    assert (out == -1).sum() == 7  # every other block still ran
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_scores_on_its_own_threads():
+    import multiprocessing
+
+    from sensoryprofile.measures import chunks
+
+    chunks.run_blocks(lambda i: None, [(0,), (1,)], rows=chunks.MIN_THREADED_ROWS)
+    assert chunks._pool is not None  # the parent's pool exists before the fork
+    frame = pd.DataFrame({C.ASSESSMENT_ID: [f"A{i:06d}" for i in range(70_000)],
+                          C.CHILD_ID: "C1", C.AGE_MONTHS: 60})
+    for item in CHILD.item_ids:
+        frame[item] = 3.0
+    expected = score_assessments(frame, CHILD)[C.RAW].sum()
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        result = pool.apply_async(_raw_total, (frame,)).get(timeout=120)
+    assert result == expected
+
+
+def _raw_total(frame):
+    return score_assessments(frame, CHILD)[C.RAW].sum()
