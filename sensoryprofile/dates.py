@@ -64,6 +64,99 @@ def date_problem(value) -> str:
     return f"not a date: {ISO_RULE}"
 
 
+def arrow_text(values: pd.Series):
+    """The column's pyarrow string array (its own buffers, no copy) when it
+    is text held by pyarrow, else None."""
+    dtype = values.dtype
+    if not ((isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow")
+            or (isinstance(dtype, pd.ArrowDtype) and dtype.kind in "OSU")):
+        return None
+    import pyarrow as pa
+
+    data = pa.array(values.array)
+    if isinstance(data, pa.ChunkedArray):
+        data = data.combine_chunks()
+    if not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+        return None
+    return data
+
+
+def _strict_iso_days(data) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells of a pyarrow string array are exactly ``YYYY-MM-DD`` (ten
+    ASCII characters, digits and two hyphens), and their dates as
+    datetime64[ns] (NaT for a day the calendar lacks or outside
+    :data:`EARLIEST`..:data:`LATEST`).
+
+    The characters are read straight from the array's UTF-8 buffer (a cell
+    of ten bytes that are all ASCII digits and hyphens is ten characters).
+    Exact: the digits are read as numbers and the calendar checked with
+    numpy's month arithmetic, the same days ``pd.to_datetime(...,
+    format="%Y-%m-%d")`` reads from such cells, and the same NaT where it
+    cannot.
+    """
+    n = len(data)
+    wide = 8 if data.type == _large_string() else 4
+    offsets = np.frombuffer(data.buffers()[1], dtype=f"<i{wide}")[data.offset:data.offset + n + 1]
+    text = np.frombuffer(data.buffers()[2], dtype=np.uint8) if data.buffers()[2] else np.zeros(
+        0, np.uint8)
+    strict = np.diff(offsets) == 10
+    if data.null_count:
+        strict &= data.is_valid().to_numpy(zero_copy_only=False)
+    first = offsets[:-1][strict]
+    if len(first) and first[-1] - first[0] == 10 * (len(first) - 1):  # one after another
+        chars = text[first[0]:first[0] + 10 * len(first)].reshape(-1, 10)
+    else:
+        chars = text[first[:, None] + np.arange(10)]
+    digits = chars - np.uint8(ord("0"))  # a byte below "0" wraps above 9
+    shape_ok = (chars[:, 4] == ord("-")) & (chars[:, 7] == ord("-"))
+    for k in (0, 1, 2, 3, 5, 6, 8, 9):
+        shape_ok &= digits[:, k] <= 9
+    strict[np.flatnonzero(strict)[~shape_ok]] = False
+    digits = digits[shape_ok]
+
+    def number(*positions: int) -> np.ndarray:
+        value = np.zeros(len(digits), dtype=np.int64)
+        for k in positions:
+            value *= 10
+            value += digits[:, k]
+        return value
+
+    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = _MONTH_DAYS[np.clip(month, 0, 13)] + (leap & (month == 2))
+    ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    days = _days_from_civil(year, month, day)
+    ok &= (days >= _EPOCH_DAY_FIRST) & (days <= _EPOCH_DAY_LAST)
+    return strict, np.where(ok, days * _NS_PER_DAY, _NAT).view("datetime64[ns]")
+
+
+#: days in each month (index 1-12; 0 and 13 for months that do not exist)
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0])
+_NS_PER_DAY = 86_400 * 10**9
+_NAT = np.datetime64("NaT", "ns").view(np.int64)
+
+
+def _days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of proleptic Gregorian dates (whole-number
+    arithmetic, H. Hinnant's ``days_from_civil``; any month 1-12, day 1-31)."""
+    y = year - (month <= 2)
+    era = np.floor_divide(y, 400)
+    year_of_era = y - era * 400
+    day_of_year = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146_097 + day_of_era - 719_468
+
+
+_EPOCH_DAY_FIRST = int((EARLIEST - pd.Timestamp("1970-01-01")).days)
+_EPOCH_DAY_LAST = int((LATEST - pd.Timestamp("1970-01-01")).days)
+
+
+def _large_string():
+    import pyarrow as pa
+
+    return pa.large_string()
+
+
 def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Parse a column of dates.
 
@@ -91,13 +184,21 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     else:
         is_obj_date = np.zeros(n, bool)
     todo = ~blank & ~is_obj_date
+    if todo.any() and (arrow := arrow_text(values)) is not None:
+        # pyarrow text: cells of exactly YYYY-MM-DD are read from their digits,
+        # with no Python strings; only the others go the ways below
+        strict, days = _strict_iso_days(arrow)
+        out[strict] = days
+        todo &= ~strict
     if todo.any():
         # fast path: plain YYYY-MM-DD (the common case), parsed in C
-        text = values.astype("string") if values.dtype != "string" else values
-        fast = _in_range(pd.to_datetime(text.where(todo), format="%Y-%m-%d", errors="coerce"))
-        out[todo] = fast[todo]
+        positions = np.flatnonzero(todo)
+        cells = values if len(positions) == n else values.iloc[positions]
+        text = cells.astype("string") if cells.dtype != "string" else cells
+        fast = _in_range(pd.to_datetime(text, format="%Y-%m-%d", errors="coerce"))
+        out[positions] = fast
         # slow path, only for what the fast path could not read
-        rest = np.flatnonzero(todo & np.isnat(out))
+        rest = positions[np.isnat(fast)]
         if len(rest):
             stripped = values.iloc[rest].astype("string").str.strip()
             empty = (stripped == "").to_numpy(dtype=bool)

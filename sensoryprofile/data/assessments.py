@@ -44,10 +44,18 @@ CATEGORICAL_COLUMNS = (C.ASSESSMENT_ID, C.CHILD_ID, C.INSTRUMENT, C.SCORE, C.SCO
 
 class RowKeys:
     """``assessment_id=...`` labels for problem rows, made only when a problem
-    is reported (not for every row of a large, clean file)."""
+    is reported (not for every row of a large, clean file). ``ids`` is an
+    array, or the id column, read into an array only when a label is first
+    asked for."""
 
-    def __init__(self, ids: np.ndarray | None):
-        self.ids = ids
+    def __init__(self, ids: np.ndarray | pd.Series | None):
+        self._ids = ids
+
+    @property
+    def ids(self) -> np.ndarray | None:
+        if isinstance(self._ids, pd.Series):
+            self._ids = self._ids.to_numpy()
+        return self._ids
 
     def __getitem__(self, i):
         if isinstance(i, np.ndarray):
@@ -265,9 +273,12 @@ def _duplicate_ids(inp: _Input, row_problem, row_text, ids: pd.Categorical | Non
         return
     if ids is not None:  # text ids: a repeat is a code seen on an earlier row
         codes = ids.codes
-        first = np.empty(len(ids.categories), dtype=np.int64)
-        first[codes[::-1]] = np.arange(inp.n - 1, -1, -1)  # earliest row of each id
         seen = codes >= 0
+        given = np.flatnonzero(seen)
+        if len(given) == len(ids.categories):  # as many distinct ids as ids: no repeat
+            return
+        first = np.empty(len(ids.categories), dtype=np.int64)
+        first[codes[given[::-1]]] = given[::-1]  # earliest row of each id (blanks have none)
         first_pos = np.where(seen, first[np.where(seen, codes, 0)], -1)
         dup = seen & (first_pos != np.arange(inp.n))
         if not dup.any():
@@ -417,7 +428,7 @@ def score_assessments(assessments: pd.DataFrame, instrument: Instrument | str | 
                          f"{type(assessments).__name__} was passed")
     frame = assessments  # read-only from here on
     inp = _Input(frame=frame, rows=row_numbers(frame), report=report, source=source,
-                 keys=RowKeys(frame[C.ASSESSMENT_ID].to_numpy()
+                 keys=RowKeys(frame[C.ASSESSMENT_ID]
                               if C.ASSESSMENT_ID in frame.columns else None))
     used = _row_instruments(inp, instrument, search_dirs)
     _check_columns(inp, used, explicit=instrument is not None, search_dirs=search_dirs)

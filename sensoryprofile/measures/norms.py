@@ -188,6 +188,14 @@ def z_from_percentile(pct: np.ndarray) -> np.ndarray:
     return np.clip(z, -PERCENTILE_Z_LIMIT, PERCENTILE_Z_LIMIT)
 
 
+def _take_like(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``np.take(table, index)`` in ``index``'s memory order (the transpose of
+    a C-ordered array stays one, so writing it back is a plain copy)."""
+    if index.flags.f_contiguous and not index.flags.c_contiguous:
+        return np.take(table, index.T).T
+    return np.take(table, index)
+
+
 class NormTables:
     """An instrument's norms laid out for scoring blocks of assessments.
 
@@ -246,19 +254,23 @@ class NormTables:
         whole &= offset >= 0
         whole &= offset < self.span
         first = np.arange(s, dtype=np.intp)[:, None] * (self.sentinel + 1)
-        index = first + band_rows[None, :]
+        index = np.empty_like(raw, dtype=np.intp)  # in raw's memory order
+        np.add(first, band_rows[None, :], out=index)
         index *= self.span
-        np.add(index, offset, out=index, where=whole, casting="unsafe")
+        with np.errstate(invalid="ignore"):  # NaN and huge offsets: not whole, not used
+            steps = offset.astype(np.intp)
+        np.add(index, steps, out=index, where=whole)
         # a blank raw score (NaN) looks up the sentinel band: NaN, no level
         blank = np.isnan(raw)
         np.copyto(index, np.broadcast_to((first + self.sentinel) * self.span, index.shape),
                   where=blank)
-        z = np.take(self.z_table, index)
-        level = np.take(self.level_table, index)
-        pct = np.take(self.pct_table, index)
+        z = _take_like(self.z_table, index)
+        level = _take_like(self.level_table, index)
+        pct = _take_like(self.pct_table, index)
         rest = ~(whole | blank)  # not whole (prorated) or off the range: computed
         if rest.any():
-            r, k = np.nonzero(rest)
+            # each (score, assessment) is computed on its own: found in memory order
+            k, r = np.nonzero(rest.T) if rest.flags.f_contiguous else np.nonzero(rest)[::-1]
             b = band_rows[k]
             zr = raw[r, k] - self.mean[r, b]
             zr /= self.sd[r, b]
@@ -277,7 +289,12 @@ class NormTables:
         return z, level, pct
 
     def block(self, raw, valid, band_rows, row_reason):
-        """Norms of an ``(s, m)`` block: z, percentile, level, unclassified reason."""
+        """Norms of an ``(s, m)`` block: z, percentile, level, unclassified reason.
+
+        The results keep ``raw``'s memory order: given the ``(s, m)``
+        transposed view of an ``(m, s)`` array, their transposes are
+        ``(m, s)`` arrays in order again (each value is computed the same
+        way whatever the order)."""
         s, m = raw.shape
         z, level, pct = self.z_level_pct(raw, band_rows)
         has_cuts = np.take(self.has_cuts, band_rows, axis=1) if self.any_cuts else None
@@ -297,7 +314,7 @@ class NormTables:
         below_pct = None
         if self.any_pct:
             below_pct = np.take(self.has_pct, band_rows, axis=1) & valid & np.isnan(z)
-        reason = np.empty((s, m), dtype=np.int8)
+        reason = np.empty_like(z, dtype=np.int8)
         reason[:] = row_reason[None, :]
         no_norms = reason == CLASSIFIED
         no_norms &= np.isnan(z)

@@ -10,6 +10,7 @@ and how it counts (answered, missing, "does not apply", off the scale).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,10 @@ class ResponseCodec:
     #: answer) - v; "does not apply", blanks and off-scale cells as above
     contrib_rev: np.ndarray | None = None
     lut_rev: np.ndarray | None = None
+    #: the code of a float64 cell by its top 16 bits (sign, exponent and four
+    #: mantissa bits), for cells whose lower 48 bits are zero; None when an
+    #: allowed value needs more bits (:meth:`encode_float64`)
+    top_lut: np.ndarray | None = None
 
     @classmethod
     def build(cls, inst: Instrument) -> ResponseCodec:
@@ -91,11 +96,21 @@ class ResponseCodec:
                            + packed.astype(np.float64)).astype(lut.dtype)
         return cls(allowed=allowed, contrib=contrib, packed=packed, base=base,
                    int_lut=int_lut, int_lo=int_lo, lut=lut, sum_base=sum_base,
-                   contrib_rev=contrib_rev, lut_rev=lut_rev)
+                   contrib_rev=contrib_rev, lut_rev=lut_rev, top_lut=_top_lut(allowed))
 
     def encode(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """int8 codes of numeric cells (NaN = blank); any shape. ``out``: a
         one-dimensional int8 array to write them to (for 1-D ``values``)."""
+        values = np.asarray(values)
+        if (self.top_lut is not None and values.dtype == np.float64 and values.ndim == 1
+                and values.flags.c_contiguous and sys.byteorder == "little"):
+            codes = np.empty(values.shape, dtype=np.int8) if out is None else out
+            self.encode_float64(values, codes)
+            return codes
+        return self.encode_exact(values, out)
+
+    def encode_exact(self, values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`encode` by comparing each cell with the scale's values."""
         values = np.asarray(values)
         if self.int_lut is not None:
             hi = len(self.int_lut) - 1
@@ -113,6 +128,26 @@ class ResponseCodec:
         codes[np.isnan(values)] = BLANK
         return _into(codes, out)
 
+
+    def encode_float64(self, values: np.ndarray, out: np.ndarray) -> None:
+        """Codes of a 1-D float64 column into ``out``, read from the cells' bits.
+
+        Most cells are whole numbers or NaN, whose lower 48 bits are all zero:
+        for those the top 16 bits alone say which value it is (``top_lut``;
+        every allowed value is such a number, each with its own top bits, and
+        -0.0 is 0). Each cell is looked up there, then the few cells with any
+        lower bit set (fractions, NaN payloads, tiny numbers) are encoded
+        again by :meth:`encode_exact`, so every cell gets the code the
+        comparison with the scale would give.
+        """
+        words = values.view(np.uint16)  # little-endian: the top 16 bits are word 3
+        for start in range(0, len(values), PIECE):  # pieces that stay in the cache
+            stop = min(start + PIECE, len(values))
+            np.take(self.top_lut, words[4 * start + 3:4 * stop:4], out=out[start:stop])
+            low = values[start:stop].view(np.uint64) << np.uint64(16)
+            if np.count_nonzero(low):
+                rest = np.flatnonzero(low) + start
+                out[rest] = self.encode_exact(values[rest])
 
     def _encode_piece(self, values: np.ndarray, out: np.ndarray) -> None:
         """Codes of float cells on an integer scale, into ``out``.
@@ -134,6 +169,25 @@ class ResponseCodec:
 
 #: Cells encoded at a time (a piece and its temporaries stay in the cache).
 PIECE = 32_768
+
+
+def _top_lut(allowed: np.ndarray) -> np.ndarray | None:
+    """The code of every float64 bit pattern whose lower 48 bits are zero, by
+    its top 16 bits: an allowed value's code (-0.0 that of 0), BLANK for NaN,
+    OFF for anything else (infinities included). None when an allowed value
+    has a lower bit set (it could not be told apart by its top bits)."""
+    bits = np.asarray(allowed, dtype=np.float64).view(np.uint64)
+    if np.any(bits & np.uint64(0xFFFF_FFFF_FFFF)):
+        return None
+    lut = np.full(1 << 16, OFF, dtype=np.int8)
+    top = np.arange(1 << 16)
+    exponent_all_ones = (top & 0x7FF0) == 0x7FF0
+    lut[exponent_all_ones & ((top & 0x000F) != 0)] = BLANK  # NaN (0x7FF0: infinity)
+    for k, value in enumerate(allowed):
+        lut[int(bits[k] >> np.uint64(48))] = FIRST_VALUE + k
+        if value == 0:
+            lut[int(np.array(-0.0).view(np.uint64) >> np.uint64(48))] = FIRST_VALUE + k
+    return lut
 
 
 def _into(codes: np.ndarray, out: np.ndarray | None) -> np.ndarray:
@@ -181,10 +235,12 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
     labels = {label.strip().casefold(): number
               for label, number in instrument.response_scale.values.items()}
     item_ids = instrument.item_ids
-    codes = np.full((n, len(item_ids)), BLANK, dtype=np.int8, order="F")
+    # every column is written below (an absent one as blank): no fill beforehand
+    codes = np.empty((n, len(item_ids)), dtype=np.int8, order="F")
     numeric = []  # (column, its numbers): encoded below, on two threads when large
     for j, item in enumerate(item_ids):
         if item not in frame.columns:
+            codes[:, j] = BLANK
             continue
         col = frame[item]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -204,16 +260,22 @@ def encode_item_columns(frame: pd.DataFrame, instrument: Instrument) -> tuple[
         column_codes[unparsed & np.isnan(number)] = OFF
         codes[:, j] = column_codes
 
-    def encode_column(j: int, arr: np.ndarray) -> None:
-        codec.encode(arr, out=codes[:, j])
+    off_rows: list = [None] * len(item_ids)  # each column's off-scale rows
 
-    run_blocks(encode_column, numeric, rows=n)
+    def encode_column(j: int, arr: np.ndarray | None) -> None:
+        """Encode a numeric column (``arr`` given) and find its off-scale
+        cells, on the thread that has the column in hand."""
+        if arr is not None:
+            codec.encode(arr, out=codes[:, j])
+        off_rows[j] = np.flatnonzero(codes[:, j] == OFF)
+
+    todo = dict(numeric)
+    run_blocks(encode_column, [(j, todo.get(j)) for j in range(len(item_ids))], rows=n)
     rows_list, cols_list = [], []
-    for j in range(len(item_ids)):
-        off_rows = np.flatnonzero(codes[:, j] == OFF)
-        if len(off_rows):
-            rows_list.append(off_rows)
-            cols_list.append(np.full(len(off_rows), j))
+    for j, found in enumerate(off_rows):
+        if len(found):
+            rows_list.append(found)
+            cols_list.append(np.full(len(found), j))
     rows = np.concatenate(rows_list) if rows_list else np.zeros(0, dtype=np.intp)
     cols = np.concatenate(cols_list) if cols_list else np.zeros(0, dtype=np.intp)
     order = np.lexsort((cols, rows))  # report in reading order: by row, then column

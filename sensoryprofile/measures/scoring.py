@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sensoryprofile import columns as C
+from sensoryprofile.dates import arrow_text
 from sensoryprofile.errors import UsageError
 from sensoryprofile.instruments import Instrument, load_instrument
 from sensoryprofile.instruments.schema import SCORE_KINDS
@@ -169,6 +170,22 @@ def _item_sums(codes_t: np.ndarray, items, bounds, lut: np.ndarray,
     return out
 
 
+def _rule_constants(comp) -> tuple[np.ndarray, np.ndarray]:
+    """Each score's item count and its largest allowed number of uncounted
+    items as ``(1, s)`` rows of :func:`count_dtype`, so that the missing-data
+    rule runs on the small count arrays without widening them.
+
+    Exact: an uncounted total ``u`` is a whole number in ``0..n_items``, so
+    ``u <= max_missing`` holds exactly when ``u <= floor(max_missing)``
+    clipped to ``-1..n_items`` (NaN: never, as -1).
+    """
+    dtype = count_dtype(comp)
+    n_items = comp.n_items.astype(dtype)[None, :]
+    limit = np.floor(np.nan_to_num(np.asarray(comp.max_missing, dtype=float), nan=-1.0))
+    limit = np.clip(limit, -1, comp.n_items).astype(dtype)[None, :]
+    return n_items, limit
+
+
 def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_problem=None,
                 row_text=None, respondents=None, sexes=None) -> WideScores:
     """The array core: score an ``(n, n_items)`` int8 code array.
@@ -179,6 +196,14 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     rules. Rows are scored :data:`CHUNK` at a time straight into the
     ``(n, n_scores)`` result arrays, so every temporary is the size of one chunk
     (on two threads for large inputs: :mod:`sensoryprofile.measures.chunks`).
+
+    With the packed look-up table (whole-number contributions), a chunk's
+    cells are looked up once per item (not once per score the item is in)
+    and each score's rows of them summed; every partial sum is a whole number
+    within the table's exact range (``ResponseCodec.lut``), so the sums are
+    exact whatever order the additions take. The sums are then laid out one
+    row per assessment, the layout of the result arrays, and the
+    missing-data rule and the norms work in that layout.
 
     ``row_problem`` and ``row_text`` ((n,) bool and texts) invalidate whole
     rows as :meth:`WideScores.invalidate_rows` does; with ``ages`` ((n,)
@@ -193,9 +218,6 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     codec = codec_for(inst)
     codes_t = np.asfortranarray(codes).T  # one contiguous row per item
     n, s = codes.shape[0], comp.key.shape[1]
-    items, bounds = _score_members(comp)
-    # reverse-keyed items: their rows of the gathered run
-    rev_runs = np.flatnonzero(comp.item_reverse[items]) if comp.item_reverse.any() else None
     shape = (n, s)
     raw = np.empty(shape)
     counts = {name: np.empty(shape, dtype=count_dtype(comp))
@@ -217,70 +239,91 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
         norms = {"z": np.empty(shape), "percentile": np.empty(shape),
                  "level": np.empty(shape, dtype=np.int8),
                  "unclassified": np.empty(shape, dtype=np.int8)}
-    # per-score constants as columns: the elementwise work below runs along
-    # the chunk's rows, contiguous, with a score's constant held fixed
-    n_items = comp.n_items[:, None]
-    max_missing = comp.max_missing[:, None]
-    may_prorate = comp.prorate[:, None]
+    # per-score constants as rows: the elementwise work below runs along a
+    # chunk's (assessment, score) arrays with a score's constant in its column
+    n_items_row, limit_row = _rule_constants(comp)
+    may_prorate = comp.prorate[None, :]
+    # the prorating factor n_items / counted of every (score, count), each
+    # the same float64 division as on the cell itself, looked up per cell
+    top = int(comp.n_items.max(initial=0)) + 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factors = (comp.n_items[:, None] / np.arange(top)[None, :]).ravel()
+    factor_rows = np.ascontiguousarray(np.broadcast_to(
+        (np.arange(s) * top)[None, :], (min(n, CHUNK), s)))
     k = int(np.log2(codec.base))  # counts are packed base 2**k
     mask = int(codec.base) - 1
     na_counts = inst.response_scale.na_counts_as is not None
+    items, bounds = _score_members(comp)
+    if codec.lut is not None:
+        rev_items = np.flatnonzero(comp.item_reverse) if comp.item_reverse.any() else None
+        # whole numbers up to the table's exact range: int32 holds float32's
+        int_type = np.int32 if codec.lut.dtype == np.float32 else np.int64
+    else:
+        rev_runs = np.flatnonzero(comp.item_reverse[items]) if comp.item_reverse.any() else None
+
+    def chunk_sums(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """The chunk's raw sums (float64) and packed counts (integers), ``(m, s)``."""
+        block = codes_t[:, start:stop]
+        if codec.lut is not None:
+            cells = np.take(codec.lut, block)  # (n_items, m)
+            if rev_items is not None:
+                cells[rev_items] = np.take(codec.lut_rev, block[rev_items])
+            runs = np.take(cells, items, axis=0)  # each score's items, one run after another
+            totals = np.empty((s, stop - start), dtype=cells.dtype)
+            for j in range(s):
+                runs[bounds[j]:bounds[j + 1]].sum(axis=0, out=totals[j])
+            packed = np.ascontiguousarray(totals.T, dtype=int_type)  # whole numbers: exact
+            return (packed >> 4 * k).astype(np.float64), packed
+        # contributions that are not whole numbers: summed per score as before
+        # (the order of the additions kept), in (s, m), looked at as (m, s)
+        sums = _item_sums(block, items, bounds, codec.contrib.astype(np.float64),
+                          None if codec.contrib_rev is None
+                          else codec.contrib_rev.astype(np.float64), rev_runs)
+        packed = _item_sums(block, items, bounds, codec.packed).astype(np.int64)
+        return sums.T, packed.T
 
     def score_chunk(start: int, stop: int) -> None:
-        block = codes_t[:, start:stop]
-        # whole-number totals below 2**53: exact as integers; base b = 2**k
-        if codec.lut is not None:
-            packed = _item_sums(block, items, bounds, codec.lut, codec.lut_rev,
-                                rev_runs).astype(np.int64)
-            sums = (packed >> 4 * k).astype(np.float64)
-        else:
-            sums = _item_sums(block, items, bounds, codec.contrib.astype(np.float64),
-                              None if codec.contrib_rev is None
-                              else codec.contrib_rev.astype(np.float64), rev_runs)
-            packed = _item_sums(block, items, bounds, codec.packed).astype(np.int64)
-        n_off = packed >> 3 * k
-        n_off &= mask
-        n_na = packed >> 2 * k
-        n_na &= mask
-        n_missing = packed >> k
-        n_missing &= mask
-        n_answered = packed
-        n_answered &= mask
-        counted = n_answered + n_na if na_counts else n_answered
-        uncounted = n_items - counted
+        rows = slice(start, stop)
+        sums, packed = chunk_sums(start, stop)
+        n_off, n_na = counts["n_off_scale"][rows], counts["n_not_applicable"][rows]
+        n_missing, n_answered = counts["n_missing"][rows], counts["n_answered"][rows]
+        np.bitwise_and(packed >> 3 * k, mask, out=n_off, casting="unsafe")
+        np.bitwise_and(packed >> 2 * k, mask, out=n_na, casting="unsafe")
+        np.bitwise_and(packed >> k, mask, out=n_missing, casting="unsafe")
+        np.bitwise_and(packed, mask, out=n_answered, casting="unsafe")
+        counted = n_answered + n_na if na_counts else n_answered.copy()
+        uncounted = n_items_row - counted
         uncounted -= n_off
-        ok = uncounted <= max_missing
+        ok = valid[rows]
+        np.less_equal(uncounted, limit_row, out=ok)
         ok &= n_off == 0
         ok &= counted > 0
-        pro = uncounted > 0
+        pro = prorated[rows]
+        np.greater(uncounted, 0, out=pro)
         pro &= ok
         pro &= may_prorate
         if pro.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sums[pro] *= np.broadcast_to(n_items, pro.shape)[pro] / counted[pro]
-        sums[~ok] = np.nan
-        code = np.where(ok, np.int8(VALID_CODE), np.int8(TOO_MANY_MISSING))
-        code[n_off > 0] = OFF_SCALE
-        rows = slice(start, stop)
+            factor = np.take(factors, factor_rows[:stop - start] + counted)
+            np.multiply(sums, factor, out=sums, where=pro)
+        np.copyto(sums, np.nan, where=~ok)
+        code = invalid_code[rows]
+        code[...] = VALID_CODE
+        np.copyto(code, np.int8(TOO_MANY_MISSING), where=~ok)
+        np.copyto(code, np.int8(OFF_SCALE), where=n_off > 0)
         if rows_bad is not None and rows_bad[rows].any():
             bad = rows_bad[rows]
-            ok[:, bad] = False
-            code[:, bad] = ROW_PROBLEM
-            sums[:, bad] = np.nan
-            pro[:, bad] = False
-        if norms is not None:
-            z, pct, level, reason = tables.block(sums, ok, band_rows[rows], row_reason[rows])
+            ok[bad] = False
+            code[bad] = ROW_PROBLEM
+            sums[bad] = np.nan
+            pro[bad] = False
+        raw[rows] = sums
+        if norms is not None:  # (s, m) views of the (m, s) arrays: results in (m, s)
+            z, pct, level, reason = tables.block(raw[rows].T, ok.T, band_rows[rows],
+                                                 row_reason[rows])
             norms["z"][rows] = z.T
             norms["percentile"][rows] = pct.T
             norms["level"][rows] = level.T
             norms["unclassified"][rows] = reason.T
-        raw[rows] = sums.T
-        invalid_code[rows] = code.T
-        valid[rows] = ok.T
-        prorated[rows] = pro.T
-        for name, values in (("n_answered", n_answered), ("n_missing", n_missing),
-                             ("n_not_applicable", n_na), ("n_off_scale", n_off)):
-            counts[name][rows] = values.T
 
     run_blocks(score_chunk, chunks(n), rows=n)
     wide = WideScores(instrument=inst, raw=raw, prorated=prorated, valid=valid,
@@ -380,6 +423,32 @@ def _sorted_runs(values: np.ndarray) -> np.ndarray | None:
     return starts
 
 
+def _arrow_sorted_runs(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`sorted_codes` of a text column held by pyarrow that has no blank
+    and is in non-decreasing order, compared and split into runs by pyarrow
+    (only the distinct values become Python strings); None for any other
+    column.
+
+    Exact: pyarrow compares UTF-8 bytes, and UTF-8 byte order is code point
+    order, the order in which Python compares strings; so the order check,
+    the runs and the values are those :func:`_sorted_runs` finds.
+    """
+    data = arrow_text(values)
+    if data is None or len(data) < 2 or data.null_count:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pc.all(pc.greater_equal(data[1:], data[:-1])).as_py():
+        return None
+    starts = np.empty(len(data), dtype=bool)
+    starts[0] = True
+    starts[1:] = pc.not_equal(data[1:], data[:-1]).to_numpy(zero_copy_only=False)
+    uniques = data.filter(pa.array(starts)).to_numpy(zero_copy_only=False)
+    codes = np.cumsum(starts, dtype=np.int64) - 1
+    return codes.astype(code_dtype(len(uniques))), np.asarray(uniques, dtype=object)
+
+
 def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
     """Codes (-1 for a blank) and sorted distinct values of ``values``.
 
@@ -388,6 +457,8 @@ def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
     would. Values that cannot be compared with each other keep the order of
     first appearance. The codes have :func:`code_dtype`.
     """
+    if isinstance(values, pd.Series) and (arrow := _arrow_sorted_runs(values)) is not None:
+        return arrow
     values = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(
         values)
     runs = _sorted_runs(values)
@@ -473,11 +544,14 @@ def _reason_codes(wide: WideScores, inst: Instrument, consume: bool = False) -> 
         reason[:] = -1
     else:
         reason = np.full(n * s, -1, dtype=dtype)
+    # written where their masks hold, each score's or row's code broadcast
+    # over the (n, s) layout (no n x s copy of them)
+    grid = reason.reshape(n, s)
     if too_many.any():
-        reason[too_many] = tile_rows(per_score.astype(dtype), n)[too_many]
-    reason[off_scale] = len(reason_texts) - 1
+        np.copyto(grid, per_score.astype(dtype)[None, :], where=too_many.reshape(n, s))
+    np.copyto(reason, dtype.type(len(reason_texts) - 1), where=off_scale)
     if has_rows:
-        reason[rows_with] = repeat_rows(row_codes.astype(dtype), s)[rows_with]
+        np.copyto(grid, row_codes.astype(dtype)[:, None], where=rows_with.reshape(n, s))
     return reason, reason_texts + row_texts
 
 
@@ -509,9 +583,9 @@ def tidy_scores(wide: WideScores, meta: pd.DataFrame, *, consume: bool = False) 
     unclassified = level == N.NO_LEVEL
     # the classification's categories are the scheme's labels in ordinal order
     class_codes = level - np.int8(inst.scheme.min_ordinal)
-    class_codes[unclassified] = -1
+    np.copyto(class_codes, np.int8(-1), where=unclassified)
     level_values = level if consume else level.copy()
-    level_values[unclassified] = 0
+    np.copyto(level_values, np.int8(0), where=unclassified)
     unclass_codes = wide.unclassified.ravel()
     if consume:
         unclass_codes -= np.int8(1)  # 0 (classified) -> -1
