@@ -30,7 +30,12 @@ from sensoryprofile.errors import DatasetError, InstrumentError, UsageError
 from sensoryprofile.instruments import Instrument, known_instruments, load_instrument
 from sensoryprofile.measures import norms as N
 from sensoryprofile.measures.responses import allowed_text
-from sensoryprofile.measures.scoring import empty_scores, score_block, sorted_codes
+from sensoryprofile.measures.scoring import (
+    empty_scores,
+    factorized_dtype,
+    score_block,
+    sorted_codes,
+)
 
 TABLE = "assessments"
 #: Columns of an assessments table that are not items.
@@ -261,8 +266,7 @@ def _text_ids(frame: pd.DataFrame) -> pd.Categorical | None:
             "string", "empty"):
         return None
     codes, uniques = sorted_codes(column)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object),
-                                     validate=False)
+    return pd.Categorical.from_codes(codes, dtype=factorized_dtype(uniques), validate=False)
 
 
 def _duplicate_ids(inp: _Input, row_problem, row_text, ids: pd.Categorical | None) -> None:

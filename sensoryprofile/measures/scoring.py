@@ -386,6 +386,23 @@ def code_dtype(n_categories: int) -> np.dtype:
     return np.dtype(np.int64)
 
 
+def factorized_dtype(uniques) -> pd.CategoricalDtype:
+    """The unordered categorical dtype whose categories are ``uniques``: the
+    distinct values found by :func:`sorted_codes` (or ``pd.factorize``).
+
+    Those are distinct and never blank by construction, so pandas' check of
+    them (a scan for blanks and a hash of every value: about 0.1 s for a
+    million ids) is skipped, through the constructor pandas itself uses for
+    categories it has already checked (``CategoricalDtype._from_fastpath``);
+    the public constructor, which checks, where a pandas version lacks it.
+    """
+    categories = pd.Index(uniques, dtype=object)
+    trusted = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    if trusted is None:
+        return pd.CategoricalDtype(categories, ordered=False)
+    return trusted(categories, False)
+
+
 def _categorical(codes: np.ndarray, categories) -> pd.Categorical:
     """A categorical from integer codes (-1 = missing); repeated category texts merge."""
     categories = list(categories)
@@ -493,8 +510,8 @@ def _id_column(meta: pd.DataFrame, name: str, n: int, s: int) -> pd.Categorical:
         return pd.Categorical.from_codes(repeat_rows(column.cat.codes.to_numpy(), s),
                                          dtype=column.dtype, validate=False)
     codes, uniques = sorted_codes(column)
-    return pd.Categorical.from_codes(repeat_rows(codes, s),
-                                     categories=pd.Index(uniques, dtype=object), validate=False)
+    return pd.Categorical.from_codes(repeat_rows(codes, s), dtype=factorized_dtype(uniques),
+                                     validate=False)
 
 
 def _unique_texts(texts: list[str]) -> tuple[list[str], np.ndarray]:

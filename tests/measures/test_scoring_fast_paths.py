@@ -1,6 +1,7 @@
 """The fast paths of scoring (issue #13) against the general ones they stand
-in for: float cells read by their bits, pyarrow dates read by their digits,
-pyarrow ids split into runs without Python strings, norms in either memory
+in for: float cells read by their bits, pyarrow dates read by pyarrow's cast
+or by their digits, pyarrow ids split into runs without Python strings, the
+categories of factorized ids not checked again, norms in either memory
 order, and the duplicate check beside a blank id. Each is checked on inputs
 that take the fast path and on inputs that leave it, and by hand.
 """
@@ -14,7 +15,7 @@ import pytest
 from sensoryprofile import columns as C
 from sensoryprofile.data.assessments import score_assessments
 from sensoryprofile.data.validation import ValidationReport
-from sensoryprofile.dates import parse_dates
+from sensoryprofile.dates import _arrow_days, arrow_text, parse_dates
 from sensoryprofile.instruments import load_instrument
 from sensoryprofile.measures import norms as N
 from sensoryprofile.measures import scoring as S
@@ -108,6 +109,32 @@ def test_pyarrow_dates_by_hand():
     assert bad.tolist() == [False, True, False, True, False]
 
 
+def test_pyarrow_dates_that_are_all_days_are_read_by_pyarrow_and_equal_the_general_path():
+    days = np.arange(np.datetime64("1600-01-01"), np.datetime64("2300-01-01"), 3)
+    cells = list(days.astype(str)) + [None, "2023-1-5", " 2023-01-05", ""]  # not strict
+    column = pd.Series(cells, dtype="str")
+    strict = column.str.len().eq(10).fillna(False).to_numpy()
+    assert _arrow_days(arrow_text(column), strict) is not None  # the pyarrow path
+    dates, bad = parse_dates(column)
+    general, general_bad = parse_dates(column.astype(object))
+    np.testing.assert_array_equal(dates.to_numpy(), general.to_numpy())
+    np.testing.assert_array_equal(bad, general_bad)
+
+
+def test_pyarrow_days_by_hand():
+    column = pd.Series(["1970-01-02", "2000-03-01", "1969-12-31", "1970-01-01"], dtype="str")
+    data, strict = arrow_text(column), np.ones(4, dtype=bool)
+    # 2000-03-01: 30 years of 365 days from 1970 and the 7 leap days 1972..1996
+    # (10,957 to 2000-01-01), then 31 days of January and 29 of February 2000: 11,017
+    assert _arrow_days(data, strict).tolist() == [1, 11_017, -1, 0]
+    assert _arrow_days(data, np.array([True, False, True, False])).tolist() == [1, -1]
+    # one cell that is not a day: pyarrow refuses, the digits are read instead
+    column = pd.Series(["2024-02-29", "2023-02-29"], dtype="str")
+    assert _arrow_days(arrow_text(column), np.ones(2, dtype=bool)) is None
+    dates, bad = parse_dates(column)
+    assert dates.iloc[0] == pd.Timestamp("2024-02-29") and bad.tolist() == [False, True]
+
+
 # ---------------------------------------------------------------------------
 # pyarrow ids in runs
 # ---------------------------------------------------------------------------
@@ -125,6 +152,27 @@ def test_pyarrow_ids_split_into_runs_equal_the_general_path(dtype, ids):
     np.testing.assert_array_equal(codes, general_codes)
     assert codes.dtype == general_codes.dtype
     assert uniques.dtype == object and uniques.tolist() == general_uniques.tolist()
+
+
+@pytest.mark.parametrize("values", [
+    np.array(["b", "a", "c", "a"], dtype=object),
+    np.array(["A1", None, "A2", np.nan, "A1"], dtype=object),
+    np.array([3, "3", 1.5, "x"], dtype=object),  # mixed types: first appearance
+    np.array([], dtype=object),
+])
+def test_factorized_dtype_equals_the_checked_one(values):
+    _, uniques = S.sorted_codes(values)
+    dtype = S.factorized_dtype(uniques)
+    checked = pd.CategoricalDtype(pd.Index(uniques, dtype=object), ordered=False)
+    assert dtype == checked and dtype.ordered is False
+    assert dtype.categories.dtype == object and dtype.categories.equals(checked.categories)
+
+
+def test_factorized_dtype_without_the_fast_constructor_checks(monkeypatch):
+    monkeypatch.delattr(pd.CategoricalDtype, "_from_fastpath")
+    assert S.factorized_dtype(["a", "b"]).categories.tolist() == ["a", "b"]
+    with pytest.raises(ValueError, match="unique"):  # the public constructor checks
+        S.factorized_dtype(["a", "a"])
 
 
 def test_pyarrow_ids_in_runs_by_hand():
