@@ -347,14 +347,15 @@ class NormTables:
         if below_pct is not None:
             no_norms &= ~below_pct
             reason[below_pct & (reason == CLASSIFIED)] = UNCLASSIFIED_BELOW_PERCENTILES
-        reason[no_norms] = UNCLASSIFIED_NO_NORMS
+        # masked writes as copyto(where=): the same values, without gathering the positions
+        np.copyto(reason, np.int8(UNCLASSIFIED_NO_NORMS), where=no_norms)
         if off_table is not None:
             reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
-        reason[~valid] = UNCLASSIFIED_INVALID
+        np.copyto(reason, np.int8(UNCLASSIFIED_INVALID), where=~valid)
         unclassified = reason != CLASSIFIED
-        level[unclassified] = NO_LEVEL
-        z[unclassified] = np.nan
-        pct[unclassified] = np.nan
+        np.copyto(level, np.int8(NO_LEVEL), where=unclassified)
+        np.copyto(z, np.nan, where=unclassified)
+        np.copyto(pct, np.nan, where=unclassified)
         return z, pct, level, reason
 
 

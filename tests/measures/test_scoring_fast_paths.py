@@ -2,7 +2,8 @@
 in for: float cells read by their bits, pyarrow dates read by pyarrow's cast
 or by their digits, pyarrow ids split into runs without Python strings, the
 categories of factorized ids not checked again, raw scores and norms looked
-up by item sum and uncounted items, norms in either memory
+up by item sum and uncounted items, the instrument column compared by
+pyarrow, norms in either memory
 order, and the duplicate check beside a blank id. Each is checked on inputs
 that take the fast path and on inputs that leave it, and by hand.
 """
@@ -300,6 +301,25 @@ def test_a_blank_id_makes_no_other_id_a_duplicate(blank_at):
     scores = score_assessments(frame, CHILD, report=report)
     assert [p for p in report.problems if p.column == C.ASSESSMENT_ID] == []
     assert scores[C.VALID].all()
+
+
+@pytest.mark.parametrize("dtype", [*ARROW_TEXT, object])
+@pytest.mark.parametrize(("names", "foreign"), [
+    (["demo-child"] * 3, []),                                # pyarrow: all equal, skipped
+    (["demo-child", " demo-child ", None], []),              # looked at: spaces, a blank
+    (["demo-child", "demo-toddler", "demo-child"], ["A2"]),  # looked at: one foreign row
+])
+def test_rows_of_another_instrument_with_or_without_the_pyarrow_check(dtype, names, foreign):
+    frame = pd.DataFrame({C.ASSESSMENT_ID: ["A1", "A2", "A3"], C.CHILD_ID: "C1",
+                          C.AGE_MONTHS: 60, C.INSTRUMENT: pd.Series(names, dtype=dtype)})
+    for item in CHILD.item_ids:
+        frame[item] = 3.0
+    report = ValidationReport()
+    scores = score_assessments(frame, CHILD, report=report)
+    flagged = [p.key for p in report.problems if p.column == C.INSTRUMENT]
+    assert flagged == [f"{C.ASSESSMENT_ID}={aid}" for aid in foreign]
+    invalid = scores.loc[~scores[C.VALID], C.ASSESSMENT_ID].unique().tolist()
+    assert invalid == foreign
 
 
 # ---------------------------------------------------------------------------
