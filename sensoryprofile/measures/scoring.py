@@ -513,8 +513,9 @@ def factorized_dtype(uniques) -> pd.CategoricalDtype:
     million ids) is skipped, through the constructor pandas itself uses for
     categories it has already checked (``CategoricalDtype._from_fastpath``);
     the public constructor, which checks, where a pandas version lacks it.
+    An object array ``uniques`` is taken over, not copied.
     """
-    categories = pd.Index(uniques, dtype=object)
+    categories = pd.Index(uniques, dtype=object, copy=False)
     trusted = getattr(pd.CategoricalDtype, "_from_fastpath", None)
     if trusted is None:
         return pd.CategoricalDtype(categories, ordered=False)
