@@ -102,6 +102,10 @@ def _strict_iso_days(data) -> tuple[np.ndarray, np.ndarray]:
     strict = np.diff(offsets) == 10
     if data.null_count:
         strict &= data.is_valid().to_numpy(zero_copy_only=False)
+    days = _arrow_days(data, strict)
+    if days is not None:  # every cell of ten bytes is a date: read by pyarrow
+        ok = (days >= _EPOCH_DAY_FIRST) & (days <= _EPOCH_DAY_LAST)
+        return strict, np.where(ok, days * _NS_PER_DAY, _NAT).view("datetime64[ns]")
     first = offsets[:-1][strict]
     if len(first) and first[-1] - first[0] == 10 * (len(first) - 1):  # one after another
         chars = text[first[0]:first[0] + 10 * len(first)].reshape(-1, 10)
@@ -128,6 +132,28 @@ def _strict_iso_days(data) -> tuple[np.ndarray, np.ndarray]:
     days = _days_from_civil(year, month, day)
     ok &= (days >= _EPOCH_DAY_FIRST) & (days <= _EPOCH_DAY_LAST)
     return strict, np.where(ok, days * _NS_PER_DAY, _NAT).view("datetime64[ns]")
+
+
+def _arrow_days(data, strict: np.ndarray) -> np.ndarray | None:
+    """Days since 1970-01-01 of the ``strict`` cells (ten bytes) of a pyarrow
+    string array, read by pyarrow's cast to ``date32`` in one pass of C++,
+    when every one of them is a date; None when any is not (pyarrow refuses
+    the whole cast, and the cells are read digit by digit instead).
+
+    Exact: the cast reads a ten-character cell as four, two and two ASCII
+    digits with hyphens between, and refuses a month outside 1-12 or a day
+    the month lacks (leap years proleptic Gregorian): the cells and days
+    :func:`_strict_iso_days` accepts, the range check is done by the caller.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = data if strict.all() else data.filter(pa.array(strict))
+    try:
+        days = pc.cast(cells, pa.date32())
+    except pa.ArrowInvalid:
+        return None
+    return days.cast(pa.int32()).to_numpy().astype(np.int64)
 
 
 #: days in each month (index 1-12; 0 and 13 for months that do not exist)

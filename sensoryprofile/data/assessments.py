@@ -25,12 +25,17 @@ from sensoryprofile.data.validation import (
     VALUE_IGNORED,
     ValidationReport,
 )
-from sensoryprofile.dates import completed_months, date_problem, parse_dates
+from sensoryprofile.dates import arrow_text, completed_months, date_problem, parse_dates
 from sensoryprofile.errors import DatasetError, InstrumentError, UsageError
 from sensoryprofile.instruments import Instrument, known_instruments, load_instrument
 from sensoryprofile.measures import norms as N
 from sensoryprofile.measures.responses import allowed_text
-from sensoryprofile.measures.scoring import empty_scores, score_block, sorted_codes
+from sensoryprofile.measures.scoring import (
+    empty_scores,
+    factorized_dtype,
+    score_block,
+    sorted_codes,
+)
 
 TABLE = "assessments"
 #: Columns of an assessments table that are not items.
@@ -239,6 +244,8 @@ def _foreign_rows(inp: _Input, inst: Instrument, row_problem, row_text) -> None:
     frame = inp.frame
     if C.INSTRUMENT not in frame.columns:
         return
+    if _every_cell_is(frame[C.INSTRUMENT], inst.id):  # the usual file: nothing to look at
+        return
     codes, names = pd.factorize(frame[C.INSTRUMENT])  # few distinct values: check those
     clean = [str(v).strip() for v in names]
     foreign = np.array([v not in ("", inst.id) for v in clean] + [False])
@@ -247,6 +254,18 @@ def _foreign_rows(inp: _Input, inst: Instrument, row_problem, row_text) -> None:
                 "instrument it was asked to be scored with")
         row_problem[i], row_text[i] = True, text
         inp.problem(i, C.INSTRUMENT, frame[C.INSTRUMENT].iloc[i], text, SCORE_INVALIDATED)
+
+
+def _every_cell_is(column: pd.Series, text: str) -> bool:
+    """True when ``column`` is text held by pyarrow and every cell is exactly
+    ``text`` (compared by pyarrow, without a Python string per cell); False
+    otherwise, also when it cannot tell."""
+    data = arrow_text(column)
+    if data is None or data.null_count:
+        return False
+    import pyarrow.compute as pc
+
+    return pc.all(pc.equal(data, text)).as_py() is True
 
 
 def _text_ids(frame: pd.DataFrame) -> pd.Categorical | None:
@@ -261,8 +280,7 @@ def _text_ids(frame: pd.DataFrame) -> pd.Categorical | None:
             "string", "empty"):
         return None
     codes, uniques = sorted_codes(column)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object),
-                                     validate=False)
+    return pd.Categorical.from_codes(codes, dtype=factorized_dtype(uniques), validate=False)
 
 
 def _duplicate_ids(inp: _Input, row_problem, row_text, ids: pd.Categorical | None) -> None:

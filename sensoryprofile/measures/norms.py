@@ -271,22 +271,37 @@ class NormTables:
         if rest.any():
             # each (score, assessment) is computed on its own: found in memory order
             k, r = np.nonzero(rest.T) if rest.flags.f_contiguous else np.nonzero(rest)[::-1]
-            b = band_rows[k]
-            zr = raw[r, k] - self.mean[r, b]
-            zr /= self.sd[r, b]
-            zr *= self.sign[r, 0]
-            pr = percentile_from_z(zr)
-            if self.any_pct:
-                table = self.has_pct[r, b]
-                for j_, b_ in set(zip(r[table].tolist(), b[table].tolist(), strict=True)):
-                    raws, pcts = self.compiled.pct_tables[(b_, j_)]
-                    here = table & (r == j_) & (b == b_)
-                    pr[here] = self._table_pct(raw[r[here], k[here]], raws, pcts, j_)
-                    zr[here] = z_from_percentile(pr[here])
+            zr, lr, pr = self.computed(raw[r, k], r, band_rows[k])
             z[r, k] = zr
-            level[r, k] = self.scheme.classify_z(zr)
+            level[r, k] = lr
             pct[r, k] = pr
         return z, level, pct
+
+    def computed(self, raw: np.ndarray, scores: np.ndarray, band_rows: np.ndarray):
+        """z, level and percentile of single raw scores (1-D): ``raw[i]`` of score
+        ``scores[i]`` in band row ``band_rows[i]``, each computed on its own by
+        the operations the tables of whole raw scores are made with."""
+        r, b = scores, band_rows
+        zr = raw - self.mean[r, b]
+        zr /= self.sd[r, b]
+        zr *= self.sign[r, 0]
+        pr = percentile_from_z(zr)
+        if self.any_pct:
+            table = self.has_pct[r, b]
+            for j_, b_ in set(zip(r[table].tolist(), b[table].tolist(), strict=True)):
+                raws, pcts = self.compiled.pct_tables[(b_, j_)]
+                here = table & (r == j_) & (b == b_)
+                pr[here] = self._table_pct(raw[here], raws, pcts, j_)
+                zr[here] = z_from_percentile(pr[here])
+        return zr, self.scheme.classify_z(zr), pr
+
+    def in_every_band(self, raw: np.ndarray, scores: np.ndarray):
+        """z, level and percentile of single raw scores (1-D, ``raw[i]`` of
+        score ``scores[i]``) in every band row, the sentinel last: flat
+        arrays, band row ``b``'s values at ``b * len(raw) + i``."""
+        rows = self.sentinel + 1
+        return self.computed(np.tile(raw, rows), np.tile(scores, rows),
+                             np.repeat(np.arange(rows), len(raw)))
 
     def block(self, raw, valid, band_rows, row_reason):
         """Norms of an ``(s, m)`` block: z, percentile, level, unclassified reason.
@@ -295,8 +310,16 @@ class NormTables:
         transposed view of an ``(m, s)`` array, their transposes are
         ``(m, s)`` arrays in order again (each value is computed the same
         way whatever the order)."""
-        s, m = raw.shape
         z, level, pct = self.z_level_pct(raw, band_rows)
+        return self.finish(raw, valid, band_rows, row_reason, z, level, pct)
+
+    def finish(self, raw, valid, band_rows, row_reason, z, level, pct):
+        """The rest of :meth:`block` once ``z``, ``level`` and ``pct`` of an
+        ``(s, m)`` block are looked up: cut tables, percentile tables, the
+        reason a score is unclassified, and no z, level or percentile where
+        it is (``z``, ``level`` and ``pct`` are written in place). Returns z,
+        percentile, level and the reason, in ``z``'s memory order."""
+        s, m = raw.shape
         has_cuts = np.take(self.has_cuts, band_rows, axis=1) if self.any_cuts else None
         off_table = None
         if has_cuts is not None and has_cuts.any():
@@ -324,14 +347,15 @@ class NormTables:
         if below_pct is not None:
             no_norms &= ~below_pct
             reason[below_pct & (reason == CLASSIFIED)] = UNCLASSIFIED_BELOW_PERCENTILES
-        reason[no_norms] = UNCLASSIFIED_NO_NORMS
+        # masked writes as copyto(where=): the same values, without gathering the positions
+        np.copyto(reason, np.int8(UNCLASSIFIED_NO_NORMS), where=no_norms)
         if off_table is not None:
             reason[off_table & (reason == CLASSIFIED)] = UNCLASSIFIED_OFF_TABLE
-        reason[~valid] = UNCLASSIFIED_INVALID
+        np.copyto(reason, np.int8(UNCLASSIFIED_INVALID), where=~valid)
         unclassified = reason != CLASSIFIED
-        level[unclassified] = NO_LEVEL
-        z[unclassified] = np.nan
-        pct[unclassified] = np.nan
+        np.copyto(level, np.int8(NO_LEVEL), where=unclassified)
+        np.copyto(z, np.nan, where=unclassified)
+        np.copyto(pct, np.nan, where=unclassified)
         return z, pct, level, reason
 
 

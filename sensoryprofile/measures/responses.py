@@ -143,7 +143,9 @@ class ResponseCodec:
         words = values.view(np.uint16)  # little-endian: the top 16 bits are word 3
         for start in range(0, len(values), PIECE):  # pieces that stay in the cache
             stop = min(start + PIECE, len(values))
-            np.take(self.top_lut, words[4 * start + 3:4 * stop:4], out=out[start:stop])
+            # mode="clip": unbuffered (any 16 bits index the 2**16 entries)
+            np.take(self.top_lut, words[4 * start + 3:4 * stop:4], out=out[start:stop],
+                    mode="clip")
             low = values[start:stop].view(np.uint64) << np.uint64(16)
             if np.count_nonzero(low):
                 rest = np.flatnonzero(low) + start

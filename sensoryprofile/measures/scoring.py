@@ -186,8 +186,101 @@ def _rule_constants(comp) -> tuple[np.ndarray, np.ndarray]:
     return n_items, limit
 
 
+#: The most entries (all bands) :class:`SumTables` may have; an instrument
+#: with more (long scores on a wide scale, many bands) looks its norms up by
+#: raw score instead.
+SUM_TABLE_LIMIT = 1 << 20
+
+
+@dataclass
+class SumTables:
+    """Everything that follows from what a valid score is made of, looked up.
+
+    With whole-number contributions (``ResponseCodec.lut``), a valid score
+    of score ``j`` is made of a whole item sum ``t`` (0 to the most its items
+    can add up to) and ``u`` uncounted items (0 to its largest allowed
+    number); its key is ``start[j] + u * width[j] + t``, and ``blank`` (the
+    last entry) is the key of an invalid score. ``raw[key]`` is its raw
+    score: ``t``, or prorated ``t * (n_items / counted)`` by the same float64
+    operations as on the cell itself. Its z, level and percentile in band row
+    ``b`` are at ``key + b * size`` (:meth:`norms`; NaN and no level for
+    ``blank``), each computed once by :meth:`NormTables.computed`: the values
+    the raw score would be given on its own.
+    """
+
+    start: np.ndarray  # (1, s) intp
+    width: np.ndarray  # (1, s) intp
+    size: int
+    raw: np.ndarray
+    scores: np.ndarray  # the score of every key
+    _norms: dict = field(default_factory=dict)
+
+    @property
+    def blank(self) -> int:
+        return self.size - 1
+
+    @classmethod
+    def build(cls, inst: Instrument) -> SumTables | None:
+        """The tables of ``inst``, or None when its contributions are not
+        whole numbers or the tables would exceed :data:`SUM_TABLE_LIMIT`."""
+        comp, codec = inst.compiled, codec_for(inst)
+        if codec.lut is None:
+            return None
+        highest = max(float(codec.contrib.max(initial=0.0)), 0.0 if codec.contrib_rev is None
+                      else float(codec.contrib_rev.max(initial=0.0)))
+        n_items = comp.n_items.astype(np.int64)
+        _, limit = _rule_constants(comp)
+        uncounted = limit[0].astype(np.int64) + 1  # u = 0..limit (none when limit is -1)
+        width = n_items * int(highest) + 1         # t = 0..n_items x the highest value
+        size = int((uncounted * width).sum()) + 1
+        if size * (len(comp.band_low) + 1) > SUM_TABLE_LIMIT:
+            return None
+        start = np.concatenate([[0], np.cumsum(uncounted * width)[:-1]])
+        raw = np.full(size, np.nan)
+        scores = np.zeros(size, dtype=np.intp)
+        for j in range(len(n_items)):
+            for u in range(uncounted[j]):
+                counted = n_items[j] - u
+                if counted <= 0:
+                    continue  # never valid
+                keys = slice(start[j] + u * width[j], start[j] + (u + 1) * width[j])
+                t = np.arange(width[j], dtype=np.float64)
+                # the division and the product of score_codes' prorating, on their own
+                raw[keys] = t * (comp.n_items[j] / float(counted)) if (
+                    u > 0 and comp.prorate[j]) else t
+                scores[keys] = j
+        return cls(start=start.astype(np.intp)[None, :], width=width.astype(np.intp)[None, :],
+                   size=size, raw=raw, scores=scores)
+
+    def keys(self, sums: np.ndarray, uncounted: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """The ``(m, s)`` keys of a chunk's whole item sums, uncounted items and validity."""
+        key = np.multiply(uncounted, self.width, dtype=np.intp)
+        key += self.start
+        key += sums
+        np.copyto(key, self.blank, where=~valid)
+        return key
+
+    def norms(self, tables: N.NormTables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """z, level and percentile of every key in every band row of ``tables``."""
+        if tables not in self._norms:
+            self._norms[tables] = tables.in_every_band(self.raw, self.scores)
+        return self._norms[tables]
+
+
+def sum_tables(inst: Instrument) -> SumTables | None:
+    """The instrument's :class:`SumTables` (None without), built once for its
+    codec and cached on the (immutable) instrument."""
+    codec = codec_for(inst)
+    built_for, tables = inst.__dict__.get("_sum_tables", (None, None))
+    if built_for is not codec:
+        tables = SumTables.build(inst)
+        inst.__dict__["_sum_tables"] = (codec, tables)
+    return tables
+
+
 def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_problem=None,
-                row_text=None, respondents=None, sexes=None) -> WideScores:
+                row_text=None, respondents=None, sexes=None,
+                use_lookup: bool = True) -> WideScores:
     """The array core: score an ``(n, n_items)`` int8 code array.
 
     For every score, the sum over its items of what each code contributes and
@@ -212,6 +305,11 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
     assessment in the norm band of its age, its ``respondents`` entry and
     its ``sexes`` entry ((n,) texts or categoricals; None: the form's own
     respondent, sex unknown).
+
+    With whole-number contributions, each score's raw value, z, level and
+    percentile are looked up by its item sum and uncounted items
+    (:class:`SumTables`; ``use_lookup=False``: computed as above, the
+    values the tables hold).
     """
     inst = instrument
     comp = inst.compiled
@@ -260,9 +358,14 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
         int_type = np.int32 if codec.lut.dtype == np.float32 else np.int64
     else:
         rev_runs = np.flatnonzero(comp.item_reverse[items]) if comp.item_reverse.any() else None
+    lookup = sum_tables(inst) if use_lookup else None
+    if lookup is not None and norms is not None:
+        lookup_z, lookup_level, lookup_pct = lookup.norms(tables)
+        band_keys = band_rows.astype(np.intp) * lookup.size
 
-    def chunk_sums(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """The chunk's raw sums (float64) and packed counts (integers), ``(m, s)``."""
+    def chunk_sums(start: int, stop: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """The chunk's raw sums (float64; None when ``lookup`` reads them from
+        the packed sums) and packed counts (integers), ``(m, s)``."""
         block = codes_t[:, start:stop]
         if codec.lut is not None:
             cells = np.take(codec.lut, block)  # (n_items, m)
@@ -273,6 +376,8 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
             for j in range(s):
                 runs[bounds[j]:bounds[j + 1]].sum(axis=0, out=totals[j])
             packed = np.ascontiguousarray(totals.T, dtype=int_type)  # whole numbers: exact
+            if lookup is not None:
+                return None, packed
             return (packed >> 4 * k).astype(np.float64), packed
         # contributions that are not whole numbers: summed per score as before
         # (the order of the additions kept), in (s, m), looked at as (m, s)
@@ -298,24 +403,37 @@ def score_codes(codes: np.ndarray, instrument: Instrument, *, ages=None, row_pro
         np.less_equal(uncounted, limit_row, out=ok)
         ok &= n_off == 0
         ok &= counted > 0
+        bad = rows_bad[rows] if rows_bad is not None and rows_bad[rows].any() else None
+        if bad is not None:
+            ok[bad] = False
         pro = prorated[rows]
         np.greater(uncounted, 0, out=pro)
         pro &= ok
         pro &= may_prorate
-        if pro.any():
-            factor = np.take(factors, factor_rows[:stop - start] + counted)
-            np.multiply(sums, factor, out=sums, where=pro)
-        np.copyto(sums, np.nan, where=~ok)
         code = invalid_code[rows]
         code[...] = VALID_CODE
         np.copyto(code, np.int8(TOO_MANY_MISSING), where=~ok)
         np.copyto(code, np.int8(OFF_SCALE), where=n_off > 0)
-        if rows_bad is not None and rows_bad[rows].any():
-            bad = rows_bad[rows]
-            ok[bad] = False
+        if bad is not None:
             code[bad] = ROW_PROBLEM
-            sums[bad] = np.nan
-            pro[bad] = False
+        if lookup is not None:  # the raw scores and norms of each key, looked up
+            key = lookup.keys(packed >> 4 * k, uncounted, ok)
+            np.take(lookup.raw, key, out=raw[rows], mode="clip")  # keys are in range
+            if norms is not None:
+                key += band_keys[rows, None]
+                z, level, pct = (norms[name][rows] for name in ("z", "level", "percentile"))
+                np.take(lookup_z, key, out=z, mode="clip")
+                np.take(lookup_level, key, out=level, mode="clip")
+                np.take(lookup_pct, key, out=pct, mode="clip")
+                # (s, m) views of the (m, s) arrays: results in (m, s)
+                *_, reason = tables.finish(raw[rows].T, ok.T, band_rows[rows],
+                                           row_reason[rows], z.T, level.T, pct.T)
+                norms["unclassified"][rows] = reason.T
+            return
+        if pro.any():
+            factor = np.take(factors, factor_rows[:stop - start] + counted)
+            np.multiply(sums, factor, out=sums, where=pro)
+        np.copyto(sums, np.nan, where=~ok)
         raw[rows] = sums
         if norms is not None:  # (s, m) views of the (m, s) arrays: results in (m, s)
             z, pct, level, reason = tables.block(raw[rows].T, ok.T, band_rows[rows],
@@ -384,6 +502,24 @@ def code_dtype(n_categories: int) -> np.dtype:
         if n_categories < np.iinfo(dtype).max:
             return np.dtype(dtype)
     return np.dtype(np.int64)
+
+
+def factorized_dtype(uniques) -> pd.CategoricalDtype:
+    """The unordered categorical dtype whose categories are ``uniques``: the
+    distinct values found by :func:`sorted_codes` (or ``pd.factorize``).
+
+    Those are distinct and never blank by construction, so pandas' check of
+    them (a scan for blanks and a hash of every value: about 0.1 s for a
+    million ids) is skipped, through the constructor pandas itself uses for
+    categories it has already checked (``CategoricalDtype._from_fastpath``);
+    the public constructor, which checks, where a pandas version lacks it.
+    An object array ``uniques`` is taken over, not copied.
+    """
+    categories = pd.Index(uniques, dtype=object, copy=False)
+    trusted = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    if trusted is None:
+        return pd.CategoricalDtype(categories, ordered=False)
+    return trusted(categories, False)
 
 
 def _categorical(codes: np.ndarray, categories) -> pd.Categorical:
@@ -493,8 +629,8 @@ def _id_column(meta: pd.DataFrame, name: str, n: int, s: int) -> pd.Categorical:
         return pd.Categorical.from_codes(repeat_rows(column.cat.codes.to_numpy(), s),
                                          dtype=column.dtype, validate=False)
     codes, uniques = sorted_codes(column)
-    return pd.Categorical.from_codes(repeat_rows(codes, s),
-                                     categories=pd.Index(uniques, dtype=object), validate=False)
+    return pd.Categorical.from_codes(repeat_rows(codes, s), dtype=factorized_dtype(uniques),
+                                     validate=False)
 
 
 def _unique_texts(texts: list[str]) -> tuple[list[str], np.ndarray]:

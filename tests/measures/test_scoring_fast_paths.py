@@ -1,6 +1,9 @@
 """The fast paths of scoring (issue #13) against the general ones they stand
-in for: float cells read by their bits, pyarrow dates read by their digits,
-pyarrow ids split into runs without Python strings, norms in either memory
+in for: float cells read by their bits, pyarrow dates read by pyarrow's cast
+or by their digits, pyarrow ids split into runs without Python strings, the
+categories of factorized ids not checked again, raw scores and norms looked
+up by item sum and uncounted items, the instrument column compared by
+pyarrow, norms in either memory
 order, and the duplicate check beside a blank id. Each is checked on inputs
 that take the fast path and on inputs that leave it, and by hand.
 """
@@ -14,11 +17,12 @@ import pytest
 from sensoryprofile import columns as C
 from sensoryprofile.data.assessments import score_assessments
 from sensoryprofile.data.validation import ValidationReport
-from sensoryprofile.dates import parse_dates
+from sensoryprofile.dates import _arrow_days, arrow_text, parse_dates
 from sensoryprofile.instruments import load_instrument
 from sensoryprofile.measures import norms as N
 from sensoryprofile.measures import scoring as S
 from sensoryprofile.measures.responses import BLANK, FIRST_VALUE, OFF, _top_lut, codec_for
+from tests.paths import FIXTURES
 
 CHILD = load_instrument("demo-child")
 TODDLER = load_instrument("demo-toddler")
@@ -108,6 +112,32 @@ def test_pyarrow_dates_by_hand():
     assert bad.tolist() == [False, True, False, True, False]
 
 
+def test_pyarrow_dates_that_are_all_days_are_read_by_pyarrow_and_equal_the_general_path():
+    days = np.arange(np.datetime64("1600-01-01"), np.datetime64("2300-01-01"), 3)
+    cells = list(days.astype(str)) + [None, "2023-1-5", " 2023-01-05", ""]  # not strict
+    column = pd.Series(cells, dtype="str")
+    strict = column.str.len().eq(10).fillna(False).to_numpy()
+    assert _arrow_days(arrow_text(column), strict) is not None  # the pyarrow path
+    dates, bad = parse_dates(column)
+    general, general_bad = parse_dates(column.astype(object))
+    np.testing.assert_array_equal(dates.to_numpy(), general.to_numpy())
+    np.testing.assert_array_equal(bad, general_bad)
+
+
+def test_pyarrow_days_by_hand():
+    column = pd.Series(["1970-01-02", "2000-03-01", "1969-12-31", "1970-01-01"], dtype="str")
+    data, strict = arrow_text(column), np.ones(4, dtype=bool)
+    # 2000-03-01: 30 years of 365 days from 1970 and the 7 leap days 1972..1996
+    # (10,957 to 2000-01-01), then 31 days of January and 29 of February 2000: 11,017
+    assert _arrow_days(data, strict).tolist() == [1, 11_017, -1, 0]
+    assert _arrow_days(data, np.array([True, False, True, False])).tolist() == [1, -1]
+    # one cell that is not a day: pyarrow refuses, the digits are read instead
+    column = pd.Series(["2024-02-29", "2023-02-29"], dtype="str")
+    assert _arrow_days(arrow_text(column), np.ones(2, dtype=bool)) is None
+    dates, bad = parse_dates(column)
+    assert dates.iloc[0] == pd.Timestamp("2024-02-29") and bad.tolist() == [False, True]
+
+
 # ---------------------------------------------------------------------------
 # pyarrow ids in runs
 # ---------------------------------------------------------------------------
@@ -127,9 +157,114 @@ def test_pyarrow_ids_split_into_runs_equal_the_general_path(dtype, ids):
     assert uniques.dtype == object and uniques.tolist() == general_uniques.tolist()
 
 
+@pytest.mark.parametrize("values", [
+    np.array(["b", "a", "c", "a"], dtype=object),
+    np.array(["A1", None, "A2", np.nan, "A1"], dtype=object),
+    np.array([3, "3", 1.5, "x"], dtype=object),  # mixed types: first appearance
+    np.array([], dtype=object),
+])
+def test_factorized_dtype_equals_the_checked_one(values):
+    _, uniques = S.sorted_codes(values)
+    dtype = S.factorized_dtype(uniques)
+    checked = pd.CategoricalDtype(pd.Index(uniques, dtype=object), ordered=False)
+    assert dtype == checked and dtype.ordered is False
+    assert dtype.categories.dtype == object and dtype.categories.equals(checked.categories)
+
+
+def test_factorized_dtype_without_the_fast_constructor_checks(monkeypatch):
+    monkeypatch.delattr(pd.CategoricalDtype, "_from_fastpath")
+    assert S.factorized_dtype(["a", "b"]).categories.tolist() == ["a", "b"]
+    with pytest.raises(ValueError, match="unique"):  # the public constructor checks
+        S.factorized_dtype(["a", "a"])
+
+
 def test_pyarrow_ids_in_runs_by_hand():
     codes, uniques = S.sorted_codes(pd.Series(["a", "a", "b", "é", "é"], dtype="str"))
     assert codes.tolist() == [0, 0, 1, 2, 2] and uniques.tolist() == ["a", "b", "é"]
+
+
+# ---------------------------------------------------------------------------
+# raw scores and norms looked up by item sum and uncounted items
+# ---------------------------------------------------------------------------
+SHAPE_FORMS = [load_instrument(FIXTURES / "shapes" / f"{name}.yaml")
+               for name in ("fx-adult", "fx-home-school", "fx-short")]
+
+
+def _random_codes(inst, n: int, seed: int) -> np.ndarray:
+    """(n, n_items) codes: answers, ~8% blank, a few off the scale."""
+    rng = np.random.default_rng(seed)
+    codec = codec_for(inst)
+    values = rng.choice(codec.allowed, size=(n, len(inst.item_ids)))
+    values[rng.random(values.shape) < 0.08] = np.nan
+    values[rng.random(values.shape) < 0.001] = 99.0
+    codes = np.empty(values.shape, dtype=np.int8, order="F")
+    for j in range(values.shape[1]):
+        codes[:, j] = codec.encode(values[:, j])
+    return codes
+
+
+def _same_scores(a: S.WideScores, b: S.WideScores) -> None:
+    for name in ("raw", "n_answered", "n_missing", "n_not_applicable", "n_off_scale",
+                 "prorated", "valid", "invalid_code", "band", "z", "percentile", "level",
+                 "unclassified"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+@pytest.mark.parametrize("inst", [CHILD, TODDLER, *SHAPE_FORMS], ids=lambda i: i.id)
+def test_looked_up_scores_equal_the_computed_ones(inst):
+    # cut tables (toddler, short), percentile tables and bands per respondent and
+    # sex (home-school), reverse-keyed items (adult), reversed scores (toddler)
+    assert S.sum_tables(inst) is not None
+    n = 3 * 4096 + 11  # several chunks, the last one short
+    codes = _random_codes(inst, n, seed=7)
+    rng = np.random.default_rng(8)
+    ages = np.floor(rng.uniform(inst.age_min - 12, min(inst.age_max, 400) + 12, n))
+    ages[::97] = np.nan
+    respondents = pd.Categorical(rng.choice(["caregiver", "teacher", "self", ""], n))
+    sexes = rng.choice(np.array(["F", "M", None], dtype=object), n)
+    bad = rng.random(n) < 0.01
+    kwargs = dict(ages=ages, row_problem=bad, row_text="a duplicate", respondents=respondents,
+                  sexes=sexes)
+    looked_up = S.score_codes(codes, inst, **kwargs)
+    computed = S.score_codes(codes, inst, use_lookup=False, **kwargs)
+    comp = inst.compiled
+    assert looked_up.prorated.any() or not (comp.prorate & (comp.max_missing >= 1)).any()
+    assert not looked_up.valid.all() and (looked_up.level != N.NO_LEVEL).any()
+    _same_scores(looked_up, computed)
+    np.testing.assert_array_equal(looked_up.row_reason, computed.row_reason)
+
+
+def test_sum_tables_by_hand():
+    tables = S.sum_tables(CHILD)
+    # seeking: 15 items, at most 2 missing, values 0-5: keys u * 76 + t for u = 0..2
+    # uncounted items and item sums t = 0..75, so avoiding starts at 3 x 76 = 228;
+    # sensory sections of 6 items, at most 1 missing: 2 x 31 keys each
+    assert tables.start[0, :2].tolist() == [0, 228] and tables.width[0, 0] == 76
+    assert tables.width[0, -1] == 31 and tables.start[0, -1] == 1668
+    assert tables.size == 1668 + 2 * 31 + 1 and np.isnan(tables.raw[tables.blank])
+    # seeking, one item blank, 14 answers adding up to 42: prorated 42 x 15/14 = 45
+    key = 1 * 76 + 42
+    assert tables.raw[key] == 42 * (15 / 14) == 45.0
+    assert tables.raw[42] == 42.0  # none blank: the sum itself
+    z, level, pct = tables.norms(N.norm_tables(CHILD.compiled, CHILD.scheme))
+    # band 36-71 months, seeking mean 38.2, SD 9: z = (45 - 38.2) / 9 = 0.756, typical;
+    # band 72-119: mean 36, SD 8.5: z = 9 / 8.5 = 1.059, more than others
+    assert z[key] == pytest.approx(6.8 / 9) and level[key] == 0
+    assert pct[key] == pytest.approx(77.504, abs=1e-3)  # Phi(0.7556)
+    assert z[tables.size + key] == pytest.approx(9 / 8.5) and level[tables.size + key] == 1
+    sentinel = 3 * tables.size  # the row of no band: no z, no level
+    assert np.isnan(z[sentinel + key]) and level[sentinel + key] == N.NO_LEVEL
+
+
+def test_scores_beyond_the_table_limit_are_computed(monkeypatch):
+    codes = _random_codes(CHILD, 5000, seed=9)
+    ages = np.full(5000, 60.0)
+    looked_up = S.score_codes(codes, CHILD, ages=ages)
+    monkeypatch.setattr(S, "SUM_TABLE_LIMIT", 1000)
+    monkeypatch.delitem(CHILD.__dict__, "_sum_tables")
+    assert S.sum_tables(CHILD) is None  # 1,731 keys x 4 band rows: too many
+    _same_scores(S.score_codes(codes, CHILD, ages=ages), looked_up)
+    monkeypatch.delitem(CHILD.__dict__, "_sum_tables")  # built again after the test
 
 
 # ---------------------------------------------------------------------------
@@ -166,6 +301,25 @@ def test_a_blank_id_makes_no_other_id_a_duplicate(blank_at):
     scores = score_assessments(frame, CHILD, report=report)
     assert [p for p in report.problems if p.column == C.ASSESSMENT_ID] == []
     assert scores[C.VALID].all()
+
+
+@pytest.mark.parametrize("dtype", [*ARROW_TEXT, object])
+@pytest.mark.parametrize(("names", "foreign"), [
+    (["demo-child"] * 3, []),                                # pyarrow: all equal, skipped
+    (["demo-child", " demo-child ", None], []),              # looked at: spaces, a blank
+    (["demo-child", "demo-toddler", "demo-child"], ["A2"]),  # looked at: one foreign row
+])
+def test_rows_of_another_instrument_with_or_without_the_pyarrow_check(dtype, names, foreign):
+    frame = pd.DataFrame({C.ASSESSMENT_ID: ["A1", "A2", "A3"], C.CHILD_ID: "C1",
+                          C.AGE_MONTHS: 60, C.INSTRUMENT: pd.Series(names, dtype=dtype)})
+    for item in CHILD.item_ids:
+        frame[item] = 3.0
+    report = ValidationReport()
+    scores = score_assessments(frame, CHILD, report=report)
+    flagged = [p.key for p in report.problems if p.column == C.INSTRUMENT]
+    assert flagged == [f"{C.ASSESSMENT_ID}={aid}" for aid in foreign]
+    invalid = scores.loc[~scores[C.VALID], C.ASSESSMENT_ID].unique().tolist()
+    assert invalid == foreign
 
 
 # ---------------------------------------------------------------------------
