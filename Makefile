@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test,redcap,dask]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (sensoryprofile)" >/dev/null
+	# the package's bytecode, as pip writes it for every package it installs: an
+	# editable install has none, and where PYTHONDONTWRITEBYTECODE is set every
+	# command and report kernel would compile its modules again (0.1 to 0.2 s)
+	$(BIN)/python -m compileall -q sensoryprofile
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,5 +1,5 @@
 """`python -m sensoryprofile` runs the command-line interface."""
 
-from sensoryprofile.cli import main
+from sensoryprofile.cli import run
 
-raise SystemExit(main())
+run()

@@ -138,3 +138,54 @@ def test_a_report_command_starts_its_kernel_before_importing_pandas(tmp_path, ki
     loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
     assert "sensoryprofile" in loaded
     assert not loaded & ({"pandas", "numpy", "yaml"} | PLOTTING)
+
+
+def console_script(argv: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
+    """The command as the installed ``sensoryprofile`` script runs it
+    (``cli.run``), with a last ``atexit`` report of what the process held:
+    whether hypothesis was imported, and whether the garbage collector's
+    objects were frozen before the interpreter's exit."""
+    script = ("import atexit, gc, json, sys\n"
+              "def last():\n"
+              "    held = sys.modules.get('hypothesis') is not None\n"
+              "    print(json.dumps({'hypothesis': held, 'pandera': 'pandera' in sys.modules,\n"
+              "                      'frozen': gc.get_freeze_count()}), file=sys.stderr)\n"
+              "atexit.register(last)\n"
+              f"sys.argv = ['sensoryprofile', *{argv!r}]\n"
+              "from sensoryprofile.cli import run\n"
+              "run()\n")
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env or dict(os.environ), check=False)
+
+
+def last_report(done: subprocess.CompletedProcess) -> dict:
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_the_console_script_keeps_the_exit_code_and_skips_hypothesis():
+    pytest.importorskip("hypothesis")  # installed with the test extra: the case that costs
+    done = console_script(["validate", str(SAMPLE)])
+    assert done.returncode == 0, done.stderr
+    assert "No problems found." in done.stdout
+    state = last_report(done)
+    # pandera checked the tables without loading hypothesis (and trio, pytest with it)
+    assert state["pandera"] and not state["hypothesis"]
+    # the collector's objects were frozen before the interpreter's exit
+    assert state["frozen"] > 10_000
+
+    # a usage error keeps its exit code (2) through the wrapper
+    done = console_script(["validate"])
+    assert done.returncode == 2
+    assert "the following arguments are required" in done.stderr
+    # data problems keep theirs (1)
+    done = console_script(["validate", str(ROOT / "data" / "sample-messy")])
+    assert done.returncode == 1, done.stderr
+
+
+def test_main_alone_leaves_hypothesis_importable():
+    # a program (or a test) that calls main() in-process keeps its own imports
+    # and its collector: only the console script marks hypothesis absent
+    pytest.importorskip("hypothesis")
+    loaded = imported_after(command(["validate", str(SAMPLE)]) + "import hypothesis\n"
+                            "import gc\nassert gc.get_freeze_count() == 0\n")
+    assert "hypothesis" in loaded

@@ -35,9 +35,13 @@ from sensoryprofile.reports.lock import output_lock
 NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 KERNEL_NAME = "python3"
-#: what a fresh kernel imports while the parent process is still starting up
+#: What a fresh kernel imports while the parent process is still starting up.
+#: Then the imported modules' objects are frozen: the garbage collector's full
+#: passes while a report is built and drawn no longer walk them again and again
+#: (they live as long as the kernel, so freezing them frees nothing late).
 WARM_UP_CODE = ("import matplotlib.pyplot, matplotlib_inline.backend_inline, pandas, "
-                "sensoryprofile.reports.child, sensoryprofile.plots.child")
+                "sensoryprofile.reports.child, sensoryprofile.plots.child\n"
+                "import gc as _gc\n_gc.freeze()\ndel _gc")
 EXECUTION_TIMEOUT = 600
 #: Where kernels keep their sockets and connection files: a batch sets it so
 #: that everything a kernel leaves on disk is in one folder it removes.
@@ -118,6 +122,7 @@ class KernelSession:
         #: its kernel was shut down under it must not start a new one)
         self.closed = False
         self.waited = 0.0  # seconds the last notebook waited for the kernel to be ready
+        self._pending: str | None = None  # a kernel_info request not yet answered
         # one client for the session's life: warm-up, resets and every report
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -129,6 +134,45 @@ class KernelSession:
         the kernel imports while this process goes on with its own start-up.
         (Modules stay imported across reports; namespaces do not.)"""
         self.kc.execute(WARM_UP_CODE, silent=True, store_history=False)
+        # answered once the imports are done (the kernel answers in order)
+        self._pending = self.kc.kernel_info()
+
+    def ready(self, timeout: float) -> None:
+        """Wait until the kernel answers, and its IOPub messages reach us.
+
+        Like ``wait_for_ready``, without its last step: 0.2 s of silence on
+        IOPub awaited before it returns (each report would wait for it).
+        Here the kernel_info request's own "idle" status, the last message
+        the kernel publishes for it, shows that IOPub is connected, and every
+        older message is read off the channel with it. If that status does not
+        come (IOPub connected late), ``wait_for_ready`` decides."""
+        import queue
+
+        request, self._pending = self._pending or self.kc.kernel_info(), None
+        deadline = time.monotonic() + timeout
+        replied = None
+        while True:
+            now = time.monotonic()
+            if now > deadline:
+                raise ReportError(f"the report's kernel did not answer in {timeout:g} s")
+            try:
+                if replied is None:
+                    msg = self.kc.get_shell_msg(timeout=0.5)
+                    if (msg["parent_header"].get("msg_id") == request
+                            and msg["msg_type"] == "kernel_info_reply"):
+                        replied = now
+                    continue
+                msg = self.kc.get_iopub_msg(timeout=0.5)
+            except queue.Empty:
+                if not self.km.is_alive():
+                    raise ReportError("the report's kernel stopped before it was ready") from None
+                if replied is not None and now - replied > 2:
+                    self.kc.wait_for_ready(timeout=max(deadline - now, 1))
+                    return
+                continue
+            if (msg["parent_header"].get("msg_id") == request and msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"):
+                return
 
     def share_dataset(self, dataset) -> None:
         """Give the kernel this process's checked dataset: its reports then
@@ -142,15 +186,16 @@ class KernelSession:
         """Clear everything a previous notebook left in the kernel."""
         if not self.used:
             self.used = True
-            self.kc.wait_for_ready(timeout=120)
+            self.ready(timeout=120)
             return
         if self.closed:
             raise ReportError("the report's kernel was shut down (the batch is stopping)")
         if not self.km.is_alive():
             self.km.restart_kernel(now=True)
+            self._pending = None
             self.kc.wait_for_ready(timeout=120)
             return
-        self.kc.wait_for_ready(timeout=60)
+        self.ready(timeout=60)
         code = ("get_ipython().run_line_magic('reset', '-f')\n"
                 "import matplotlib.pyplot as _plt\n_plt.close('all')\n"
                 "import matplotlib as _mpl\n_mpl.rcdefaults()\n"
@@ -159,6 +204,7 @@ class KernelSession:
         reply = self.kc.execute_interactive(code, store_history=False, timeout=60)
         if reply["content"].get("status") != "ok":
             self.km.restart_kernel(now=True)
+            self._pending = None
             self.kc.wait_for_ready(timeout=120)
 
     def shutdown(self) -> None:

@@ -282,6 +282,44 @@ def test_kernel_reuse_leaks_nothing(tmp_path):
     assert "C0002" not in html_reused and "Juniper" not in html_reused
 
 
+def test_a_kernel_is_ready_once_warm_with_nothing_left_unread():
+    """`reset` waits for the warm-up's imports (the kernel answers in order),
+    then returns with every message the kernel published read off IOPub, so
+    the first cell's output cannot be confused with the warm-up's. The
+    warm-up froze what it imported for the garbage collector."""
+    import queue
+
+    session = render.KernelSession()
+    try:
+        session.reset()
+        with pytest.raises(queue.Empty):
+            session.kc.get_iopub_msg(timeout=0.5)
+        printed: list[str] = []
+
+        def keep(msg):
+            if msg["msg_type"] == "stream":
+                printed.append(msg["content"]["text"])
+
+        probe = ("import gc, sys\n"
+                 "print(sorted(m for m in ('pandas', 'matplotlib.pyplot', "
+                 "'sensoryprofile.reports.child') if m in sys.modules), "
+                 "gc.get_freeze_count() > 10_000)")
+        reply = session.kc.execute_interactive(probe, output_hook=keep, timeout=60)
+        assert reply["content"]["status"] == "ok"
+        assert "".join(printed).strip() == (
+            "['matplotlib.pyplot', 'pandas', 'sensoryprofile.reports.child'] True")
+        # the next report's reset: ready again, the namespace cleared, nothing left unread
+        session.reset()
+        with pytest.raises(queue.Empty):
+            session.kc.get_iopub_msg(timeout=0.5)
+        printed.clear()
+        reply = session.kc.execute_interactive("print('gc' in dir())", output_hook=keep,
+                                               timeout=60)
+        assert "".join(printed).strip() == "False"
+    finally:
+        session.shutdown()
+
+
 def test_as_of_ignores_later_data(tmp_path):
     early = dt.date(2025, 3, 1)
     render.render_child(SAMPLE, "C0002", out_dir=tmp_path, as_of=early)
