@@ -211,6 +211,13 @@ class KernelSession:
         self.closed = True
         with contextlib.suppress(Exception):
             self.kc.stop_channels()
+        # ended and waited for here: shutdown_kernel would find it gone at once,
+        # where after its own kill it polls the process every 0.1 s
+        process = getattr(self.km.provisioner, "process", None)
+        with contextlib.suppress(Exception):
+            if process is not None:
+                process.kill()
+                process.wait(timeout=10)
         with contextlib.suppress(Exception):
             self.km.shutdown_kernel(now=True)
         with contextlib.suppress(Exception):
