@@ -140,38 +140,38 @@ class KernelSession:
     def ready(self, timeout: float) -> None:
         """Wait until the kernel answers, and its IOPub messages reach us.
 
-        Like ``wait_for_ready``, without its last step: 0.2 s of silence on
-        IOPub awaited before it returns (each report would wait for it).
-        Here the kernel_info request's own "idle" status, the last message
-        the kernel publishes for it, shows that IOPub is connected, and every
-        older message is read off the channel with it. If that status does not
-        come (IOPub connected late), ``wait_for_ready`` decides."""
+        ``wait_for_ready`` without its last step, 0.2 s of silence awaited on
+        IOPub (once per report). The kernel answers a kernel_info request once
+        everything sent before it is done (the warm-up's imports), and the
+        request's "idle" status is the last message it publishes for it: when
+        that status arrives, IOPub is connected and every older message has
+        been read off it. If it has not come 0.5 s after the answer (IOPub was
+        not yet connected when the kernel published it), the request is sent
+        again, as ``wait_for_ready`` does."""
         import queue
 
         request, self._pending = self._pending or self.kc.kernel_info(), None
         deadline = time.monotonic() + timeout
-        replied = None
+        replied = None  # when the kernel answered the request
         while True:
             now = time.monotonic()
             if now > deadline:
                 raise ReportError(f"the report's kernel did not answer in {timeout:g} s")
+            read = self.kc.get_shell_msg if replied is None else self.kc.get_iopub_msg
             try:
-                if replied is None:
-                    msg = self.kc.get_shell_msg(timeout=0.5)
-                    if (msg["parent_header"].get("msg_id") == request
-                            and msg["msg_type"] == "kernel_info_reply"):
-                        replied = now
-                    continue
-                msg = self.kc.get_iopub_msg(timeout=0.5)
+                msg = read(timeout=0.2)
             except queue.Empty:
                 if not self.km.is_alive():
                     raise ReportError("the report's kernel stopped before it was ready") from None
-                if replied is not None and now - replied > 2:
-                    self.kc.wait_for_ready(timeout=max(deadline - now, 1))
-                    return
+                if replied is not None and now - replied > 0.5:
+                    request, replied = self.kc.kernel_info(), None
                 continue
-            if (msg["parent_header"].get("msg_id") == request and msg["msg_type"] == "status"
-                    and msg["content"].get("execution_state") == "idle"):
+            if msg["parent_header"].get("msg_id") != request:
+                continue  # an older request's message: read off, nothing more
+            if replied is None:
+                if msg["msg_type"] == "kernel_info_reply":
+                    replied = time.monotonic()
+            elif msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
                 return
 
     def share_dataset(self, dataset) -> None:

@@ -320,6 +320,26 @@ def test_a_kernel_is_ready_once_warm_with_nothing_left_unread():
         session.shutdown()
 
 
+def test_a_kernel_started_without_warm_up_is_ready_too():
+    """Without a warm-up the kernel may answer before IOPub is connected (its
+    idle status is then lost): `reset` asks again until the status arrives."""
+    import queue
+
+    session = render.KernelSession(warm=False)
+    try:
+        session.reset()
+        with pytest.raises(queue.Empty):
+            session.kc.get_iopub_msg(timeout=0.5)
+        printed: list[str] = []
+        reply = session.kc.execute_interactive(
+            "print(6 * 7)", timeout=60,
+            output_hook=lambda msg: printed.append(msg["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok"
+        assert "".join(printed).strip() == "42"
+    finally:
+        session.shutdown()
+
+
 def test_as_of_ignores_later_data(tmp_path):
     early = dt.date(2025, 3, 1)
     render.render_child(SAMPLE, "C0002", out_dir=tmp_path, as_of=early)
