@@ -21,7 +21,7 @@ from sensoryprofile import columns as C
 from sensoryprofile import plots
 from sensoryprofile.cli import main
 from sensoryprofile.data.dataset import load_dataset
-from sensoryprofile.errors import UsageError
+from sensoryprofile.errors import ReportError, UsageError
 from sensoryprofile.reports import batch, render
 from sensoryprofile.reports.child import ChildReport
 from tests.paths import SAMPLE
@@ -336,6 +336,18 @@ def test_a_kernel_started_without_warm_up_is_ready_too():
             output_hook=lambda msg: printed.append(msg["content"].get("text", "")))
         assert reply["content"]["status"] == "ok"
         assert "".join(printed).strip() == "42"
+    finally:
+        session.shutdown()
+
+
+def test_a_kernel_that_dies_before_it_is_ready_is_reported_not_awaited():
+    session = render.KernelSession()
+    try:
+        process = session.km.provisioner.process
+        process.kill()
+        process.wait(timeout=30)
+        with pytest.raises(ReportError, match="the report's kernel stopped before it was ready"):
+            session.reset()
     finally:
         session.shutdown()
 
