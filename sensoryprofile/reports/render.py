@@ -266,8 +266,15 @@ def _kernel_env(snapshots: str | None = None) -> dict:
 # executing and exporting one notebook
 # ---------------------------------------------------------------------------
 def execute_notebook(notebook: Path, output: Path, parameters: dict, *,
-                     session: KernelSession | None = None) -> None:
-    """Run a notebook with papermill; raise :class:`ReportError` naming the cell."""
+                     session: KernelSession | None = None, on_cells=None) -> None:
+    """Run a notebook with papermill; raise :class:`ReportError` naming the cell.
+
+    ``on_cells`` is called once the notebook is read, parameterized and its
+    kernel ready, just before the first cell is sent: from then on this
+    process only waits for the kernel, and work started there (the HTML
+    exporter's first build) no longer holds up papermill's own preparation
+    (threads share one interpreter lock). Without a ``session`` (papermill
+    starts the kernel) it is called before papermill runs."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -281,6 +288,9 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict, *,
         kwargs["km"] = session.km
         kwargs["shared_kc"] = session.kc
         kwargs["engine_name"] = _register_engine()
+        kwargs["on_cells"] = on_cells
+    elif on_cells is not None:
+        on_cells()
     try:
         pm.execute_notebook(str(notebook), str(output), parameters=parameters, **kwargs)
     except PapermillExecutionError as exc:
@@ -306,12 +316,18 @@ def _register_engine() -> str:
         return _ENGINE
 
     class _Client(PapermillNotebookClient):
-        def __init__(self, nb_man, shared_kc=None, **kw):
+        def __init__(self, nb_man, shared_kc=None, on_cells=None, **kw):
             super().__init__(nb_man, **kw)
             self._shared_kc = shared_kc
+            self._on_cells = on_cells
             if shared_kc is not None:  # the session's client: no new sockets per report
                 self.kc = shared_kc
                 self.kc.allow_stdin = False
+
+        def papermill_execute_cells(self):
+            if self._on_cells is not None:
+                self._on_cells()
+            return super().papermill_execute_cells()
 
         def execute(self, **kwargs):
             try:
@@ -494,8 +510,15 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
         executed = partial / "report.ipynb"
         if output_dir_parameter:
             parameters = {**parameters, "output_dir": str(partial)}
-        exporter_wait = exporter_ready() if exporter is None else (lambda: None)
-        execute_notebook(notebook, executed, parameters, session=session)
+        # the exporter is built on a thread while the kernel runs the cells
+        exporter_wait = [lambda: None]
+
+        def build_exporter():
+            if exporter is None:
+                exporter_wait[0] = exporter_ready()
+
+        execute_notebook(notebook, executed, parameters, session=session,
+                         on_cells=build_exporter)
         waited = session.waited if session is not None else 0.0
         if session is not None:
             timings["wait for the kernel"] = waited
@@ -511,7 +534,7 @@ def render_notebook(notebook: Path, folder: Path, parameters: dict, *, title: st
             nbformat.write(nb, executed)
         else:
             executed.unlink()
-        exporter_wait()
+        exporter_wait[0]()
         html_text = export_html(nb, title, exporter)
         (partial / "report.html").write_text(html_text, encoding="utf-8")
         timings["html"] = time.perf_counter() - t

@@ -340,6 +340,44 @@ def test_a_kernel_started_without_warm_up_is_ready_too():
         session.shutdown()
 
 
+def _clock_notebook(path: Path) -> Path:
+    """A notebook whose cells write when they ran (``time.monotonic``, the same
+    clock in every process of the machine) to ``stamp_file``, a parameter."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("stamp_file = ''")
+    params.metadata["tags"] = ["parameters"]
+    stamp = ("import time\nwith open(stamp_file, 'a') as f:\n"
+             "    f.write(f'{time.monotonic()!r}\\n')")
+    nb.cells = [params, nbformat.v4.new_code_cell(stamp), nbformat.v4.new_code_cell(stamp)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize("own_kernel", [False, True])
+def test_work_waiting_for_the_cells_starts_once_before_the_first_cell(tmp_path, own_kernel):
+    """``on_cells`` (where a report builds its HTML exporter on a thread) runs
+    once, after papermill has prepared the notebook and before any cell: with
+    a session just before the first cell is sent, without one before papermill
+    starts its kernel."""
+    import time
+
+    notebook = _clock_notebook(tmp_path / "clock.ipynb")
+    stamps = tmp_path / "stamps.txt"
+    calls: list[float] = []
+    session = None if own_kernel else render.KernelSession()
+    try:
+        render.execute_notebook(notebook, tmp_path / "out.ipynb", {"stamp_file": str(stamps)},
+                                session=session, on_cells=lambda: calls.append(time.monotonic()))
+    finally:
+        if session is not None:
+            session.shutdown()
+    cells = [float(x) for x in stamps.read_text().split()]
+    assert len(calls) == 1 and len(cells) == 2
+    assert calls[0] < cells[0] < cells[1]
+
+
 def test_a_kernel_that_dies_before_it_is_ready_is_reported_not_awaited():
     session = render.KernelSession()
     try:
